@@ -1,0 +1,24 @@
+"""The denoiser: Keras denoising autoencoders for MNIST, Fashion-MNIST and CIFAR-10.
+
+    import denoiser
+    den = denoiser.load("cifar10")
+    clean = den.denoise(noisy)
+"""
+
+from .datasets import DATASETS, DatasetError, load_dataset
+from .imaging import ImageError, read_image
+from .inference import Autoencoder, Denoiser, ResizedWarning, interpolate, load
+from .models import BEST, LATENT, MODELS
+from .noise import NOISES, add_noise
+from .weights import WeightsEntry, WeightsError, read_manifest
+
+__all__ = [
+    "BEST", "DATASETS", "LATENT", "MODELS", "NOISES", "Autoencoder", "DatasetError", "Denoiser",
+    "ImageError", "ResizedWarning", "WeightsEntry", "WeightsError", "add_noise", "interpolate",
+    "list_models", "load", "load_dataset", "read_image",
+]
+
+
+def list_models() -> list[WeightsEntry]:
+    """Every (dataset, model) pair that has trained weights, with its recorded metrics."""
+    return read_manifest()

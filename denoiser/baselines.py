@@ -1,0 +1,62 @@
+"""Classical denoisers that the learned models are measured against, in one registry.
+
+Each takes one noisy (H, W, C) float image in [0, 1] and the noise sigma it was told
+(an estimate from the image where the noise is not Gaussian or the sigma is unknown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.ndimage import median_filter
+from skimage.restoration import denoise_nl_means, estimate_sigma
+
+Baseline = Callable[[np.ndarray, float], np.ndarray]
+
+
+def _median(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    return median_filter(noisy, size=(3, 3, 1))
+
+
+def _nl_means(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    return denoise_nl_means(noisy, h=0.8 * sigma, sigma=sigma, patch_size=5, patch_distance=6,
+                            fast_mode=True, channel_axis=-1)
+
+
+def _bm3d(noisy: np.ndarray, sigma: float) -> np.ndarray:
+    import bm3d
+
+    if noisy.shape[-1] == 3:
+        return bm3d.bm3d_rgb(noisy, sigma)
+    return bm3d.bm3d(noisy[..., 0], sigma)[..., None]
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    name: str
+    title: str
+    run: Baseline
+    max_pixels: int  # above this the app does not offer it: it would not answer in seconds
+
+
+BASELINES: dict[str, BaselineSpec] = {
+    spec.name: spec
+    for spec in (
+        BaselineSpec("median", "Median filter 3x3", _median, 50_000_000),
+        BaselineSpec("nl_means", "Non-local means", _nl_means, 1_000_000),
+        BaselineSpec("bm3d", "BM3D", _bm3d, 300_000),
+    )
+}
+
+
+def estimated_sigma(noisy: np.ndarray) -> float:
+    """Gaussian-equivalent noise sigma estimated from the image (wavelet MAD)."""
+    return float(np.mean(estimate_sigma(noisy, channel_axis=-1)))
+
+
+def run_baseline(name: str, noisy: np.ndarray, sigma: float | None = None) -> np.ndarray:
+    """Denoise one (H, W, C) image; sigma defaults to an estimate, floored to stay positive."""
+    sigma = max(sigma if sigma is not None else estimated_sigma(noisy), 1e-3)
+    return np.clip(BASELINES[name].run(noisy, sigma), 0.0, 1.0).astype(np.float32)

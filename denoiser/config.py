@@ -1,0 +1,34 @@
+"""Every setting of the project, in one place, read from environment variables.
+
+Each value has a default that works on a fresh clone; the environment overrides it so
+that a deployment (a Space, CI, a laptop) never needs a code change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path | None  # folder of <name>.npz files; None means keras.datasets
+    weights_dir: Path  # committed weights and their manifest
+    hub_repo: str  # Hugging Face model repository that holds the same files
+    max_pixels: int  # largest image the library denoises (height * width)
+    tile: int  # tile side for large images; overlap is tile // 8
+
+
+def settings() -> Settings:
+    """Read the settings now (not at import), so tests and CLIs can change the environment."""
+    data_dir = os.environ.get("DENOISER_DATA_DIR")
+    return Settings(
+        data_dir=Path(data_dir).expanduser() if data_dir else None,
+        weights_dir=Path(os.environ.get("DENOISER_WEIGHTS_DIR", PROJECT_ROOT / "weights")),
+        hub_repo=os.environ.get("DENOISER_HUB_REPO", "the-denoiser/denoiser-weights"),
+        max_pixels=int(os.environ.get("DENOISER_MAX_PIXELS", 40_000_000)),
+        tile=int(os.environ.get("DENOISER_TILE", 256)),
+    )

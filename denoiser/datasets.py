@@ -1,0 +1,106 @@
+"""The three datasets, as uint8 arrays in the layout `keras.datasets` returns.
+
+A local folder (`DENOISER_DATA_DIR`, holding `<name>.npz`) comes first, so that machines
+without internet work; otherwise keras downloads the data as on any connected machine.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import settings
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    shape: tuple[int, int, int]  # height, width, channels of one image
+    class_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    spec: DatasetSpec
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def test_images(self, count: int | None = None) -> np.ndarray:
+        """The first `count` test images as float32 in [0, 1], always with a channel axis."""
+        return to_float(self.x_test[:count], self.spec.shape[-1])
+
+    def label(self, index: int) -> str:
+        return self.spec.class_names[int(np.ravel(self.y_test[index])[0])]
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in (
+        DatasetSpec("mnist", "MNIST", (28, 28, 1), tuple(str(d) for d in range(10))),
+        DatasetSpec(
+            "fashion_mnist",
+            "Fashion-MNIST",
+            (28, 28, 1),
+            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        ),
+        DatasetSpec(
+            "cifar10",
+            "CIFAR-10",
+            (32, 32, 3),
+            ("airplane", "automobile", "bird", "cat", "deer",
+             "dog", "frog", "horse", "ship", "truck"),
+        ),
+    )
+}
+
+
+class DatasetError(RuntimeError):
+    """A dataset could not be had; the message says what was tried."""
+
+
+def spec(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DatasetError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.") from None
+
+
+def to_float(images: np.ndarray, channels: int) -> np.ndarray:
+    """uint8 images to float32 in [0, 1] with a trailing channel axis."""
+    images = np.asarray(images, dtype=np.float32) / 255.0
+    return images[..., None] if channels == 1 and images.shape[-1] != 1 else images
+
+
+@functools.lru_cache(maxsize=None)
+def load_dataset(name: str) -> Dataset:
+    """Load a dataset once per process, from `DENOISER_DATA_DIR` or else `keras.datasets`."""
+    dataset_spec = spec(name)
+    data_dir = settings().data_dir
+    tried = []
+    if data_dir is not None:
+        path = data_dir / f"{name}.npz"
+        tried.append(str(path))
+        if path.is_file():
+            try:
+                with np.load(path) as arrays:
+                    parts = tuple(arrays[key] for key in ("x_train", "y_train", "x_test", "y_test"))
+            except (OSError, ValueError, KeyError) as error:
+                raise DatasetError(f"{path} is not a readable dataset file: {error}") from error
+            return Dataset(dataset_spec, *parts)
+    tried.append(f"keras.datasets.{name}.load_data()")
+    try:
+        import keras
+
+        (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+    except Exception as error:  # keras raises several kinds when offline
+        raise DatasetError(
+            f"Dataset {name!r} is not available. Tried: {'; '.join(tried)}. "
+            f"Set DENOISER_DATA_DIR to a folder holding {name}.npz. ({error})"
+        ) from error
+    return Dataset(dataset_spec, x_train, y_train, x_test, y_test)

@@ -1,0 +1,144 @@
+"""Trained models behind a NumPy interface: `Denoiser.denoise` and `Autoencoder.encode/decode`.
+
+The wrappers absorb every difference between what a caller has and what a network
+takes: one image or a batch, gray or colour, any size (padding, resizing or tiling).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import imaging
+from .config import settings
+from .datasets import spec as dataset_spec
+from .models import BEST, model_spec
+from .weights import WeightsEntry, find_entry, weights_file
+
+Progress = Callable[[int, int], None]
+BATCH = 64
+
+
+class ResizedWarning(UserWarning):
+    """The image was resized to fit a fixed-size model and back."""
+
+
+@dataclass
+class Denoiser:
+    entry: WeightsEntry
+    model: keras.Model
+
+    @property
+    def name(self) -> str:
+        return self.entry.model
+
+    @property
+    def channels(self) -> int:
+        return int(self.model.input_shape[-1])
+
+    @property
+    def fixed_size(self) -> tuple[int, int] | None:
+        height, width = self.model.input_shape[1:3]
+        return (height, width) if height is not None else None
+
+    def denoise(self, noisy: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+        """Denoised float32 images in [0, 1], in the shape given: (H,W), (H,W,C) or a batch."""
+        batch, shape = imaging.as_batch(noisy)
+        if batch.shape[1] * batch.shape[2] > settings().max_pixels:
+            raise imaging.ImageError(
+                f"The image has {batch.shape[1] * batch.shape[2]:,} pixels; the limit is {settings().max_pixels:,}."
+            )
+        alpha = batch[..., 3:] if batch.shape[-1] == 4 else None
+        colour = batch[..., :3] if alpha is not None else batch
+        out = np.clip(self._run(imaging.convert_channels(colour, self.channels), progress), 0.0, 1.0)
+        out = imaging.convert_channels(out, colour.shape[-1])
+        if alpha is not None:
+            out = np.concatenate([out, alpha], axis=-1)
+        return out.reshape(shape)
+
+    def _run(self, batch: np.ndarray, progress: Progress | None) -> np.ndarray:
+        size = batch.shape[1:3]
+        if self.fixed_size and size != self.fixed_size:
+            warnings.warn(
+                f"{self.name} takes {self.fixed_size[0]}×{self.fixed_size[1]} images; "
+                f"the {size[0]}×{size[1]} input was resized to fit and back.",
+                ResizedWarning,
+                stacklevel=3,
+            )
+            return imaging.resize(self._predict(imaging.resize(batch, self.fixed_size)), size)
+        multiple = model_spec(self.name).size_multiple
+        pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
+        padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
+        out = np.stack([self._tiled(image, progress) for image in padded])
+        return out[:, : size[0], : size[1]]
+
+    def _predict(self, batch: np.ndarray) -> np.ndarray:
+        parts = [self.model(tf.constant(batch[i : i + BATCH]), training=False) for i in range(0, len(batch), BATCH)]
+        return np.concatenate([np.asarray(p) for p in parts])
+
+    def _tiled(self, image: np.ndarray, progress: Progress | None) -> np.ndarray:
+        """Denoise one image in tiles with a context margin, so memory stays bounded.
+
+        Each tile is run with `margin` extra pixels on every side that are then cut
+        away; the margin covers the network's receptive field, so the seams match the
+        whole-image result. Windows start on multiples of 4 to keep the strided grid.
+        """
+        tile = settings().tile
+        margin = max(4, tile // 8)
+        height, width = image.shape[:2]
+        if height * width <= (tile + 2 * margin) ** 2:
+            return self._predict(image[None])[0]
+        out = np.empty_like(image)
+        cores = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]
+        for done, (y, x) in enumerate(cores, start=1):
+            y0, x0 = max(0, y - margin), max(0, x - margin)
+            y1, x1 = min(height, y + tile + margin), min(width, x + tile + margin)
+            window = self._predict(image[None, y0:y1, x0:x1])[0]
+            out[y : y + tile, x : x + tile] = window[y - y0 : y - y0 + tile, x - x0 : x - x0 + tile]
+            if progress:
+                progress(done, len(cores))
+        return out
+
+
+@dataclass
+class Autoencoder(Denoiser):
+    """A denoiser whose bottleneck is a latent vector that can be walked."""
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        batch, _ = imaging.as_batch(images)
+        batch = imaging.convert_channels(batch[..., :3], self.channels)
+        if batch.shape[1:3] != self.fixed_size:
+            batch = imaging.resize(batch, self.fixed_size)
+        return np.asarray(self.model.get_layer("encoder")(tf.constant(batch), training=False))
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        """(N, latent) vectors to (N, H, W, C) images in [0, 1]."""
+        latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
+        return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
+
+
+@functools.lru_cache(maxsize=32)
+def load(dataset: str, model: str | None = None) -> Denoiser:
+    """The trained model for a dataset (its best denoiser by default), loaded once."""
+    dataset_spec(dataset)
+    entry = find_entry(dataset, model or BEST)
+    network = keras.models.load_model(weights_file(entry), compile=False)
+    wrapper = Autoencoder if model_spec(entry.model).latent else Denoiser
+    return wrapper(entry, network)
+
+
+def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps: int = 8) -> np.ndarray:
+    """Decode evenly spaced points on the line between two encoded images, ends included."""
+    if steps < 2:
+        raise ValueError("Interpolation needs at least 2 steps (the two ends).")
+    z_a, z_b = (ae.encode(image) for image in (image_a, image_b))
+    if len(z_a) != 1 or len(z_b) != 1:
+        raise ValueError("interpolate takes two single images, not batches.")
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return ae.decode((1 - t) * z_a + t * z_b)

@@ -1,0 +1,72 @@
+"""The model zoo: one registry entry per architecture, one file per network.
+
+Every builder takes the image shape (height, width, channels) and returns an uncompiled
+Keras model made of built-in layers only, so `.keras` files load without custom objects.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+
+from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, res_unet
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    title: str
+    build: Callable[[tuple[int, int, int]], keras.Model]
+    summary: str
+    fully_convolutional: bool  # takes any height and width (a multiple of size_multiple)
+    size_multiple: int = 1
+    latent: bool = False  # has an encoder and a decoder for interpolation
+    study: int | None = None  # number in the 2020 study, if it is one of its four
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("cnn_pool", "Conv + max-pooling", cnn_pool.build,
+                  "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, study=1),
+        ModelSpec("cnn_dense", "Strided conv + dense latent", cnn_dense.build,
+                  "Study #2, the winner: strided convs, a 16-d dense latent, transposed-conv decoder.",
+                  False, latent=True, study=2),
+        ModelSpec("cnn_unpadded", "Unpadded conv", cnn_unpadded.build,
+                  "Study #3: no pooling, unpadded convs and transposed convs back to size.", True, study=3),
+        ModelSpec("cnn_deep", "Deep conv + BatchNorm", cnn_deep.build,
+                  "Study #4: conv/BatchNorm blocks of 32, 64, 128 with pooling, upsampling decoder.",
+                  True, 4, study=4),
+        ModelSpec("cnn_dense_large", "Strided conv + dense latent, large",
+                  functools.partial(cnn_dense.build, filters=(64, 128), latent_dim=128),
+                  "The winner with 2x filters and a 128-d latent: the study's fix for CIFAR-10.",
+                  False, latent=True),
+        ModelSpec("latent_ae", "Latent autoencoder",
+                  functools.partial(cnn_dense.build, filters=(32, 64), latent_dim=64),
+                  "The winner's shape with a 64-d latent, trained to reconstruct; drives the interpolation slider.",
+                  False, latent=True),
+        ModelSpec("res_unet", "Residual U-Net (best)", res_unet.build,
+                  "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
+                  True, 4),
+    )
+}
+
+BEST = "res_unet"
+LATENT = "latent_ae"
+
+
+def model_spec(name: str) -> ModelSpec:
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODELS)}.") from None
+
+
+def build(name: str, shape: tuple[int, int, int]) -> keras.Model:
+    """Build a registry model for images of `shape`; fully convolutional ones take any size."""
+    spec = model_spec(name)
+    input_shape = (None, None, shape[-1]) if spec.fully_convolutional else tuple(shape)
+    return spec.build(input_shape)

@@ -1,0 +1,36 @@
+"""Study #2, the winner: strided convs to a dense latent and a transposed-conv decoder.
+
+The encoder and decoder are sub-models named "encoder" and "decoder", so a loaded model
+can encode and decode on its own: this is what the interpolation slider walks through.
+"""
+
+import keras
+from keras import layers
+
+
+def _conv_bn(x, filters: int, transpose: bool = False):
+    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+    x = conv(filters, 3, strides=2, padding="same")(x)
+    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    return layers.BatchNormalization()(x)
+
+
+def build(shape: tuple, filters: tuple[int, int] = (32, 64), latent_dim: int = 16) -> keras.Model:
+    height, width, channels = shape
+    inputs = keras.Input(shape)
+    x = inputs
+    for f in filters:
+        x = _conv_bn(x, f)
+    inner_shape = tuple(x.shape[1:])
+    latent = layers.Dense(latent_dim)(layers.Flatten()(x))
+    encoder = keras.Model(inputs, latent, name="encoder")
+
+    latent_in = keras.Input((latent_dim,))
+    x = layers.Dense(inner_shape[0] * inner_shape[1] * inner_shape[2])(latent_in)
+    x = layers.Reshape(inner_shape)(x)
+    for f in reversed(filters):
+        x = _conv_bn(x, f, transpose=True)
+    outputs = layers.Conv2D(channels, 3, padding="same", activation="sigmoid")(x)
+    decoder = keras.Model(latent_in, outputs, name="decoder")
+
+    return keras.Model(inputs, decoder(encoder(inputs)), name="cnn_dense")

@@ -1,0 +1,84 @@
+"""Where trained weights live: `weights/<dataset>/<model>.keras` plus one manifest.
+
+The manifest (`weights/manifest.json`) records, for every trained pair, the command that
+rebuilds it, its training settings and time, its size and its test metrics. A file missing
+locally is fetched from the Hugging Face Hub repository in `DENOISER_HUB_REPO`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .config import settings
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class WeightsEntry:
+    dataset: str
+    model: str
+    command: str
+    config: dict
+    epochs: int
+    train_seconds: float
+    params: int
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return f"{self.dataset}/{self.model}.keras"
+
+
+class WeightsError(FileNotFoundError):
+    """No usable weights for a (dataset, model) pair; the message says what exists."""
+
+
+def manifest_path(weights_dir: Path | None = None) -> Path:
+    return (weights_dir or settings().weights_dir) / MANIFEST
+
+
+def read_manifest(weights_dir: Path | None = None) -> list[WeightsEntry]:
+    path = manifest_path(weights_dir)
+    if not path.is_file():
+        return []
+    return [WeightsEntry(**entry) for entry in json.loads(path.read_text())]
+
+
+def write_entry(entry: WeightsEntry, weights_dir: Path | None = None) -> None:
+    """Add or replace one entry, keeping the manifest sorted and diff-friendly."""
+    entries = {(e.dataset, e.model): e for e in read_manifest(weights_dir)}
+    entries[(entry.dataset, entry.model)] = entry
+    path = manifest_path(weights_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [asdict(entries[key]) for key in sorted(entries)]
+    path.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def find_entry(dataset: str, model: str) -> WeightsEntry:
+    entries = read_manifest()
+    for entry in entries:
+        if (entry.dataset, entry.model) == (dataset, model):
+            return entry
+    have = ", ".join(f"{e.dataset}/{e.model}" for e in entries) or "none"
+    raise WeightsError(f"No weights for dataset {dataset!r} and model {model!r}. Trained models: {have}.")
+
+
+def weights_file(entry: WeightsEntry) -> Path:
+    """The local `.keras` file of an entry, downloaded from the Hub when it is missing."""
+    local = settings().weights_dir / entry.file
+    if local.is_file():
+        return local
+    repo = settings().hub_repo
+    try:
+        from huggingface_hub import hf_hub_download
+
+        return Path(hf_hub_download(repo_id=repo, filename=entry.file))
+    except Exception as error:  # offline mode, missing repo or file, network errors
+        raise WeightsError(
+            f"Weights file {entry.file} is not in {settings().weights_dir} and could not be downloaded "
+            f"from the Hugging Face Hub repository {repo!r} ({type(error).__name__}: {error}). "
+            f"Train it instead with: {entry.command}"
+        ) from error

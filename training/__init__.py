@@ -1,0 +1,1 @@
+"""Offline training, evaluation and publishing of the denoiser's models."""

@@ -1,0 +1,182 @@
+"""Evaluate trained models and classical baselines on the same noisy test images.
+
+    python -m training.evaluate --images 1000
+
+Prints a Markdown table per dataset (mean per-image PSNR / SSIM and seconds per image)
+and writes `results.json`, `results.md` and `psnr_vs_level.png` to `--out`. With
+`--readme README.md` the tables replace the README's generated results section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from denoiser import inference
+from denoiser.baselines import BASELINES, run_baseline
+from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.metrics import mean_scores
+from denoiser.noise import add_noise
+from denoiser.weights import read_manifest
+
+Predict = Callable[[np.ndarray], np.ndarray]
+GAUSSIAN_LEVELS = (0.1, 0.3, 0.5)
+DEFAULT_NOISES = "gaussian:0.1,gaussian:0.3,gaussian:0.5,salt_pepper:0.1,speckle:0.2,poisson:30"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+@dataclass
+class Row:
+    dataset: str
+    method: str
+    kind: str  # "model", "baseline" or "input"
+    noise: str
+    level: float
+    psnr: float
+    ssim: float
+    seconds_per_image: float
+    params: int | None = None
+
+
+def score(predict: Predict, clean: np.ndarray, noisy: np.ndarray) -> tuple[dict[str, float], float]:
+    """Mean PSNR/SSIM of `predict` on a batch, and its seconds per image."""
+    start = time.perf_counter()
+    restored = predict(noisy)
+    seconds = (time.perf_counter() - start) / len(noisy)
+    return mean_scores(clean, restored), seconds
+
+
+def gaussian_metrics(model, data: Dataset, count: int) -> dict[str, dict[str, float]]:
+    """The manifest's metrics for a freshly trained Keras model, noise seed 0."""
+    clean = data.test_images(count)
+    metrics = {}
+    for sigma in GAUSSIAN_LEVELS:
+        noisy = add_noise(clean, "gaussian", sigma, seed=0)
+        scores, _ = score(lambda x: model.predict(x, batch_size=256, verbose=0), clean, noisy)
+        metrics[f"gaussian_{sigma}"] = {k: round(v, 3) for k, v in scores.items()}
+    return metrics
+
+
+def baseline_predict(name: str, noise: str, level: float) -> Predict:
+    sigma = level if noise == "gaussian" else None
+    return lambda batch: np.stack([run_baseline(name, image, sigma) for image in batch])
+
+
+def evaluate_dataset(dataset: str, model_names: list[str], noises: list[tuple[str, float]],
+                     baselines: list[str], count: int) -> list[Row]:
+    clean = load_dataset(dataset).test_images(count)
+    rows = []
+    for noise, level in noises:
+        noisy = add_noise(clean, noise, level, seed=0)
+        methods: list[tuple[str, str, Predict, int | None]] = [("noisy input", "input", lambda x: x, None)]
+        for name in model_names:
+            den = inference.load(dataset, name)
+            methods.append((name, "model", den.denoise, den.model.count_params()))
+        methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines]
+        for method, kind, predict, params in methods:
+            scores, seconds = score(predict, clean, noisy)
+            rows.append(Row(dataset, method, kind, noise, level, round(scores["psnr"], 3),
+                            round(scores["ssim"], 4), round(seconds, 5), params))
+            print(f"{dataset:14s} {noise}:{level:<5g} {method:18s} {scores['psnr']:6.2f} dB "
+                  f"SSIM {scores['ssim']:.3f}  {seconds * 1000:8.2f} ms/img", flush=True)
+    return rows
+
+
+def markdown(rows: list[Row], count: int) -> str:
+    """One table per dataset: a row per method, a column per noise, best first at σ=0.1... by mean PSNR."""
+    parts = [f"Mean per-image PSNR (dB) / SSIM on the first {count} test images, noise seed 0.\n"]
+    for dataset in dict.fromkeys(r.dataset for r in rows):
+        subset = [r for r in rows if r.dataset == dataset]
+        noises = list(dict.fromkeys((r.noise, r.level) for r in subset))
+        methods = list(dict.fromkeys(r.method for r in subset))
+        cell = {(r.method, r.noise, r.level): r for r in subset}
+        methods.sort(key=lambda m: -np.mean([cell[(m, *n)].psnr for n in noises if (m, *n) in cell]))
+        header = ["method", "params"] + [f"{n} {l:g}" for n, l in noises] + ["ms / image"]
+        lines = [f"### {DATASETS[dataset].title}\n", "| " + " | ".join(header) + " |",
+                 "|" + "---|" * len(header)]
+        for m in methods:
+            row = [cell[(m, *n)] for n in noises if (m, *n) in cell]
+            params = f"{row[0].params:,}" if row[0].params else ""
+            values = [f"{cell[(m, *n)].psnr:.2f} / {cell[(m, *n)].ssim:.3f}" if (m, *n) in cell else "" for n in noises]
+            ms = f"{1000 * np.mean([r.seconds_per_image for r in row]):.2f}"
+            lines.append("| " + " | ".join([f"`{m}`" if row[0].kind == "model" else m, params, *values, ms]) + " |")
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
+def plot(rows: list[Row], path: Path) -> None:
+    """PSNR against Gaussian sigma, one panel per dataset: numbers only, no images."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gaussian = [r for r in rows if r.noise == "gaussian"]
+    datasets = list(dict.fromkeys(r.dataset for r in gaussian))
+    if not datasets:
+        return
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        subset = [r for r in gaussian if r.dataset == dataset]
+        for method in dict.fromkeys(r.method for r in subset):
+            points = sorted((r.level, r.psnr) for r in subset if r.method == method)
+            ax.plot(*zip(*points), marker="o", label=method, linewidth=2.5 if method == "res_unet" else 1)
+        ax.set(title=DATASETS[dataset].title, xlabel="Gaussian noise σ", ylabel="PSNR (dB)")
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def splice_readme(readme: Path, section: str) -> None:
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{readme} has no {START} ... {END} markers to replace.")
+    head, rest = text.split(START, 1)
+    readme.write_text(head + START + "\n" + section + "\n" + END + rest.split(END, 1)[1])
+
+
+def parse_noises(text: str) -> list[tuple[str, float]]:
+    return [(kind, float(level)) for kind, level in (item.split(":") for item in text.split(","))]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", help="comma-separated (default: every dataset that has weights)")
+    parser.add_argument("--models", help="comma-separated (default: every model with weights)")
+    parser.add_argument("--noise", default=DEFAULT_NOISES, help="comma-separated kind:level pairs")
+    parser.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated; empty for none")
+    parser.add_argument("--images", type=int, default=1000, help="first N test images")
+    parser.add_argument("--out", default="weights/results", help="folder for results.json/.md and the plot")
+    parser.add_argument("--readme", help="README to update between the results markers")
+    args = parser.parse_args(argv)
+
+    entries = read_manifest()
+    datasets = args.datasets.split(",") if args.datasets else list(dict.fromkeys(e.dataset for e in entries))
+    rows = []
+    for dataset in datasets:
+        names = [e.model for e in entries if e.dataset == dataset
+                 and (not args.models or e.model in args.models.split(","))]
+        baselines = [b for b in args.baselines.split(",") if b]
+        rows += evaluate_dataset(dataset, names, parse_noises(args.noise), baselines, args.images)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
+    section = markdown(rows, args.images)
+    (out / "results.md").write_text(section)
+    plot(rows, out / "psnr_vs_level.png")
+    print(section)
+    if args.readme:
+        splice_readme(Path(args.readme), section)
+
+
+if __name__ == "__main__":
+    main()

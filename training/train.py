@@ -1,0 +1,165 @@
+"""Train one registry model on one dataset and commit its weights with a manifest entry.
+
+    python -m training.train --dataset mnist --model res_unet --epochs 10
+
+Batches stream through tf.data with fresh noise each epoch; progress shows in Keras's
+bar and in TensorBoard (`tensorboard --logdir runs`); every epoch is backed up under
+`runs/`, so running the same command again resumes an interrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from denoiser import models
+from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.weights import WeightsEntry, write_entry
+
+from . import evaluate
+from .data import noise_choices, pipeline
+
+
+@dataclass
+class TrainConfig:
+    dataset: str
+    model: str
+    epochs: int = 10
+    batch_size: int = 64
+    noise: str = "gaussian"
+    level_min: float | None = None
+    level_max: float | None = None
+    learning_rate: float = 1e-3
+    seed: int = 0
+    steps_per_epoch: int | None = None
+    train_images: int | None = None
+    augment: bool = False
+    strategy: str = "none"
+    eval_images: int = 200
+    runs_dir: str = "runs"
+    weights_dir: str = "weights"
+
+    @property
+    def level_range(self) -> tuple[float, float] | None:
+        if self.level_min is None and self.level_max is None:
+            return None
+        return (self.level_min or 0.0, self.level_max if self.level_max is not None else 0.5)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_dir) / self.dataset / self.model
+
+
+STRATEGIES = {
+    "none": tf.distribute.get_strategy,
+    "mirrored": tf.distribute.MirroredStrategy,
+    "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
+}
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Adds up training seconds across resumed runs, in a small file beside the backup."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self.seconds = json.loads(path.read_text())["seconds"] if path.is_file() else 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds += time.monotonic() - self.start
+        self.path.write_text(json.dumps({"seconds": self.seconds, "epochs_done": epoch + 1}))
+
+
+def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
+    """Train, save `weights/<dataset>/<model>.keras` and its manifest entry; return the entry."""
+    keras.utils.set_random_seed(config.seed)
+    shape = data.spec.shape
+    images = data.x_train[: config.train_images]
+    train_data = pipeline(images, config.batch_size, config.noise, config.level_range, config.seed, config.augment)
+    steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
+    if config.steps_per_epoch:
+        train_data = train_data.repeat()
+    run_dir = config.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    with STRATEGIES[config.strategy]().scope():
+        model = models.build(config.model, shape)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
+        )
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    clock = EpochClock(run_dir / "clock.json")
+    model.fit(
+        train_data,
+        epochs=config.epochs,
+        steps_per_epoch=steps,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+            keras.callbacks.TensorBoard(str(run_dir / "logs"), update_freq=50),
+            clock,
+        ],
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    path = Path(config.weights_dir) / data.spec.name / f"{config.model}.keras"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bare = models.build(config.model, shape)  # without optimizer state: half the file size
+    bare.set_weights(model.get_weights())
+    bare.save(path)
+    entry = WeightsEntry(
+        dataset=data.spec.name,
+        model=config.model,
+        command=command,
+        config=asdict(config),
+        epochs=config.epochs,
+        train_seconds=round(clock.seconds, 1),
+        params=int(bare.count_params()),
+        metrics=evaluate.gaussian_metrics(bare, data, config.eval_images),
+    )
+    write_entry(entry, Path(config.weights_dir))
+    clock.path.unlink()  # the run is complete: the same command now starts afresh
+    return entry
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
+    parser.add_argument("--model", required=True, choices=list(models.MODELS))
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--noise", default="gaussian", choices=noise_choices(),
+                        help="noise kind to train on; 'mix' draws a kind per batch, 'none' trains plain reconstruction")
+    parser.add_argument("--level-min", type=float, help="lowest noise level (default: the kind's own range)")
+    parser.add_argument("--level-max", type=float, help="highest noise level (default: the kind's own range)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak Adam rate, cosine-decayed")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: one pass over the data)")
+    parser.add_argument("--train-images", type=int, help="train on the first N training images only")
+    parser.add_argument("--augment", action="store_true", help="random flips of the clean images")
+    parser.add_argument("--strategy", default="none", choices=list(STRATEGIES),
+                        help="tf.distribute strategy: several GPUs (mirrored) or machines (multiworker)")
+    parser.add_argument("--eval-images", type=int, default=200, help="test images for the manifest's metrics")
+    parser.add_argument("--runs-dir", default="runs", help="TensorBoard logs and resumable backups")
+    parser.add_argument("--weights-dir", default="weights")
+    return TrainConfig(**vars(parser.parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    config = parse_args(argv)
+    entry = train(config, load_dataset(config.dataset), "python -m training.train " + shlex.join(argv))
+    print(json.dumps({"weights": f"{config.weights_dir}/{entry.file}", **entry.metrics}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
