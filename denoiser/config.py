@@ -19,7 +19,7 @@ class Settings:
     weights_dir: Path  # committed weights and their manifest
     hub_repo: str  # Hugging Face model repository that holds the same files
     max_pixels: int  # largest image the library denoises (height * width)
-    tile: int  # tile side for large images; overlap is tile // 8
+    tile: int  # side of the tiles that large images are denoised in (a multiple of 4)
 
 
 def settings() -> Settings:

@@ -23,6 +23,7 @@ from .weights import WeightsEntry, find_entry, weights_file
 
 Progress = Callable[[int, int], None]
 BATCH = 64
+MARGIN = 32  # context around each tile; res_unet's receptive field reaches 27 pixels out
 
 
 class ResizedWarning(UserWarning):
@@ -85,12 +86,11 @@ class Denoiser:
     def _tiled(self, image: np.ndarray, progress: Progress | None) -> np.ndarray:
         """Denoise one image in tiles with a context margin, so memory stays bounded.
 
-        Each tile is run with `margin` extra pixels on every side that are then cut
-        away; the margin covers the network's receptive field, so the seams match the
+        Each tile is run with MARGIN extra pixels on every side that are then cut away;
+        the margin covers the network's receptive field, so the seams match the
         whole-image result. Windows start on multiples of 4 to keep the strided grid.
         """
-        tile = settings().tile
-        margin = max(4, tile // 8)
+        tile, margin = settings().tile, MARGIN
         height, width = image.shape[:2]
         if height * width <= (tile + 2 * margin) ** 2:
             return self._predict(image[None])[0]
@@ -123,11 +123,15 @@ class Autoencoder(Denoiser):
         return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
 
 
-@functools.lru_cache(maxsize=32)
 def load(dataset: str, model: str | None = None) -> Denoiser:
     """The trained model for a dataset (its best denoiser by default), loaded once."""
+    return _load(dataset, model or BEST)
+
+
+@functools.lru_cache(maxsize=32)
+def _load(dataset: str, model: str) -> Denoiser:
     dataset_spec(dataset)
-    entry = find_entry(dataset, model or BEST)
+    entry = find_entry(dataset, model)
     network = keras.models.load_model(weights_file(entry), compile=False)
     wrapper = Autoencoder if model_spec(entry.model).latent else Denoiser
     return wrapper(entry, network)

@@ -1,0 +1,380 @@
+"""The denoiser's web app: denoise an image, walk a latent space, read the study.
+
+    python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT apply)
+
+The denoise, compare and interpolate events are an API too:
+
+    from gradio_client import Client, handle_file
+
+    client = Client("http://127.0.0.1:7860/")
+    original, noisy, denoised, report, png, baselines = client.predict(
+        handle_file("photo.jpg"), "photo", "res_unet", "gaussian", 0.2, 0, True, False, api_name="/denoise"
+    )
+    print(report)  # Markdown table of PSNR / SSIM; `png` is the denoised image at full resolution
+    frame, strip, gif = client.predict("mnist", handle_file("a.png"), handle_file("b.png"), 0.5, api_name="/interpolate")
+
+Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photo), model (None for the
+best), noise kind, level, seed, add noise (False: the file is already noisy), classical baselines.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+import numpy as np
+import skimage.data
+from PIL import Image
+
+import denoiser
+from denoiser import BEST, DATASETS, LATENT, MODELS, NOISES
+from denoiser.baselines import BASELINES, run_baseline
+from denoiser.config import settings
+from denoiser.imaging import enlarge, to_uint8
+from denoiser.metrics import psnr, ssim
+
+MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
+DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
+PREVIEW = 1600  # on-screen images are shrunk to this side; the download keeps full resolution
+MIN_SIDE = 16  # smaller images skip the baselines (BM3D crashes below 9 px)
+SSIM_SIDE = 7  # SSIM's window
+STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
+PHOTO = "photo"  # any picture, denoised at full resolution by the CIFAR-10 models
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bundled with scikit-image
+PROMPT = "Upload an image or press **Sample**."
+OUT = Path(tempfile.mkdtemp(prefix="denoiser-app-"))
+
+
+@dataclass
+class Result:
+    title: str
+    image: np.ndarray
+    seconds: float | None = None
+
+
+# Helpers
+
+
+def weights_dataset(dataset: str) -> str:
+    return "cifar10" if dataset == PHOTO else dataset
+
+
+def trained_models(dataset: str) -> list[str]:
+    """Registry models that have weights for the dataset, in registry order."""
+    have = {e.model for e in denoiser.list_models() if e.dataset == weights_dataset(dataset)}
+    return [name for name in MODELS if name in have]
+
+
+def load(dataset: str, model: str | None) -> denoiser.Denoiser:
+    try:
+        return denoiser.load(weights_dataset(dataset), model or None)
+    except denoiser.WeightsError as error:
+        raise gr.Error(str(error)) from None
+
+
+def to_pil(image: np.ndarray) -> Image.Image:
+    return Image.fromarray(to_uint8(image[..., 0] if image.shape[-1] == 1 else image))
+
+
+def save(picture: Image.Image, name: str, **options: Any) -> str:
+    """Write a picture under a fresh temporary folder and return its path."""
+    path = Path(tempfile.mkdtemp(dir=OUT)) / name
+    picture.save(path, **options)
+    return str(path)
+
+
+def view(image: np.ndarray) -> Image.Image:
+    """An image as shown on screen: tiny ones enlarged with crisp pixels, huge ones shrunk."""
+    picture = to_pil(enlarge(image, DISPLAY))
+    picture.thumbnail((PREVIEW, PREVIEW))
+    return picture
+
+
+def read(path: str | None) -> tuple[np.ndarray, str]:
+    if not path:
+        raise gr.Error(PROMPT)
+    try:
+        return denoiser.read_image(path, MAX_PIXELS)
+    except denoiser.ImageError as error:
+        raise gr.Error(str(error)) from None
+
+
+def prepare(path: str | None, kind: str, level: float, seed: float | None, add: bool) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
+    """The clean original (None when the upload is already noisy), the noisy image and notes."""
+    image, note = read(path)
+    notes = [note] if note else []
+    if not add:
+        return None, image, notes + ["Add noise is off: the upload is denoised as is, with no original to score against."]
+    try:
+        return image, denoiser.add_noise(image, kind, float(level), int(seed or 0)), notes
+    except ValueError as error:
+        raise gr.Error(str(error)) from None
+
+
+def timed(run: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+    start = time.perf_counter()
+    out = run()
+    return out, time.perf_counter() - start
+
+
+def run_model(dataset: str, model: str | None, noisy: np.ndarray, progress: gr.Progress) -> tuple[Result, list[str]]:
+    """One trained model's result, with a note when a fixed-size model had to resize the image."""
+    den = load(dataset, model)
+
+    def tiles(done: int, total: int) -> None:
+        progress((done, total), desc=f"{den.name}: tiles")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", denoiser.ResizedWarning)
+        out, seconds = timed(lambda: den.denoise(noisy, progress=tiles))
+    notes = [str(w.message) for w in caught if issubclass(w.category, denoiser.ResizedWarning)]
+    return Result(MODELS[den.name].title, out, seconds), notes
+
+
+def run_baselines(noisy: np.ndarray, sigma: float | None) -> tuple[list[Result], list[str]]:
+    """The classical baselines that suit the image's size, and a note for each one skipped."""
+    results, notes = [], []
+    height, width = noisy.shape[:2]
+    for spec in BASELINES.values():
+        if height * width > spec.max_pixels or min(height, width) < MIN_SIDE:
+            notes.append(f"{spec.title} skipped: it takes images of {MIN_SIDE} to {spec.max_pixels:,} pixels.")
+            continue
+        out, seconds = timed(lambda: run_baseline(spec.name, noisy, sigma).reshape(noisy.shape))
+        results.append(Result(spec.title, out, seconds))
+    return results, notes
+
+
+def baseline_sigma(kind: str, level: float, add: bool) -> float | None:
+    """The true sigma for added Gaussian noise; otherwise the baselines estimate it."""
+    return float(level) if add and kind == "gaussian" else None
+
+
+def scores(clean: np.ndarray | None, image: np.ndarray) -> tuple[float, float]:
+    if clean is None:
+        return np.nan, np.nan
+    return psnr(clean, image), ssim(clean, image) if min(clean.shape[:2]) >= SSIM_SIDE else np.nan
+
+
+def report(clean: np.ndarray | None, results: list[Result], notes: list[str]) -> str:
+    """Markdown table of PSNR, SSIM and time per result (— where there is no original), then notes."""
+    rows = ["| | PSNR (dB) | SSIM | time |", "|---|---|---|---|"]
+    for result in results:
+        cells = ("—" if np.isnan(v) else f"{v:.{d}f}" for v, d in zip(scores(clean, result.image), (2, 3)))
+        seconds = "" if result.seconds is None else f"{result.seconds:.2f} s"
+        rows.append(f"| {result.title} | {' | '.join(cells)} | {seconds} |")
+    return "\n".join(rows + [f"\n> {note}" for note in notes])
+
+
+def gallery(clean: np.ndarray | None, results: list[Result]) -> list[tuple[Image.Image, str]]:
+    items = []
+    for result in results:
+        value = scores(clean, result.image)[0]
+        quality = "" if np.isnan(value) else f"{value:.2f} dB · "
+        items.append((view(result.image), f"{result.title}: {quality}{result.seconds:.2f} s"))
+    return items
+
+
+# Events
+
+
+def model_menu(dataset: str) -> gr.Dropdown:
+    """The model picker for a dataset: every trained model, the best one first chosen."""
+    names = trained_models(dataset)
+    choices = [(MODELS[name].title, name) for name in names]
+    return gr.Dropdown(choices, value=BEST if BEST in names else next(iter(names), None), label="Model")
+
+
+def level_slider(kind: str) -> gr.Slider:
+    """The noise level slider, over the kind's own range."""
+    spec = NOISES[kind]
+    step = 0.01 if spec.high <= 1 else 1
+    return gr.Slider(spec.low, spec.high, value=spec.default, step=step, label=f"Noise level ({spec.level_name})")
+
+
+def sample(dataset: str) -> tuple[str, str]:
+    """A random test image of the dataset (a scikit-image photo for Photo) as a PNG, and its caption."""
+    if dataset == PHOTO:
+        name = random.choice(PHOTOS)
+        return save(Image.fromarray(getattr(skimage.data, name)()), f"{name}.png"), f"scikit-image photo: **{name}**"
+    try:
+        data = denoiser.load_dataset(dataset)
+    except denoiser.DatasetError as error:
+        gr.Warning(f"Cannot sample {DATASETS[dataset].title}: {error}")
+        return gr.skip(), gr.skip()
+    index = random.randrange(len(data.x_test))
+    path = save(Image.fromarray(data.x_test[index]), f"{dataset}-{index}.png")
+    return path, f"{data.spec.title} test image #{index}: **{data.label(index)}**"
+
+
+def denoise(path: str | None, dataset: str, model: str | None, kind: str, level: float, seed: float | None,
+            add: bool, baselines: bool, progress: gr.Progress = gr.Progress()) -> tuple:
+    """Denoise event: original, noisy and denoised views, metrics, the PNG download and baselines."""
+    if not path:
+        return None, None, None, PROMPT, None, []
+    clean, noisy, notes = prepare(path, kind, level, seed, add)
+    result, resized = run_model(dataset, model, noisy, progress)
+    extra, skipped = run_baselines(noisy, baseline_sigma(kind, level, add)) if baselines else ([], [])
+    return (
+        None if clean is None else view(clean),
+        view(noisy),
+        view(result.image),
+        report(clean, [Result("Noisy input", noisy), result, *extra], notes + resized + skipped),
+        save(to_pil(result.image), f"denoised-{dataset}-{model or BEST}.png"),
+        gallery(clean, extra),
+    )
+
+
+def compare(path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool,
+            progress: gr.Progress = gr.Progress()) -> tuple[str, list[tuple[Image.Image, str]]]:
+    """Compare-all event: the same noisy image through every model and baseline, best PSNR first."""
+    clean, noisy, notes = prepare(path, kind, level, seed, add)
+    results = []
+    for model in trained_models(dataset):
+        result, resized = run_model(dataset, model, noisy, progress)
+        results.append(result)
+        notes += resized
+    extra, skipped = run_baselines(noisy, baseline_sigma(kind, level, add))
+    if clean is not None:
+        results = sorted(results + extra, key=lambda r: -psnr(clean, r.image))
+    else:
+        results += extra
+    return report(clean, [Result("Noisy input", noisy), *results], notes + skipped), gallery(clean, results)
+
+
+def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tuple:
+    """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings."""
+    if not (path_a and path_b):
+        return None, [], None, None
+    ae = load(dataset, LATENT)
+    image_a, image_b = read(path_a)[0], read(path_b)[0]
+    latents = np.concatenate([ae.encode(image_a), ae.encode(image_b)])
+    frames = denoiser.interpolate(ae, image_a, image_b, steps=STEPS)
+    pictures = [view(frame) for frame in frames]
+    strip = [(picture, f"t = {i / (STEPS - 1):.3g}") for i, picture in enumerate(pictures)]
+    loop = pictures + pictures[-2:0:-1]  # there and back, so the GIF loops smoothly
+    gif = save(loop[0], "walk.gif", save_all=True, append_images=loop[1:], duration=150, loop=0)
+    return between((dataset, latents), t), strip, gif, (dataset, latents)
+
+
+def between(encoded: tuple[str, np.ndarray] | None, t: float) -> Image.Image | None:
+    """Slider event: decode the point t of the way from A's encoding to B's."""
+    if encoded is None:
+        return None
+    dataset, latents = encoded
+    return view(load(dataset, LATENT).decode((1 - t) * latents[0] + t * latents[1])[0])
+
+
+# About tab
+
+
+STORY = """
+**The 2020 study** compared four Keras denoising autoencoders on MNIST and Fashion-MNIST. The best,
+strided convolutions with a 16-d dense latent (`cnn_dense`), failed on CIFAR-10. Training it on clean
+images showed that capacity, not noise, was the cause, and a larger network (`cnn_dense_large`) fixed it.
+Walking the latent space between two encodings gave new samples (see *Latent interpolation*).
+
+**This project** adds a residual U-Net (`res_unet`) that predicts the noise, is blind to its level,
+takes any image size, and beats BM3D.
+"""
+
+
+def results_section() -> tuple[str, str | None]:
+    """The evaluation's Markdown tables and plot, or a message when it has not been run."""
+    folder = settings().weights_dir / "results"
+    table, plot = folder / "results.md", folder / "psnr_vs_level.png"
+    text = table.read_text() if table.is_file() else "No results yet: run `python -m training.evaluate`."
+    return text, str(plot) if plot.is_file() else None
+
+
+def model_cards() -> str:
+    cards = []
+    for entry in denoiser.list_models():
+        spec, config = MODELS[entry.model], entry.config
+        metrics = ", ".join(f"{key.replace('_', ' σ ')}: {m['psnr']:.2f} dB / {m['ssim']:.3f}" for key, m in entry.metrics.items())
+        cards.append(
+            f"#### {DATASETS[entry.dataset].title} · {spec.title} (`{entry.model}`)\n{spec.summary}  \n"
+            f"{entry.params:,} parameters; {entry.epochs} epochs in {entry.train_seconds / 60:.1f} min on "
+            f"{config.get('train_images') or 'all'} training images, noise `{config.get('noise')}`"
+            f"{' with flips' if config.get('augment') else ''}.  \nTest PSNR / SSIM: {metrics or 'not recorded'}."
+        )
+    return "\n\n".join(cards) or "No trained models yet: see `training/train_all.sh`."
+
+
+# Layout
+
+
+def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str) -> None:
+    """A Sample button and caption under an upload widget; an upload clears the caption."""
+    button, caption = gr.Button(label), gr.Markdown()
+    button.click(sample, dataset, [target, caption], api_visibility="private")
+    target.upload(lambda: "", None, caption, api_visibility="private")
+
+
+DENOISE_CHOICES = [(spec.title, name) for name, spec in DATASETS.items()] + [("Photo", PHOTO)]
+
+with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
+    gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
+    with gr.Tab("Denoise"):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=280):
+                dataset = gr.Radio(DENOISE_CHOICES, value="mnist", label="Dataset")
+                model = model_menu("mnist")
+                upload = gr.File(label="Image (any picture file)", elem_id="upload")
+                sample_button(upload, dataset, "Sample")
+                add = gr.Checkbox(True, label="Add noise (off: the upload is already noisy)")
+                kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value="gaussian", label="Noise")
+                level = level_slider("gaussian")
+                seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+                baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")
+            with gr.Column(scale=3):
+                with gr.Row():
+                    shown = [gr.Image(label=name, format="png", height=DISPLAY, elem_id=name.lower())
+                             for name in ("Original", "Noisy", "Denoised")]
+                summary = gr.Markdown(PROMPT, label="Metrics", elem_id="report")
+                with gr.Row():
+                    download = gr.DownloadButton("Download denoised PNG")
+                    compare_all = gr.Button("Compare all", variant="primary")
+                comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
+    with gr.Tab("Latent interpolation"):
+        walk_dataset = gr.Radio([(s.title, n) for n, s in DATASETS.items()], value="mnist", label="Dataset")
+        with gr.Row():
+            with gr.Column():
+                image_a = gr.Image(type="filepath", image_mode=None, format="png", height=DISPLAY, label="A")
+                sample_button(image_a, walk_dataset, "Sample A")
+            with gr.Column():
+                frame = gr.Image(label="A → B", format="png", height=DISPLAY, elem_id="frame")
+                t = gr.Slider(0, 1, value=0.5, step=0.01, label="t", elem_id="t")
+                gif = gr.DownloadButton("Download the walk (GIF)")
+            with gr.Column():
+                image_b = gr.Image(type="filepath", image_mode=None, format="png", height=DISPLAY, label="B")
+                sample_button(image_b, walk_dataset, "Sample B")
+        strip = gr.Gallery(label="Steps", format="png", columns=STEPS, height="auto")
+        encoded = gr.State()
+    with gr.Tab("About"):
+        gr.Markdown(STORY)
+        table, plot = results_section()
+        gr.Markdown(table)
+        gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)
+        gr.Markdown(model_cards())
+
+    noise_inputs = [upload, dataset, model, kind, level, seed, add, baselines]
+    denoise_outputs = [*shown, summary, download, comparison]
+    gr.on([upload.change, model.input, level.release, seed.change, add.change, baselines.change],
+          denoise, noise_inputs, denoise_outputs, api_name="denoise", trigger_mode="always_last")
+    dataset.change(model_menu, dataset, model, api_visibility="private").then(denoise, noise_inputs, denoise_outputs, api_visibility="private")
+    kind.change(level_slider, kind, level, api_visibility="private").then(denoise, noise_inputs, denoise_outputs, api_visibility="private")
+    compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare")
+    gr.on([image_a.change, image_b.change, walk_dataset.change], walk, [walk_dataset, image_a, image_b, t],
+          [frame, strip, gif, encoded], api_name="interpolate")
+    t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last", api_visibility="private")
+
+demo.queue(default_concurrency_limit=2)
+
+if __name__ == "__main__":
+    demo.launch(max_file_size="50mb")

@@ -1,0 +1,66 @@
+"""Shared fixtures: small synthetic datasets and throwaway weights trained in seconds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from denoiser.config import PROJECT_ROOT
+from denoiser.datasets import DATASETS, Dataset
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "datasets"
+if "DENOISER_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
+    os.environ["DENOISER_DATA_DIR"] = str(SHARED_DATA)
+
+
+def synthetic_dataset(name: str, count: int = 256, seed: int = 0) -> Dataset:
+    """Smooth blobs on a dark background: structured enough that denoising can be learned."""
+    height, width, channels = DATASETS[name].shape
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    images = np.zeros((count, height, width, channels), np.float32)
+    for image in images:
+        for _ in range(3):
+            cy, cx, r = rng.uniform(6, height - 6), rng.uniform(6, width - 6), rng.uniform(2, 6)
+            blob = ((yy - cy) ** 2 + (xx - cx) ** 2 < r**2).astype(np.float32)
+            image += blob[..., None] * rng.uniform(0.4, 1.0, channels)
+    x = (np.clip(images, 0, 1) * 255).astype(np.uint8)
+    if channels == 1:
+        x = x[..., 0]
+    labels = rng.integers(0, 10, count)
+    split = count * 3 // 4
+    return Dataset(DATASETS[name], x[:split], labels[:split], x[split:], labels[split:])
+
+
+def data_available(name: str) -> bool:
+    folder = os.environ.get("DENOISER_DATA_DIR")
+    return bool(folder) and (Path(folder) / f"{name}.npz").is_file()
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """A weights folder with a few-step res_unet and latent_ae for mnist and cifar10."""
+    from training.train import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("weights")
+    runs = tmp_path_factory.mktemp("runs")
+    for dataset in ("mnist", "cifar10"):
+        for model, noise in (("res_unet", "gaussian"), ("latent_ae", "none")):
+            config = TrainConfig(dataset=dataset, model=model, epochs=1, steps_per_epoch=3, batch_size=16,
+                                 noise=noise, eval_images=8, runs_dir=str(runs), weights_dir=str(folder))
+            train(config, synthetic_dataset(dataset), f"python -m training.train --dataset {dataset} --model {model}")
+    return folder
+
+
+@pytest.fixture
+def use_weights(tiny_weights, monkeypatch):
+    """Point the library at the tiny weights, with a clean model cache on both sides."""
+    from denoiser import inference
+
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tiny_weights))
+    inference._load.cache_clear()
+    yield tiny_weights
+    inference._load.cache_clear()

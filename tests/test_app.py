@@ -1,0 +1,360 @@
+"""The app's event functions, called directly on the real trained weights.
+
+Tests skip, saying why, when a weights file they need is not trained yet or when the
+datasets folder (`DENOISER_DATA_DIR`; conftest.py points it at ../shared/datasets) is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+import app
+import denoiser
+from denoiser import BEST, LATENT, MODELS, NOISES, inference
+from denoiser.baselines import BASELINES
+from denoiser.config import settings
+from denoiser.metrics import psnr
+
+
+def need_weights(dataset: str, model: str = BEST) -> None:
+    """Skip unless the (dataset, model) weights are in the manifest and on disk (no Hub download)."""
+    trained = {(e.dataset, e.model) for e in denoiser.list_models()}
+    if (dataset, model) not in trained or not (settings().weights_dir / dataset / f"{model}.keras").is_file():
+        pytest.skip(f"no trained weights for {dataset}/{model} in {settings().weights_dir}; "
+                    f"train them with training/train_all.sh")
+
+
+def need_data(dataset: str) -> None:
+    """Skip unless the dataset's .npz is in DENOISER_DATA_DIR (tests never download datasets)."""
+    folder = settings().data_dir
+    if folder is None or not (folder / f"{dataset}.npz").is_file():
+        pytest.skip(f"dataset {dataset} not available: set DENOISER_DATA_DIR to a folder holding {dataset}.npz")
+
+
+def digit(path: Path, size: tuple[int, int] = (28, 28)) -> str:
+    """A synthetic MNIST-like picture: a white ring and bar on black."""
+    height, width = size
+    y, x = np.mgrid[:height, :width]
+    radius = np.hypot(y - height / 2, x - width / 2) / (min(size) / 2)
+    image = ((np.abs(radius - 0.6) < 0.15) | ((np.abs(x - width / 2) < width / 14) & (radius < 0.6))) * 255
+    Image.fromarray(image.astype(np.uint8)).save(path)
+    return str(path)
+
+
+def pixels(picture: Image.Image | str) -> np.ndarray:
+    return np.asarray(Image.open(picture) if isinstance(picture, str) else picture).astype(np.float32)
+
+
+def run(path: str, dataset: str = "mnist", model: str | None = BEST, kind: str = "gaussian", level: float = 0.3,
+        seed: int = 0, add: bool = True, baselines: bool = False, **kwargs) -> tuple:
+    return app.denoise(path, dataset, model, kind, level, seed, add, baselines, **kwargs)
+
+
+def gain(path: str, download: str, kind: str, level: float, seed: int) -> float:
+    """PSNR of the downloaded denoised PNG minus PSNR of the noisy input, both against the original."""
+    clean, _ = denoiser.read_image(path, app.MAX_PIXELS)
+    noisy = denoiser.add_noise(clean, kind, level, seed)
+    denoised, _ = denoiser.read_image(download, app.MAX_PIXELS)
+    return psnr(clean, denoised) - psnr(clean, noisy)
+
+
+@pytest.fixture
+def ring(tmp_path: Path) -> str:
+    return digit(tmp_path / "ring.png")
+
+
+# Widgets and API
+
+
+def test_events_have_api_names() -> None:
+    public = {fn.api_name for fn in app.demo.fns.values() if fn.api_visibility == "public"}
+    assert public == {"denoise", "compare", "interpolate"}
+
+
+@pytest.mark.parametrize("kind", NOISES)
+def test_level_slider_follows_noise_kind(kind: str) -> None:
+    slider = app.level_slider(kind)
+    spec = NOISES[kind]
+    assert (slider.minimum, slider.maximum, slider.value) == (spec.low, spec.high, spec.default)
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10", app.PHOTO])
+def test_model_menu_lists_trained_models_best_first_chosen(dataset: str) -> None:
+    weights = "cifar10" if dataset == app.PHOTO else dataset
+    trained = {e.model for e in denoiser.list_models() if e.dataset == weights}
+    menu = app.model_menu(dataset)
+    assert {name for _, name in menu.choices} == trained
+    assert all(title == MODELS[name].title for title, name in menu.choices)
+    if BEST in trained:
+        assert menu.value == BEST
+
+
+# Sampling
+
+
+def test_sample_draws_a_test_image_with_its_class() -> None:
+    need_data("fashion_mnist")
+    path, caption = app.sample("fashion_mnist")
+    index = int(re.search(r"#(\d+)", caption).group(1))
+    data = denoiser.load_dataset("fashion_mnist")
+    assert np.array_equal(pixels(path), data.x_test[index])
+    assert data.label(index) in caption
+
+
+def test_sample_photo_comes_from_scikit_image() -> None:
+    path, caption = app.sample(app.PHOTO)
+    assert any(name in caption for name in app.PHOTOS)
+    assert pixels(path).shape[2] == 3 and min(pixels(path).shape[:2]) >= 300
+
+
+def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unavailable(name: str) -> None:
+        raise denoiser.DatasetError(f"Dataset {name!r} is not available.")
+
+    monkeypatch.setattr(app.denoiser, "load_dataset", unavailable)
+    with pytest.warns(UserWarning, match="Cannot sample CIFAR-10"):
+        assert app.sample("cifar10") == (gr.skip(), gr.skip())
+
+
+# Denoising
+
+
+def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
+    need_weights("mnist")
+    need_data("mnist")
+    path, _ = app.sample("mnist")
+    original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
+    assert gain(path, download, "gaussian", 0.3, 3) > 3.0
+    assert "PSNR" in report and MODELS[BEST].title in report
+    assert original.size == noisy.size == denoised.size and min(original.size) >= 252  # 28 px enlarged 9x
+    assert comparison == []
+
+
+@pytest.mark.parametrize("kind", NOISES)
+def test_every_noise_kind(kind: str, ring: str) -> None:
+    need_weights("mnist")
+    original, noisy, denoised, report, download, _ = run(ring, kind=kind, level=NOISES[kind].default)
+    assert isinstance(denoised, Image.Image) and original.size == noisy.size == denoised.size
+    assert not np.array_equal(pixels(noisy), pixels(original))
+    assert "PSNR" in report and re.search(r"Residual U-Net \(best\) \| \d+\.\d\d \| 0\.\d{3}", report)
+    assert Image.open(download).size == (28, 28)
+
+
+def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
+    need_weights("mnist")
+    original, noisy, denoised, report, download, _ = run(ring, add=False)
+    assert original is None
+    assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.MAX_PIXELS)[0])))
+    assert "| Noisy input | — | — |" in report and "Add noise is off" in report
+
+
+def test_same_seed_same_noise_other_seed_other_noise(ring: str) -> None:
+    need_weights("mnist")
+    first, again, other = (pixels(run(ring, seed=seed)[1]) for seed in (5, 5, 6))
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+
+
+def test_baselines_on_request(ring: str) -> None:
+    need_weights("mnist")
+    *_, report, _, comparison = run(ring, baselines=True)
+    assert [caption.split(":")[0] for _, caption in comparison] == [spec.title for spec in BASELINES.values()]
+    assert all(re.search(r"\d+\.\d\d dB · \d+\.\d\d s", caption) for _, caption in comparison)
+    assert all(spec.title in report for spec in BASELINES.values())
+
+
+def test_fixed_size_model_says_it_resized(tmp_path: Path) -> None:
+    need_weights("mnist", "cnn_dense")
+    *_, report, download, _ = run(digit(tmp_path / "big.png", (40, 56)), model="cnn_dense")
+    assert "resized" in report
+    assert Image.open(download).size == (56, 40)
+
+
+def test_progress_is_reported_on_large_images(tmp_path: Path) -> None:
+    need_weights("mnist")
+    calls = []
+    run(digit(tmp_path / "large.png", (600, 600)), progress=lambda value, desc=None: calls.append(value))
+    done, total = calls[-1]
+    assert total > 1 and done == total
+
+
+def test_photo_at_full_resolution_with_the_cifar10_denoiser() -> None:
+    need_weights("cifar10")
+    path, _ = app.sample(app.PHOTO)
+    *_, report, download, _ = run(path, dataset=app.PHOTO, level=0.2)
+    assert Image.open(download).size == Image.open(path).size
+    assert Image.open(download).mode == "RGB"
+    assert gain(path, download, "gaussian", 0.2, 0) > 0
+
+
+def test_compare_all_is_best_first(ring: str) -> None:
+    need_weights("mnist")
+    report, items = app.compare(ring, "mnist", "gaussian", 0.3, 0, True)
+    captions = [caption for _, caption in items]
+    scores = [float(re.search(r"(-?\d+\.\d+) dB", caption).group(1)) for caption in captions]
+    assert scores == sorted(scores, reverse=True)
+    titles = {caption.split(":")[0] for caption in captions}
+    trained = {MODELS[e.model].title for e in denoiser.list_models() if e.dataset == "mnist"}
+    assert titles == trained | {spec.title for spec in BASELINES.values()}
+    assert report.splitlines()[2].startswith("| Noisy input")
+
+
+def test_compare_all_needs_an_image() -> None:
+    with pytest.raises(gr.Error, match="Upload an image"):
+        app.compare(None, "mnist", "gaussian", 0.3, 0, True)
+
+
+def test_no_image_gives_a_prompt_not_an_error() -> None:
+    assert run(None)[3] == app.PROMPT
+
+
+# Bad input: every file either gives a result or a clear message
+
+
+def write_16bit(path: Path) -> None:
+    gradient = np.linspace(0, 65535, 64 * 48).reshape(48, 64).astype(np.uint16)
+    Image.fromarray(gradient).save(path.with_suffix(".png"))
+
+
+def write_cmyk(path: Path) -> None:
+    Image.new("CMYK", (64, 48), (0, 255, 255, 0)).save(path.with_suffix(".jpg"))  # red
+
+
+def write_rgba(path: Path) -> None:
+    image = Image.new("RGBA", (64, 48), (255, 0, 0, 255))
+    image.paste((0, 0, 0, 0), (0, 0, 32, 48))
+    image.save(path.with_suffix(".png"))
+
+
+def write_palette(path: Path) -> None:
+    Image.new("RGB", (64, 48), (255, 0, 0)).convert("P", palette=Image.Palette.ADAPTIVE).save(path.with_suffix(".png"))
+
+
+def write_animated(path: Path) -> None:
+    red, blue = Image.new("RGB", (64, 48), (255, 0, 0)), Image.new("RGB", (64, 48), (0, 0, 255))
+    red.save(path.with_suffix(".gif"), save_all=True, append_images=[blue], duration=100, loop=0)
+
+
+def write_exif_rotated(path: Path) -> None:
+    image = Image.new("RGB", (64, 32), (255, 0, 0))  # stored 64 wide, 32 high
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to show
+    image.save(path.with_suffix(".jpg"), exif=exif)
+
+
+def write_tiny(path: Path) -> None:
+    Image.new("RGB", (1, 1), (200, 30, 30)).save(path.with_suffix(".png"))
+
+
+GOOD_FILES = {
+    "16-bit PNG": (write_16bit, (64, 48)),
+    "CMYK JPEG": (write_cmyk, (64, 48)),
+    "RGBA PNG": (write_rgba, (64, 48)),
+    "palette PNG": (write_palette, (64, 48)),
+    "animated GIF": (write_animated, (64, 48)),
+    "EXIF-rotated JPEG": (write_exif_rotated, (32, 64)),  # shown upright: 32 wide, 64 high
+    "1x1 image": (write_tiny, (1, 1)),
+}
+
+
+@pytest.mark.parametrize("case", GOOD_FILES)
+def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None:
+    need_weights("mnist")
+    write, size = GOOD_FILES[case]
+    write(tmp_path / "upload")
+    path = str(next(tmp_path.iterdir()))
+    original, noisy, denoised, report, download, _ = run(path, level=0.1, baselines=True)
+    assert Image.open(download).size == size
+    assert "PSNR" in report and original.size == denoised.size
+    shown = pixels(original)
+    if case == "16-bit PNG":  # the gradient survives, neither clipped nor crushed
+        assert shown.max() - shown.min() > 200
+    if case in ("CMYK JPEG", "animated GIF", "EXIF-rotated JPEG"):  # red, the first frame, upright
+        assert shown[..., 0].mean() > 200 and shown[..., 2].mean() < 60
+    if case == "RGBA PNG":
+        assert shown.shape[2] == 3
+    if case == "1x1 image":
+        assert "| Residual U-Net (best) |" in report and "BM3D skipped" in report
+
+
+def test_a_corrupt_image_gives_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    with pytest.raises(gr.Error, match="could not be read|not an image"):
+        run(str(path))
+
+
+def test_a_text_file_gives_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a picture\n")
+    with pytest.raises(gr.Error, match="not an image"):
+        run(str(path))
+
+
+def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "huge.png"
+    Image.new("RGB", (8000, 5000), (90, 140, 200)).save(path)
+    image, note = app.read(str(path))
+    assert image.shape[0] * image.shape[1] <= app.MAX_PIXELS and "Downscaled from 8000×5000" in note
+    need_weights("mnist")
+    monkeypatch.setattr(app, "MAX_PIXELS", 500_000)  # the same path, but quick to denoise in a test
+    *_, report, download, _ = run(str(path), level=0.1)
+    width, height = Image.open(download).size
+    assert "Downscaled from 8000×5000" in report and width * height <= 500_000 and width > height
+
+
+# Latent interpolation
+
+
+def test_interpolation_walks_from_a_to_b(tmp_path: Path) -> None:
+    need_weights("mnist", LATENT)
+    a, b = digit(tmp_path / "a.png"), digit(tmp_path / "b.png", (28, 28))
+    Image.fromarray(255 - pixels(b).astype(np.uint8)).save(b)  # B: the negative of A
+    frame, strip, gif, encoded = app.walk("mnist", a, b, 0.5)
+    assert len(strip) == app.STEPS and [c for _, c in strip][::4] == ["t = 0", "t = 0.5", "t = 1"]
+    assert encoded[0] == "mnist" and encoded[1].shape[0] == 2
+    start, end = pixels(app.between(encoded, 0.0)), pixels(app.between(encoded, 1.0))
+    assert np.array_equal(start, pixels(strip[0][0])) and np.array_equal(end, pixels(strip[-1][0]))
+    assert not np.array_equal(start, end)
+    assert frame.size == strip[0][0].size
+    assert Image.open(gif).n_frames > 1
+
+
+def test_interpolation_waits_for_both_images(ring: str) -> None:
+    assert app.walk("mnist", ring, None, 0.5) == (None, [], None, None)
+    assert app.between(None, 0.5) is None
+
+
+def test_interpolation_of_a_dataset_without_weights_says_so(ring: str, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    inference._load.cache_clear()  # forget models loaded from the real weights
+    try:
+        with pytest.raises(gr.Error, match="No weights"):
+            app.walk("cifar10", ring, ring, 0.5)
+    finally:
+        inference._load.cache_clear()
+
+
+# About
+
+
+def test_about_shows_results_or_says_they_are_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    assert app.results_section() == ("No results yet: run `python -m training.evaluate`.", None)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "results.md").write_text("| method | PSNR |\n")
+    Image.new("RGB", (4, 4)).save(tmp_path / "results" / "psnr_vs_level.png")
+    text, plot = app.results_section()
+    assert text == "| method | PSNR |\n" and Path(plot).is_file()
+
+
+def test_model_cards_show_every_trained_model() -> None:
+    cards = app.model_cards()
+    for entry in denoiser.list_models():
+        assert f"{entry.params:,} parameters" in cards and f"(`{entry.model}`)" in cards

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from denoiser.datasets import DATASETS, DatasetError, load_dataset, spec
+
+from .conftest import data_available
+
+
+def test_unknown_dataset_names_the_choices():
+    with pytest.raises(DatasetError, match="mnist, fashion_mnist, cifar10"):
+        spec("imagenet")
+
+
+def test_missing_file_says_what_was_tried(tmp_path, monkeypatch):
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("keras.datasets.mnist.load_data", lambda: (_ for _ in ()).throw(OSError("offline")))
+    load_dataset.cache_clear()
+    with pytest.raises(DatasetError) as error:
+        load_dataset("mnist")
+    load_dataset.cache_clear()
+    assert str(tmp_path / "mnist.npz") in str(error.value)
+    assert "keras.datasets.mnist.load_data()" in str(error.value)
+
+
+def test_broken_file_is_reported(tmp_path, monkeypatch):
+    (tmp_path / "cifar10.npz").write_bytes(b"not a zip file")
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    load_dataset.cache_clear()
+    with pytest.raises(DatasetError, match="not a readable dataset file"):
+        load_dataset("cifar10")
+    load_dataset.cache_clear()
+
+
+def test_local_folder_round_trip(tmp_path, monkeypatch):
+    x = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    y = np.arange(5, dtype=np.uint8)
+    np.savez(tmp_path / "fashion_mnist.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    load_dataset.cache_clear()
+    data = load_dataset("fashion_mnist")
+    load_dataset.cache_clear()
+    assert data.x_test.dtype == np.uint8
+    images = data.test_images(3)
+    assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
+    assert images.max() <= 1.0 and np.isclose(images.max(), x[:3].max() / 255)
+    assert data.label(3) == "Dress"
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_shared_data_has_keras_layout(name):
+    if not data_available(name):
+        pytest.skip(f"{name}.npz not in DENOISER_DATA_DIR")
+    data = load_dataset(name)
+    assert data.x_train.dtype == np.uint8
+    assert data.x_test.shape[1:] == DATASETS[name].shape[: 2 if name != "cifar10" else 3]
+    assert len(data.x_test) == 10_000
+    assert len(DATASETS[name].class_names) == 10

@@ -1,0 +1,85 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import denoiser
+from denoiser import inference
+
+
+def test_list_models_reads_the_manifest(use_weights):
+    pairs = {(e.dataset, e.model) for e in denoiser.list_models()}
+    assert pairs == {("mnist", "res_unet"), ("mnist", "latent_ae"), ("cifar10", "res_unet"), ("cifar10", "latent_ae")}
+    entry = denoiser.list_models()[0]
+    assert entry.params > 0 and "gaussian_0.1" in entry.metrics
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (28, 28, 1), (3, 28, 28), (2, 28, 28, 1), (30, 45), (28, 28, 3)])
+def test_denoise_returns_the_shape_it_was_given(use_weights, shape):
+    noisy = np.random.default_rng(0).random(shape, dtype=np.float32)
+    out = denoiser.load("mnist").denoise(noisy)
+    assert out.shape == shape and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_colour_model_takes_gray_and_rgba(use_weights):
+    den = denoiser.load("cifar10")
+    assert den.denoise(np.full((20, 24), 0.5, np.float32)).shape == (20, 24)
+    rgba = np.random.default_rng(0).random((16, 16, 4), dtype=np.float32)
+    out = den.denoise(rgba)
+    assert out.shape == (16, 16, 4)
+    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+
+
+def test_fixed_size_model_resizes_and_says_so(use_weights):
+    ae = denoiser.load("mnist", model="latent_ae")
+    with pytest.warns(denoiser.ResizedWarning, match="resized"):
+        out = ae.denoise(np.zeros((40, 40), np.float32))
+    assert out.shape == (40, 40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ae.denoise(np.zeros((28, 28), np.float32))
+
+
+def test_tiles_match_the_whole_image(use_weights, monkeypatch):
+    den = denoiser.load("cifar10")
+    image = np.random.default_rng(0).random((160, 124, 3), dtype=np.float32)
+    whole = den.denoise(image)
+    monkeypatch.setenv("DENOISER_TILE", "32")
+    calls = []
+    tiled = den.denoise(image, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1] > 1
+    np.testing.assert_allclose(tiled, whole, atol=1e-3)
+
+
+def test_too_many_pixels_is_refused(use_weights, monkeypatch):
+    monkeypatch.setenv("DENOISER_MAX_PIXELS", "1000")
+    with pytest.raises(denoiser.ImageError, match="limit is 1,000"):
+        denoiser.load("mnist").denoise(np.zeros((40, 40), np.float32))
+
+
+def test_models_load_once(use_weights):
+    assert denoiser.load("mnist") is denoiser.load("mnist", model="res_unet")
+
+
+def test_missing_weights_list_what_exists(use_weights):
+    with pytest.raises(denoiser.WeightsError, match="mnist/res_unet"):
+        denoiser.load("fashion_mnist")
+    with pytest.raises(denoiser.DatasetError, match="Unknown dataset"):
+        denoiser.load("svhn")
+
+
+def test_encode_decode_and_interpolate(use_weights):
+    ae = denoiser.load("cifar10", model=denoiser.LATENT)
+    assert isinstance(ae, inference.Autoencoder)
+    rng = np.random.default_rng(0)
+    a, b = rng.random((32, 32, 3), dtype=np.float32), rng.random((32, 32), dtype=np.float32)
+    z = ae.encode(np.stack([a, a]))
+    assert z.shape == (2, 64)
+    assert ae.decode(z).shape == (2, 32, 32, 3)
+    frames = denoiser.interpolate(ae, a, b, steps=5)
+    assert frames.shape == (5, 32, 32, 3)
+    np.testing.assert_allclose(frames[0], ae.decode(ae.encode(a))[0], atol=1e-5)
+    np.testing.assert_allclose(frames[2], ae.decode((ae.encode(a) + ae.encode(b)) / 2)[0], atol=1e-5)
+    with pytest.raises(ValueError, match="at least 2"):
+        denoiser.interpolate(ae, a, b, steps=1)

@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from denoiser.noise import NOISES, add_noise
+
+IMAGE = np.linspace(0, 1, 32 * 32 * 3, dtype=np.float32).reshape(32, 32, 3)
+
+
+@pytest.mark.parametrize("kind", list(NOISES))
+def test_same_seed_same_noise_and_range(kind):
+    level = NOISES[kind].default
+    a = add_noise(IMAGE, kind, level, seed=3)
+    assert a.shape == IMAGE.shape and a.dtype == np.float32
+    assert a.min() >= 0.0 and a.max() <= 1.0
+    np.testing.assert_array_equal(a, add_noise(IMAGE, kind, level, seed=3))
+    assert not np.array_equal(a, add_noise(IMAGE, kind, level, seed=4))
+    assert not np.array_equal(a, IMAGE)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (28, 28, 1), (5, 28, 28), (4, 32, 32, 3)])
+def test_gray_colour_single_and_batch(shape):
+    image = np.full(shape, 0.5, np.float32)
+    assert add_noise(image, "gaussian", 0.1).shape == shape
+
+
+def test_gaussian_sigma_is_the_level():
+    noisy = add_noise(np.full((256, 256), 0.5, np.float32), "gaussian", 0.1, seed=0)
+    assert abs(np.std(noisy - 0.5) - 0.1) < 0.005
+
+
+def test_salt_pepper_fraction_of_pixels():
+    noisy = add_noise(np.full((200, 200, 3), 0.5, np.float32), "salt_pepper", 0.2, seed=0)
+    changed = np.any(noisy != 0.5, axis=-1)
+    assert abs(changed.mean() - 0.2) < 0.01
+    assert set(np.unique(noisy[changed])) == {0.0, 1.0}
+
+
+def test_poisson_lower_peak_is_noisier():
+    image = np.full((128, 128), 0.5, np.float32)
+    assert np.std(add_noise(image, "poisson", 5)) > 2 * np.std(add_noise(image, "poisson", 100))
+
+
+def test_speckle_spares_black():
+    image = np.zeros((64, 64), np.float32)
+    np.testing.assert_array_equal(add_noise(image, "speckle", 0.3), image)
+
+
+def test_bad_kind_and_level():
+    with pytest.raises(ValueError, match="gaussian, salt_pepper, speckle, poisson"):
+        add_noise(IMAGE, "blur", 0.1)
+    with pytest.raises(ValueError, match="must lie in"):
+        add_noise(IMAGE, "gaussian", -0.1)
