@@ -11,7 +11,9 @@ The denoise, compare and interpolate events are an API too:
         handle_file("photo.jpg"), "photo", "res_unet", "gaussian", 0.2, 0, True, False, api_name="/denoise"
     )
     print(report)  # Markdown table of PSNR / SSIM; `png` is the denoised image at full resolution
-    frame, strip, gif = client.predict("mnist", handle_file("a.png"), handle_file("b.png"), 0.5, api_name="/interpolate")
+    frame, strip, gif = client.predict(
+        "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, api_name="/interpolate"
+    )
 
 Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photo), model (None for the
 best), noise kind, level, seed, add noise (False: the file is already noisy), classical baselines.
@@ -23,9 +25,10 @@ import random
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -56,9 +59,8 @@ class Result:
     title: str
     image: np.ndarray
     seconds: float | None = None
-
-
-# Helpers
+    psnr: float = np.nan  # against the clean original; NaN when there is none
+    ssim: float = np.nan
 
 
 def weights_dataset(dataset: str) -> str:
@@ -71,11 +73,16 @@ def trained_models(dataset: str) -> list[str]:
     return [name for name in MODELS if name in have]
 
 
+def fail(message: str) -> gr.Error:
+    """An error that stays in the page until closed, so it is not missed."""
+    return gr.Error(message, duration=None, print_exception=False)
+
+
 def load(dataset: str, model: str | None) -> denoiser.Denoiser:
     try:
         return denoiser.load(weights_dataset(dataset), model or None)
     except denoiser.WeightsError as error:
-        raise gr.Error(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def to_pil(image: np.ndarray) -> Image.Image:
@@ -98,29 +105,31 @@ def view(image: np.ndarray) -> Image.Image:
 
 def read(path: str | None) -> tuple[np.ndarray, str]:
     if not path:
-        raise gr.Error(PROMPT)
+        raise fail(PROMPT)
     try:
         return denoiser.read_image(path, MAX_PIXELS)
     except denoiser.ImageError as error:
-        raise gr.Error(str(error)) from None
+        raise fail(str(error)) from None
 
 
-def prepare(path: str | None, kind: str, level: float, seed: float | None, add: bool) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
+def prepare(
+    path: str | None, kind: str, level: float, seed: float | None, add: bool
+) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
     """The clean original (None when the upload is already noisy), the noisy image and notes."""
     image, note = read(path)
     notes = [note] if note else []
     if not add:
-        return None, image, notes + ["Add noise is off: the upload is denoised as is, with no original to score against."]
+        return None, image, [*notes, "Add noise is off: the upload is denoised as is, with no original to score."]
     try:
         return image, denoiser.add_noise(image, kind, float(level), int(seed or 0)), notes
     except ValueError as error:
-        raise gr.Error(str(error)) from None
+        raise fail(str(error)) from None
 
 
-def timed(run: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+def timed(title: str, run: Callable[..., np.ndarray], *args: Any, **kwargs: Any) -> Result:
     start = time.perf_counter()
-    out = run()
-    return out, time.perf_counter() - start
+    image = run(*args, **kwargs)
+    return Result(title, image, time.perf_counter() - start)
 
 
 def run_model(dataset: str, model: str | None, noisy: np.ndarray, progress: gr.Progress) -> tuple[Result, list[str]]:
@@ -132,9 +141,8 @@ def run_model(dataset: str, model: str | None, noisy: np.ndarray, progress: gr.P
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", denoiser.ResizedWarning)
-        out, seconds = timed(lambda: den.denoise(noisy, progress=tiles))
-    notes = [str(w.message) for w in caught if issubclass(w.category, denoiser.ResizedWarning)]
-    return Result(MODELS[den.name].title, out, seconds), notes
+        result = timed(MODELS[den.name].title, den.denoise, noisy, progress=tiles)
+    return result, [str(w.message) for w in caught if issubclass(w.category, denoiser.ResizedWarning)]
 
 
 def run_baselines(noisy: np.ndarray, sigma: float | None) -> tuple[list[Result], list[str]]:
@@ -143,10 +151,11 @@ def run_baselines(noisy: np.ndarray, sigma: float | None) -> tuple[list[Result],
     height, width = noisy.shape[:2]
     for spec in BASELINES.values():
         if height * width > spec.max_pixels or min(height, width) < MIN_SIDE:
-            notes.append(f"{spec.title} skipped: it takes images of {MIN_SIDE} to {spec.max_pixels:,} pixels.")
+            notes.append(f"{spec.title} skipped: it runs on {MIN_SIDE}×{MIN_SIDE} to {spec.max_pixels:,}-pixel images.")
             continue
-        out, seconds = timed(lambda: run_baseline(spec.name, noisy, sigma).reshape(noisy.shape))
-        results.append(Result(spec.title, out, seconds))
+        result = timed(spec.title, run_baseline, spec.name, noisy, sigma)
+        result.image = result.image.reshape(noisy.shape)  # non-local means drops a gray image's channel axis
+        results.append(result)
     return results, notes
 
 
@@ -155,29 +164,29 @@ def baseline_sigma(kind: str, level: float, add: bool) -> float | None:
     return float(level) if add and kind == "gaussian" else None
 
 
-def scores(clean: np.ndarray | None, image: np.ndarray) -> tuple[float, float]:
-    if clean is None:
-        return np.nan, np.nan
-    return psnr(clean, image), ssim(clean, image) if min(clean.shape[:2]) >= SSIM_SIDE else np.nan
+def scored(clean: np.ndarray | None, results: list[Result]) -> list[Result]:
+    """Fill in each result's PSNR and SSIM against the original (SSIM needs 7x7 pixels)."""
+    for result in results if clean is not None else []:
+        result.psnr = psnr(clean, result.image)
+        result.ssim = ssim(clean, result.image) if min(clean.shape[:2]) >= SSIM_SIDE else np.nan
+    return results
 
 
-def report(clean: np.ndarray | None, results: list[Result], notes: list[str]) -> str:
-    """Markdown table of PSNR, SSIM and time per result (— where there is no original), then notes."""
+def report(results: list[Result], notes: list[str]) -> str:
+    """Markdown table of PSNR, SSIM and time per result (— where unknown), then the notes."""
     rows = ["| | PSNR (dB) | SSIM | time |", "|---|---|---|---|"]
-    for result in results:
-        cells = ("—" if np.isnan(v) else f"{v:.{d}f}" for v, d in zip(scores(clean, result.image), (2, 3)))
-        seconds = "" if result.seconds is None else f"{result.seconds:.2f} s"
-        rows.append(f"| {result.title} | {' | '.join(cells)} | {seconds} |")
+    for r in results:
+        cells = ["—" if np.isnan(r.psnr) else f"{r.psnr:.2f}", "—" if np.isnan(r.ssim) else f"{r.ssim:.3f}"]
+        rows.append(f"| {r.title} | {' | '.join(cells)} | {'' if r.seconds is None else f'{r.seconds:.2f} s'} |")
     return "\n".join(rows + [f"\n> {note}" for note in notes])
 
 
-def gallery(clean: np.ndarray | None, results: list[Result]) -> list[tuple[Image.Image, str]]:
-    items = []
-    for result in results:
-        value = scores(clean, result.image)[0]
-        quality = "" if np.isnan(value) else f"{value:.2f} dB · "
-        items.append((view(result.image), f"{result.title}: {quality}{result.seconds:.2f} s"))
-    return items
+def gallery(results: list[Result]) -> list[tuple[Image.Image, str]]:
+    """Gallery items captioned with each result's PSNR (when known) and time."""
+    return [
+        (view(r.image), f"{r.title}: {'' if np.isnan(r.psnr) else f'{r.psnr:.2f} dB · '}{r.seconds:.2f} s")
+        for r in results
+    ]
 
 
 # Events
@@ -212,26 +221,31 @@ def sample(dataset: str) -> tuple[str, str]:
     return path, f"{data.spec.title} test image #{index}: **{data.label(index)}**"
 
 
-def denoise(path: str | None, dataset: str, model: str | None, kind: str, level: float, seed: float | None,
-            add: bool, baselines: bool, progress: gr.Progress = gr.Progress()) -> tuple:
+def denoise(
+    path: str | None, dataset: str, model: str | None, kind: str, level: float, seed: float | None,
+    add: bool, baselines: bool, progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
+) -> tuple:
     """Denoise event: original, noisy and denoised views, metrics, the PNG download and baselines."""
     if not path:
         return None, None, None, PROMPT, None, []
     clean, noisy, notes = prepare(path, kind, level, seed, add)
     result, resized = run_model(dataset, model, noisy, progress)
     extra, skipped = run_baselines(noisy, baseline_sigma(kind, level, add)) if baselines else ([], [])
+    results = scored(clean, [Result("Noisy input", noisy), result, *extra])
     return (
         None if clean is None else view(clean),
         view(noisy),
         view(result.image),
-        report(clean, [Result("Noisy input", noisy), result, *extra], notes + resized + skipped),
+        report(results, notes + resized + skipped),
         save(to_pil(result.image), f"denoised-{dataset}-{model or BEST}.png"),
-        gallery(clean, extra),
+        gallery(extra),
     )
 
 
-def compare(path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool,
-            progress: gr.Progress = gr.Progress()) -> tuple[str, list[tuple[Image.Image, str]]]:
+def compare(
+    path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool,
+    progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
+) -> tuple[str, list[tuple[Image.Image, str]]]:
     """Compare-all event: the same noisy image through every model and baseline, best PSNR first."""
     clean, noisy, notes = prepare(path, kind, level, seed, add)
     results = []
@@ -240,11 +254,10 @@ def compare(path: str | None, dataset: str, kind: str, level: float, seed: float
         results.append(result)
         notes += resized
     extra, skipped = run_baselines(noisy, baseline_sigma(kind, level, add))
+    results = scored(clean, results + extra)
     if clean is not None:
-        results = sorted(results + extra, key=lambda r: -psnr(clean, r.image))
-    else:
-        results += extra
-    return report(clean, [Result("Noisy input", noisy), *results], notes + skipped), gallery(clean, results)
+        results.sort(key=lambda r: -r.psnr)
+    return report(scored(clean, [Result("Noisy input", noisy)]) + results, notes + skipped), gallery(results)
 
 
 def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tuple:
@@ -296,7 +309,9 @@ def model_cards() -> str:
     cards = []
     for entry in denoiser.list_models():
         spec, config = MODELS[entry.model], entry.config
-        metrics = ", ".join(f"{key.replace('_', ' σ ')}: {m['psnr']:.2f} dB / {m['ssim']:.3f}" for key, m in entry.metrics.items())
+        metrics = ", ".join(
+            f"{key.replace('_', ' σ ')}: {m['psnr']:.2f} dB / {m['ssim']:.3f}" for key, m in entry.metrics.items()
+        )
         cards.append(
             f"#### {DATASETS[entry.dataset].title} · {spec.title} (`{entry.model}`)\n{spec.summary}  \n"
             f"{entry.params:,} parameters; {entry.epochs} epochs in {entry.train_seconds / 60:.1f} min on "
@@ -320,41 +335,41 @@ DENOISE_CHOICES = [(spec.title, name) for name, spec in DATASETS.items()] + [("P
 
 with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
     gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
-    with gr.Tab("Denoise"):
-        with gr.Row():
-            with gr.Column(scale=1, min_width=280):
-                dataset = gr.Radio(DENOISE_CHOICES, value="mnist", label="Dataset")
-                model = model_menu("mnist")
-                upload = gr.File(label="Image (any picture file)", elem_id="upload")
-                sample_button(upload, dataset, "Sample")
-                add = gr.Checkbox(True, label="Add noise (off: the upload is already noisy)")
-                kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value="gaussian", label="Noise")
-                level = level_slider("gaussian")
-                seed = gr.Number(0, precision=0, minimum=0, label="Seed")
-                baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")
-            with gr.Column(scale=3):
-                with gr.Row():
-                    shown = [gr.Image(label=name, format="png", height=DISPLAY, elem_id=name.lower())
-                             for name in ("Original", "Noisy", "Denoised")]
-                summary = gr.Markdown(PROMPT, label="Metrics", elem_id="report")
-                with gr.Row():
-                    download = gr.DownloadButton("Download denoised PNG")
-                    compare_all = gr.Button("Compare all", variant="primary")
-                comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
+    with gr.Tab("Denoise"), gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            dataset = gr.Radio(DENOISE_CHOICES, value="mnist", label="Dataset")
+            model = model_menu("mnist")
+            # Uploads are files, not gr.Image, so read_image sees their EXIF, bit depth and mode untouched.
+            upload = gr.File(label="Image (any picture file)", elem_id="upload")
+            sample_button(upload, dataset, "Sample")
+            add = gr.Checkbox(True, label="Add noise (off: the upload is already noisy)")
+            kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value="gaussian", label="Noise")
+            level = level_slider("gaussian")
+            seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+            baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")
+        with gr.Column(scale=3):
+            with gr.Row():
+                shown = [gr.Image(label=name, format="png", height=DISPLAY, elem_id=name.lower())
+                         for name in ("Original", "Noisy", "Denoised")]
+            summary = gr.Markdown(PROMPT, label="Metrics", elem_id="report")
+            with gr.Row():
+                download = gr.DownloadButton("Download denoised PNG")
+                compare_all = gr.Button("Compare all", variant="primary")
+            comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
     with gr.Tab("Latent interpolation"):
         walk_dataset = gr.Radio([(s.title, n) for n, s in DATASETS.items()], value="mnist", label="Dataset")
         with gr.Row():
             with gr.Column():
-                image_a = gr.Image(type="filepath", image_mode=None, format="png", height=DISPLAY, label="A")
+                image_a = gr.File(label="Image A", elem_id="a")
                 sample_button(image_a, walk_dataset, "Sample A")
             with gr.Column():
                 frame = gr.Image(label="A → B", format="png", height=DISPLAY, elem_id="frame")
                 t = gr.Slider(0, 1, value=0.5, step=0.01, label="t", elem_id="t")
                 gif = gr.DownloadButton("Download the walk (GIF)")
             with gr.Column():
-                image_b = gr.Image(type="filepath", image_mode=None, format="png", height=DISPLAY, label="B")
+                image_b = gr.File(label="Image B", elem_id="b")
                 sample_button(image_b, walk_dataset, "Sample B")
-        strip = gr.Gallery(label="Steps", format="png", columns=STEPS, height="auto")
+        strip = gr.Gallery(label="Steps", format="png", columns=STEPS, rows=1, height=DISPLAY // 2)
         encoded = gr.State()
     with gr.Tab("About"):
         gr.Markdown(STORY)
@@ -367,12 +382,15 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
     denoise_outputs = [*shown, summary, download, comparison]
     gr.on([upload.change, model.input, level.release, seed.change, add.change, baselines.change],
           denoise, noise_inputs, denoise_outputs, api_name="denoise", trigger_mode="always_last")
-    dataset.change(model_menu, dataset, model, api_visibility="private").then(denoise, noise_inputs, denoise_outputs, api_visibility="private")
-    kind.change(level_slider, kind, level, api_visibility="private").then(denoise, noise_inputs, denoise_outputs, api_visibility="private")
+    # A new dataset or noise kind first resets the model menu or the level range, then denoises again.
+    again = {"fn": denoise, "inputs": noise_inputs, "outputs": denoise_outputs, "api_visibility": "private"}
+    dataset.change(model_menu, dataset, model, api_visibility="private").then(**again)
+    kind.change(level_slider, kind, level, api_visibility="private").then(**again)
     compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare")
     gr.on([image_a.change, image_b.change, walk_dataset.change], walk, [walk_dataset, image_a, image_b, t],
           [frame, strip, gif, encoded], api_name="interpolate")
-    t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last", api_visibility="private")
+    t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last",
+             api_visibility="private")
 
 demo.queue(default_concurrency_limit=2)
 

@@ -78,7 +78,8 @@ def evaluate_dataset(dataset: str, model_names: list[str], noises: list[tuple[st
         for name in model_names:
             den = inference.load(dataset, name)
             methods.append((name, "model", den.denoise, den.model.count_params()))
-        methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines]
+        methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines
+                    if BASELINES[name].suits(noise, clean.shape[1] * clean.shape[2])]
         for method, kind, predict, params in methods:
             scores, seconds = score(predict, clean, noisy)
             rows.append(Row(dataset, method, kind, noise, level, round(scores["psnr"], 3),

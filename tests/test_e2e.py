@@ -1,0 +1,138 @@
+"""End to end: `python app.py` in a subprocess, driven by headless Chromium through Playwright.
+
+    pytest -m e2e tests/test_e2e.py
+
+Needs /usr/bin/chromium (`apt-get install -y chromium`; Playwright's own browser download is not
+used), the MNIST res_unet and latent_ae weights and the MNIST data. Screenshots and the app's log
+go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import denoiser
+from denoiser import BEST, LATENT
+from denoiser.config import settings
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+STARTUP_SECONDS = 180
+WAIT_MS = 120_000  # the first event loads TensorFlow's model; CI machines are slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_prerequisites() -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
+    trained = {(e.dataset, e.model) for e in denoiser.list_models()}
+    for model in (BEST, LATENT):
+        if ("mnist", model) not in trained or not (settings().weights_dir / "mnist" / f"{model}.keras").is_file():
+            pytest.skip(f"no trained weights for mnist/{model} in {settings().weights_dir}")
+    folder = settings().data_dir
+    if folder is None or not (folder / "mnist.npz").is_file():
+        pytest.skip("MNIST not available: set DENOISER_DATA_DIR to a folder holding mnist.npz")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The app on a free localhost port, stopped after the module's tests."""
+    check_prerequisites()
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    with open(ARTIFACTS / "e2e-app.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=5)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"app.py did not start; see {ARTIFACTS / 'e2e-app.log'}")
+                    time.sleep(0.5)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(server)
+        yield page
+        browser.close()
+
+
+def test_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    # Denoise: a sampled test image comes back denoised, with its metrics.
+    page.get_by_role("button", name="Sample", exact=True).click()
+    expect(page.locator("#report")).to_contain_text("PSNR", timeout=WAIT_MS)
+    expect(page.locator("#report")).to_contain_text("Residual U-Net")
+    for name in ("original", "noisy", "denoised"):
+        expect(page.locator(f"#{name} img")).to_have_attribute("src", re.compile(r"\.png$"))
+    page.screenshot(path=ARTIFACTS / "e2e-denoise.png", full_page=True)
+
+    # A new seed re-noises and denoises again without another click.
+    noisy = page.locator("#noisy img")
+    before = noisy.get_attribute("src")
+    page.get_by_label("Seed").fill("7")
+    expect(noisy).not_to_have_attribute("src", before, timeout=WAIT_MS)
+
+    # Latent interpolation: the image between A and B follows the slider.
+    page.get_by_role("tab", name="Latent interpolation").click()
+    page.get_by_role("button", name="Sample A").click()
+    page.get_by_role("button", name="Sample B").click()
+    frame = page.locator("#frame img")
+    expect(frame).to_have_attribute("src", re.compile(r"\.png$"), timeout=WAIT_MS)
+    expect(page.get_by_text("t = 0.125")).to_be_visible()  # the strip of steps
+    before = frame.get_attribute("src")
+    page.locator("#t input[type=range]").fill("0.95")
+    expect(frame).not_to_have_attribute("src", before, timeout=WAIT_MS)
+    page.screenshot(path=ARTIFACTS / "e2e-interpolation.png", full_page=True)
+
+    # A broken file: a clear message in the page, and the server keeps serving.
+    page.get_by_role("tab", name="Denoise").click()
+    page.locator("#upload").get_by_role("button", name="Clear").click()
+    expect(page.locator("#report")).to_contain_text("Upload an image")
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    page.locator("#upload input[type=file]").set_input_files(broken)
+    expect(page.get_by_text(re.compile("could not be read|not an image")).first).to_be_visible(timeout=WAIT_MS)
+    page.screenshot(path=ARTIFACTS / "e2e-broken-upload.png", animations="disabled")
+    page.get_by_role("button", name="Sample", exact=True).click()
+    expect(page.locator("#report")).to_contain_text("PSNR", timeout=WAIT_MS)

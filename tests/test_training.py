@@ -1,0 +1,114 @@
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from denoiser.datasets import load_dataset
+from denoiser.weights import read_manifest
+from training import diagnose, evaluate, train
+from training.data import pipeline
+
+from .conftest import synthetic_dataset
+
+
+@pytest.fixture
+def synthetic_data_dir(tmp_path, monkeypatch):
+    """A DENOISER_DATA_DIR of small synthetic .npz files in the keras layout."""
+    for name in ("mnist", "cifar10"):
+        data = synthetic_dataset(name, count=96)
+        np.savez(tmp_path / f"{name}.npz", x_train=data.x_train, y_train=data.y_train,
+                 x_test=data.x_test, y_test=data.y_test)
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    load_dataset.cache_clear()
+    yield tmp_path
+    load_dataset.cache_clear()
+
+
+def _first_batch(dataset: tf.data.Dataset):
+    return [t.numpy() for t in next(iter(dataset))]
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "salt_pepper", "speckle", "poisson", "mix"])
+def test_pipeline_makes_fresh_noise_each_epoch(noise):
+    images = synthetic_dataset("cifar10", count=32).x_train
+    data = pipeline(images, 8, noise, None, seed=1, shuffle=False)
+    noisy, clean = _first_batch(data)
+    assert noisy.shape == clean.shape == (8, 32, 32, 3) and noisy.dtype == np.float32
+    assert 0 <= noisy.min() and noisy.max() <= 1 and not np.array_equal(noisy, clean)
+    np.testing.assert_array_equal(clean, images[:8] / np.float32(255))
+    again, _ = _first_batch(data)
+    assert not np.array_equal(noisy, again)
+    repeat, _ = _first_batch(pipeline(images, 8, noise, None, seed=1, shuffle=False))
+    np.testing.assert_array_equal(noisy, repeat)
+
+
+def test_pipeline_clean_mode_and_level_range():
+    images = synthetic_dataset("mnist", count=16).x_train
+    noisy, clean = _first_batch(pipeline(images, 4, "none", None, seed=0))
+    np.testing.assert_array_equal(noisy, clean)
+    noisy, clean = _first_batch(pipeline(np.full((64, 28, 28), 128, np.uint8), 64, "gaussian", (0.2, 0.2), seed=0))
+    assert abs(np.std(noisy - clean) - 0.2) < 0.01
+
+
+def test_cli_writes_weights_manifest_and_tensorboard_logs(synthetic_data_dir, tmp_path):
+    argv = ["--dataset", "mnist", "--model", "cnn_pool", "--epochs", "1", "--steps-per-epoch", "2",
+            "--batch-size", "8", "--eval-images", "4", "--weights-dir", str(tmp_path / "w"),
+            "--runs-dir", str(tmp_path / "runs")]
+    train.main(argv)
+    assert (tmp_path / "w" / "mnist" / "cnn_pool.keras").is_file()
+    (entry,) = read_manifest(tmp_path / "w")
+    assert entry.command == "python -m training.train " + " ".join(argv)
+    assert entry.config["batch_size"] == 8 and entry.params > 0 and entry.train_seconds > 0
+    assert set(entry.metrics) == {"gaussian_0.1", "gaussian_0.3", "gaussian_0.5"}
+    assert list((tmp_path / "runs" / "mnist" / "cnn_pool" / "logs").rglob("events.out.tfevents*"))
+
+
+def test_interrupted_run_resumes(tmp_path, monkeypatch):
+    config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=3, steps_per_epoch=2, batch_size=8,
+                               eval_images=4, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    data = synthetic_dataset("mnist", count=64)
+    original_end = train.EpochClock.on_epoch_end
+
+    def crash_after_second_epoch(self, epoch, logs=None):
+        original_end(self, epoch, logs)
+        if epoch == 1:
+            raise RuntimeError("power cut")
+
+    monkeypatch.setattr(train.EpochClock, "on_epoch_end", crash_after_second_epoch)
+    with pytest.raises(RuntimeError, match="power cut"):
+        train.train(config, data, "cmd")
+    assert not (tmp_path / "w" / "mnist" / "cnn_pool.keras").exists()
+
+    monkeypatch.setattr(train.EpochClock, "on_epoch_end", original_end)
+    epochs_run = []
+    monkeypatch.setattr(train.EpochClock, "on_epoch_begin",
+                        lambda self, epoch, logs=None: (epochs_run.append(epoch), setattr(self, "start", 0.0)))
+    train.train(config, data, "cmd")
+    assert epochs_run == [2]
+    assert (tmp_path / "w" / "mnist" / "cnn_pool.keras").is_file()
+
+
+def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{evaluate.START}\nold\n{evaluate.END}\noutro\n")
+    evaluate.main(["--datasets", "mnist", "--images", "4", "--noise", "gaussian:0.1,salt_pepper:0.1",
+                   "--baselines", "median,nl_means,bm3d", "--out", str(tmp_path / "out"), "--readme", str(readme)])
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())
+    methods = {r["method"] for r in rows}
+    assert methods == {"noisy input", "res_unet", "latent_ae", "median", "nl_means", "bm3d"}
+    assert len(rows) == 2 * len(methods) - 1  # BM3D runs on Gaussian noise only
+    noisy_rows = [r for r in rows if r["method"] == "noisy input" and r["noise"] == "gaussian"]
+    assert 20 < noisy_rows[0]["psnr"] < 25  # sigma 0.1 is 20 dB; clipping on black lifts it
+    assert (tmp_path / "out" / "psnr_vs_level.png").stat().st_size > 1000
+    text = readme.read_text()
+    assert "old" not in text and "| `res_unet` |" in text and text.endswith("outro\n")
+    assert "### MNIST" in capsys.readouterr().out
+
+
+def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
+    diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
+                   "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
+    result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
+    assert result["verdict"] in ("capacity", "noise")
+    assert result["clean_input"]["psnr"] > 0 and result["noisy_input"]["psnr"] > 0
