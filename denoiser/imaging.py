@@ -114,3 +114,9 @@ def _pil_to_float(image: Image.Image) -> np.ndarray:
     if image.mode in ("1", "L", "LA"):
         return np.asarray(image.convert("L"), dtype=np.float32)[..., None] / 255.0
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def save_png(image: np.ndarray, path: str | Path) -> None:
+    """Write a float (H, W), (H, W, 1) or (H, W, 3|4) image in [0, 1] as an 8-bit PNG."""
+    array = to_uint8(image)
+    Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[-1] == 1 else array).save(path, format="PNG")
