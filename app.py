@@ -24,7 +24,6 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,8 +44,6 @@ from denoiser.metrics import psnr, ssim
 MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
 PREVIEW = 1600  # on-screen images are shrunk to this side; the download keeps full resolution
-MIN_SIDE = 16  # smaller images skip the baselines (BM3D crashes below 9 px)
-SSIM_SIDE = 7  # SSIM's window
 STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
 PHOTO = "photo"  # any picture, denoised at full resolution by the CIFAR-10 models
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bundled with scikit-image
@@ -139,23 +136,18 @@ def run_model(dataset: str, model: str | None, noisy: np.ndarray, progress: gr.P
     def tiles(done: int, total: int) -> None:
         progress((done, total), desc=f"{den.name}: tiles")
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", denoiser.ResizedWarning)
-        result = timed(MODELS[den.name].title, den.denoise, noisy, progress=tiles)
-    return result, [str(w.message) for w in caught if issubclass(w.category, denoiser.ResizedWarning)]
+    note = den.resize_note(noisy.shape[:2])
+    return timed(MODELS[den.name].title, den.denoise, noisy, progress=tiles), [note] if note else []
 
 
-def run_baselines(noisy: np.ndarray, sigma: float | None) -> tuple[list[Result], list[str]]:
-    """The classical baselines that suit the image's size, and a note for each one skipped."""
+def run_baselines(noisy: np.ndarray, kind: str, sigma: float | None) -> tuple[list[Result], list[str]]:
+    """The classical baselines that suit the noise and the image's size, and a note for each one skipped."""
     results, notes = [], []
-    height, width = noisy.shape[:2]
     for spec in BASELINES.values():
-        if height * width > spec.max_pixels or min(height, width) < MIN_SIDE:
-            notes.append(f"{spec.title} skipped: it runs on {MIN_SIDE}×{MIN_SIDE} to {spec.max_pixels:,}-pixel images.")
+        if not spec.suits(kind, noisy.shape[:2]):
+            notes.append(f"{spec.title} skipped: it is not meant for this noise or this image size.")
             continue
-        result = timed(spec.title, run_baseline, spec.name, noisy, sigma)
-        result.image = result.image.reshape(noisy.shape)  # non-local means drops a gray image's channel axis
-        results.append(result)
+        results.append(timed(spec.title, run_baseline, spec.name, noisy, sigma))
     return results, notes
 
 
@@ -165,10 +157,10 @@ def baseline_sigma(kind: str, level: float, add: bool) -> float | None:
 
 
 def scored(clean: np.ndarray | None, results: list[Result]) -> list[Result]:
-    """Fill in each result's PSNR and SSIM against the original (SSIM needs 7x7 pixels)."""
+    """Fill in each result's PSNR and SSIM against the original."""
     for result in results if clean is not None else []:
         result.psnr = psnr(clean, result.image)
-        result.ssim = ssim(clean, result.image) if min(clean.shape[:2]) >= SSIM_SIDE else np.nan
+        result.ssim = ssim(clean, result.image)
     return results
 
 
@@ -230,7 +222,7 @@ def denoise(
         return None, None, None, PROMPT, None, []
     clean, noisy, notes = prepare(path, kind, level, seed, add)
     result, resized = run_model(dataset, model, noisy, progress)
-    extra, skipped = run_baselines(noisy, baseline_sigma(kind, level, add)) if baselines else ([], [])
+    extra, skipped = run_baselines(noisy, kind, baseline_sigma(kind, level, add)) if baselines else ([], [])
     results = scored(clean, [Result("Noisy input", noisy), result, *extra])
     return (
         None if clean is None else view(clean),
@@ -253,7 +245,7 @@ def compare(
         result, resized = run_model(dataset, model, noisy, progress)
         results.append(result)
         notes += resized
-    extra, skipped = run_baselines(noisy, baseline_sigma(kind, level, add))
+    extra, skipped = run_baselines(noisy, kind, baseline_sigma(kind, level, add))
     results = scored(clean, results + extra)
     if clean is not None:
         results.sort(key=lambda r: -r.psnr)

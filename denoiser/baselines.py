@@ -40,9 +40,13 @@ class BaselineSpec:
     run: Baseline
     max_pixels: int  # above this the app does not offer it: it would not answer in seconds
     noises: tuple[str, ...] | None = None  # the noise kinds it is meant for; None means any
+    min_side: int = 1  # BM3D crashes the process on images under 9 pixels a side
 
-    def suits(self, noise: str, pixels: int) -> bool:
-        return pixels <= self.max_pixels and (self.noises is None or noise in self.noises)
+    def suits(self, noise: str, size: tuple[int, int]) -> bool:
+        """Whether it applies to this noise and answers in seconds at this (height, width)."""
+        height, width = size
+        fits = self.min_side <= min(height, width) and height * width <= self.max_pixels
+        return fits and (self.noises is None or noise in self.noises)
 
 
 BASELINES: dict[str, BaselineSpec] = {
@@ -51,7 +55,7 @@ BASELINES: dict[str, BaselineSpec] = {
         BaselineSpec("median", "Median filter 3x3", _median, 50_000_000),
         BaselineSpec("nl_means", "Non-local means", _nl_means, 1_000_000),
         # BM3D models additive white Gaussian noise, and takes about a second per 32x32 image here.
-        BaselineSpec("bm3d", "BM3D", _bm3d, 300_000, noises=("gaussian",)),
+        BaselineSpec("bm3d", "BM3D", _bm3d, 300_000, noises=("gaussian",), min_side=16),
     )
 }
 

@@ -63,15 +63,17 @@ class Denoiser:
             out = np.concatenate([out, alpha], axis=-1)
         return out.reshape(shape)
 
+    def resize_note(self, size: tuple[int, int]) -> str:
+        """Why an image of (height, width) gets resized for this model; empty when it does not."""
+        if not self.fixed_size or tuple(size) == self.fixed_size:
+            return ""
+        return (f"{self.name} takes {self.fixed_size[0]}×{self.fixed_size[1]} images; "
+                f"the {size[0]}×{size[1]} input was resized to fit and back.")
+
     def _run(self, batch: np.ndarray, progress: Progress | None) -> np.ndarray:
         size = batch.shape[1:3]
-        if self.fixed_size and size != self.fixed_size:
-            warnings.warn(
-                f"{self.name} takes {self.fixed_size[0]}×{self.fixed_size[1]} images; "
-                f"the {size[0]}×{size[1]} input was resized to fit and back.",
-                ResizedWarning,
-                stacklevel=3,
-            )
+        if note := self.resize_note(size):
+            warnings.warn(note, ResizedWarning, stacklevel=3)
             return imaging.resize(self._predict(imaging.resize(batch, self.fixed_size)), size)
         multiple = model_spec(self.name).size_multiple
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]

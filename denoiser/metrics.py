@@ -12,8 +12,12 @@ def psnr(clean: np.ndarray, test: np.ndarray) -> float:
 
 
 def ssim(clean: np.ndarray, test: np.ndarray) -> float:
-    """SSIM of one (H, W, C) image with data range 1 (7x7 windows, fine for 28x28)."""
-    return float(structural_similarity(clean, np.clip(test, 0, 1), data_range=1.0, channel_axis=-1))
+    """SSIM of one (H, W, C) image with data range 1; 7x7 windows, smaller on tiny images, NaN under 3x3."""
+    window = min(7, *clean.shape[:2])
+    window -= 1 - window % 2  # the window side must be odd
+    if window < 3:
+        return float("nan")
+    return float(structural_similarity(clean, np.clip(test, 0, 1), data_range=1.0, channel_axis=-1, win_size=window))
 
 
 def mean_scores(clean: np.ndarray, test: np.ndarray) -> dict[str, float]:

@@ -3,7 +3,8 @@
     python -m training.evaluate --images 1000
 
 Prints a Markdown table per dataset (mean per-image PSNR / SSIM and seconds per image)
-and writes `results.json`, `results.md` and `psnr_vs_level.png` to `--out`. With
+and writes `results.json`, `results.md` and `psnr_vs_level.png` to `--out`, keeping the
+rows of datasets not evaluated this time. With
 `--readme README.md` the tables replace the README's generated results section.
 """
 
@@ -41,6 +42,7 @@ class Row:
     psnr: float
     ssim: float
     seconds_per_image: float
+    images: int
     params: int | None = None
 
 
@@ -79,19 +81,19 @@ def evaluate_dataset(dataset: str, model_names: list[str], noises: list[tuple[st
             den = inference.load(dataset, name)
             methods.append((name, "model", den.denoise, den.model.count_params()))
         methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines
-                    if BASELINES[name].suits(noise, clean.shape[1] * clean.shape[2])]
+                    if BASELINES[name].suits(noise, clean.shape[1:3])]
         for method, kind, predict, params in methods:
             scores, seconds = score(predict, clean, noisy)
             rows.append(Row(dataset, method, kind, noise, level, round(scores["psnr"], 3),
-                            round(scores["ssim"], 4), round(seconds, 5), params))
+                            round(scores["ssim"], 4), round(seconds, 5), count, params))
             print(f"{dataset:14s} {noise}:{level:<5g} {method:18s} {scores['psnr']:6.2f} dB "
                   f"SSIM {scores['ssim']:.3f}  {seconds * 1000:8.2f} ms/img", flush=True)
     return rows
 
 
-def markdown(rows: list[Row], count: int) -> str:
-    """One table per dataset: a row per method, a column per noise, best first at σ=0.1... by mean PSNR."""
-    parts = [f"Mean per-image PSNR (dB) / SSIM on the first {count} test images, noise seed 0.\n"]
+def markdown(rows: list[Row]) -> str:
+    """One table per dataset: a row per method, a column per noise, best mean PSNR first."""
+    parts = []
     for dataset in dict.fromkeys(r.dataset for r in rows):
         subset = [r for r in rows if r.dataset == dataset]
         noises = list(dict.fromkeys((r.noise, r.level) for r in subset))
@@ -99,7 +101,9 @@ def markdown(rows: list[Row], count: int) -> str:
         cell = {(r.method, r.noise, r.level): r for r in subset}
         methods.sort(key=lambda m: -np.mean([cell[(m, *n)].psnr for n in noises if (m, *n) in cell]))
         header = ["method", "params"] + [f"{n} {l:g}" for n, l in noises] + ["ms / image"]
-        lines = [f"### {DATASETS[dataset].title}\n", "| " + " | ".join(header) + " |",
+        lines = [f"### {DATASETS[dataset].title}\n",
+                 f"Mean per-image PSNR (dB) / SSIM on the first {subset[0].images} test images, noise seed 0.\n",
+                 "| " + " | ".join(header) + " |",
                  "|" + "---|" * len(header)]
         for m in methods:
             row = [cell[(m, *n)] for n in noises if (m, *n) in cell]
@@ -136,6 +140,12 @@ def plot(rows: list[Row], path: Path) -> None:
     plt.close(fig)
 
 
+def read_results(folder: Path) -> list[Row]:
+    """Rows of an earlier run, so evaluating one dataset keeps the others' results."""
+    path = folder / "results.json"
+    return [Row(**row) for row in json.loads(path.read_text())] if path.is_file() else []
+
+
 def splice_readme(readme: Path, section: str) -> None:
     text = readme.read_text()
     if START not in text or END not in text:
@@ -170,8 +180,9 @@ def main(argv: list[str] | None = None) -> None:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    rows = [r for r in read_results(out) if r.dataset not in datasets] + rows  # other datasets' rows stay
     (out / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
-    section = markdown(rows, args.images)
+    section = markdown(rows)
     (out / "results.md").write_text(section)
     plot(rows, out / "psnr_vs_level.png")
     print(section)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild every committed weights file, in the order the app needs them most.
 # Each line is also recorded in weights/manifest.json beside its result.
-# Usage: DENOISER_DATA_DIR=../shared/datasets bash training/train_all.sh [> runs/train_all.log]
+# Usage: DENOISER_DATA_DIR=../shared/datasets bash training/train_all.sh > runs/train_all.log 2>&1
 set -euo pipefail
 train() { python -m training.train "$@"; }
 
@@ -10,7 +10,7 @@ for d in mnist fashion_mnist cifar10; do
 done
 train --dataset mnist --model res_unet --noise mix --epochs 8 --steps-per-epoch 300
 train --dataset fashion_mnist --model res_unet --noise mix --epochs 8 --steps-per-epoch 300
-train --dataset cifar10 --model res_unet --noise mix --augment --epochs 10 --steps-per-epoch 300
+train --dataset cifar10 --model res_unet --noise mix --augment --epochs 6 --steps-per-epoch 300
 for d in mnist fashion_mnist; do
   for m in cnn_pool cnn_dense cnn_unpadded cnn_deep; do
     train --dataset "$d" --model "$m" --noise gaussian --level-min 0 --level-max 0.5 --epochs 2 --steps-per-epoch 400
@@ -19,3 +19,4 @@ done
 for m in cnn_pool cnn_dense cnn_unpadded cnn_deep cnn_dense_large; do
   train --dataset cifar10 --model "$m" --noise gaussian --level-min 0 --level-max 0.5 --epochs 2 --steps-per-epoch 250
 done
+python -m training.diagnose --dataset cifar10 --model cnn_dense --steps 500

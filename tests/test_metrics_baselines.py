@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from denoiser.baselines import BASELINES, run_baseline
+from denoiser.metrics import mean_scores, psnr, ssim
+from denoiser.noise import add_noise
+
+
+def _smooth(shape):
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    image = 0.5 + 0.3 * np.sin(xx / 5.0) * np.cos(yy / 7.0)
+    return np.repeat(image[..., None], shape[2], axis=-1).astype(np.float32)
+
+
+def test_psnr_of_known_error():
+    clean = np.full((10, 10, 1), 0.5, np.float32)
+    assert psnr(clean, clean + 0.1) == pytest.approx(20.0, abs=1e-4)
+    assert mean_scores(clean[None], clean[None])["psnr"] == 100.0
+
+
+def test_ssim_on_tiny_images():
+    assert ssim(np.zeros((5, 5, 1)), np.zeros((5, 5, 1))) == pytest.approx(1.0)
+    assert np.isnan(ssim(np.zeros((1, 1, 3)), np.zeros((1, 1, 3))))
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+@pytest.mark.parametrize("channels", [1, 3])
+def test_baselines_improve_gaussian_noise_and_keep_shape(name, channels):
+    clean = _smooth((32, 32, channels))
+    noisy = add_noise(clean, "gaussian", 0.1, seed=0)
+    restored = run_baseline(name, noisy, 0.1)
+    assert restored.shape == clean.shape and restored.dtype == np.float32
+    assert psnr(clean, restored) > psnr(clean, noisy) + 2
+
+
+def test_median_removes_salt_and_pepper():
+    clean = _smooth((32, 32, 1))
+    noisy = add_noise(clean, "salt_pepper", 0.05, seed=0)
+    assert psnr(clean, run_baseline("median", noisy)) > psnr(clean, noisy) + 8
+
+
+def test_bm3d_is_offered_only_where_it_works():
+    bm3d = BASELINES["bm3d"]
+    assert bm3d.suits("gaussian", (32, 32))
+    assert not bm3d.suits("salt_pepper", (32, 32))
+    assert not bm3d.suits("gaussian", (8, 8))
+    assert not bm3d.suits("gaussian", (2000, 2000))
