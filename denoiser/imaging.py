@@ -97,13 +97,13 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
         raise ImageError("This file is not an image that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP...).") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ImageError(f"The image could not be read: {error}") from None
-    notes = []
+    note = ""
     if image.width * image.height > max_pixels:
         scale = (max_pixels / (image.width * image.height)) ** 0.5
         size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-        notes.append(f"Downscaled from {image.width}×{image.height} to {size[0]}×{size[1]} (limit {max_pixels:,} pixels).")
+        note = f"Downscaled from {image.width}×{image.height} to {size[0]}×{size[1]} (limit {max_pixels:,} pixels)."
         image.thumbnail(size, Image.LANCZOS)
-    return _pil_to_float(image), " ".join(notes)
+    return _pil_to_float(image), note
 
 
 def _pil_to_float(image: Image.Image) -> np.ndarray:

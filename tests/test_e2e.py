@@ -9,13 +9,7 @@ go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +18,7 @@ import pytest
 import denoiser
 from denoiser import BEST, LATENT
 from denoiser.config import settings
+from training.appserver import running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +29,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STARTUP_SECONDS = 180
 WAIT_MS = 120_000  # the first event loads TensorFlow's model; CI machines are slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def check_prerequisites() -> None:
@@ -58,30 +47,11 @@ def check_prerequisites() -> None:
 def server() -> Iterator[str]:
     """The app on a free localhost port, stopped after the module's tests."""
     check_prerequisites()
-    ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    with open(ARTIFACTS / "e2e-app.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + STARTUP_SECONDS
-            while True:
-                try:
-                    urllib.request.urlopen(url, timeout=5)
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"app.py did not start; see {ARTIFACTS / 'e2e-app.log'}")
-                    time.sleep(0.5)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    try:
+        with running_app(ARTIFACTS / "e2e-app.log", STARTUP_SECONDS) as app:
+            yield app.url
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")

@@ -112,3 +112,14 @@ def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
     assert result["verdict"] in ("capacity", "noise")
     assert result["clean_input"]["psnr"] > 0 and result["noisy_input"]["psnr"] > 0
+
+
+def test_warm_start_records_the_whole_chain(tmp_path):
+    data = synthetic_dataset("mnist", count=64)
+    base = dict(dataset="mnist", model="cnn_pool", steps_per_epoch=2, batch_size=8, eval_images=4,
+                runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    first = train.train(train.TrainConfig(epochs=1, **base), data, "first")
+    path = tmp_path / "w" / "mnist" / "cnn_pool.keras"
+    second = train.train(train.TrainConfig(epochs=2, init_from=str(path), learning_rate=1e-4, **base), data, "second")
+    assert second.command == "first && second"
+    assert second.epochs == 3 and second.train_seconds > first.train_seconds

@@ -100,7 +100,7 @@ def markdown(rows: list[Row]) -> str:
         methods = list(dict.fromkeys(r.method for r in subset))
         cell = {(r.method, r.noise, r.level): r for r in subset}
         methods.sort(key=lambda m: -np.mean([cell[(m, *n)].psnr for n in noises if (m, *n) in cell]))
-        header = ["method", "params"] + [f"{n} {l:g}" for n, l in noises] + ["ms / image"]
+        header = ["method", "params"] + [f"{kind} {level:g}" for kind, level in noises] + ["ms / image"]
         lines = [f"### {DATASETS[dataset].title}\n",
                  f"Mean per-image PSNR (dB) / SSIM on the first {subset[0].images} test images, noise seed 0.\n",
                  "| " + " | ".join(header) + " |",

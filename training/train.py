@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from denoiser import models
 from denoiser.datasets import DATASETS, Dataset, load_dataset
-from denoiser.weights import WeightsEntry, write_entry
+from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
 from . import evaluate
 from .data import noise_choices, pipeline
@@ -43,6 +43,7 @@ class TrainConfig:
     train_images: int | None = None
     augment: bool = False
     strategy: str = "none"
+    init_from: str | None = None
     eval_images: int = 200
     runs_dir: str = "runs"
     weights_dir: str = "weights"
@@ -81,6 +82,20 @@ class EpochClock(keras.callbacks.Callback):
         self.path.write_text(json.dumps({"seconds": self.seconds, "epochs_done": epoch + 1}))
 
 
+def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
+    """The manifest entry a run continues from, when --init-from names this pair's own weights.
+
+    The new entry then records the whole chain of commands, epochs and seconds, so the
+    file can still be rebuilt from its manifest entry alone.
+    """
+    if not config.init_from:
+        return None
+    for entry in read_manifest(Path(config.weights_dir)):
+        if (Path(config.weights_dir) / entry.file).resolve() == Path(config.init_from).resolve():
+            return entry
+    return None
+
+
 def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     """Train, save `weights/<dataset>/<model>.keras` and its manifest entry; return the entry."""
     keras.utils.set_random_seed(config.seed)
@@ -95,6 +110,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
 
     with STRATEGIES[config.strategy]().scope():
         model = models.build(config.model, shape)
+        if config.init_from:
+            model.load_weights(config.init_from)
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
         )
@@ -116,13 +133,14 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     bare = models.build(config.model, shape)  # without optimizer state: half the file size
     bare.set_weights(model.get_weights())
     bare.save(path)
+    earlier = warm_start_entry(config)
     entry = WeightsEntry(
         dataset=data.spec.name,
         model=config.model,
-        command=command,
+        command=f"{earlier.command} && {command}" if earlier else command,
         config=asdict(config),
-        epochs=config.epochs,
-        train_seconds=round(clock.seconds, 1),
+        epochs=config.epochs + (earlier.epochs if earlier else 0),
+        train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
         params=int(bare.count_params()),
         metrics=evaluate.gaussian_metrics(bare, data, config.eval_images),
     )
@@ -148,6 +166,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--augment", action="store_true", help="random flips of the clean images")
     parser.add_argument("--strategy", default="none", choices=list(STRATEGIES),
                         help="tf.distribute strategy: several GPUs (mirrored) or machines (multiworker)")
+    parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
     parser.add_argument("--eval-images", type=int, default=200, help="test images for the manifest's metrics")
     parser.add_argument("--runs-dir", default="runs", help="TensorBoard logs and resumable backups")
     parser.add_argument("--weights-dir", default="weights")

@@ -1,0 +1,26 @@
+"""A small version of the benchmark's load run against the real app: nothing fails, nothing is lost."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import denoiser
+from denoiser import BEST
+from training.appserver import running_app
+from training.benchmark import load_run
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def test_concurrent_clients_all_get_answers(tmp_path):
+    if ("mnist", BEST) not in {(e.dataset, e.model) for e in denoiser.list_models()}:
+        pytest.skip(f"no trained weights for mnist/{BEST}")
+    image = tmp_path / "digit.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)).save(image)
+    with running_app(ARTIFACTS / "load-app.log") as app:
+        result = load_run(app.url, clients=4, requests=3, image=image)
+        assert app.process.poll() is None  # still serving
+    assert result.failures == 0
+    assert len(result.latencies) == 12

@@ -1,0 +1,66 @@
+"""Start `python app.py` on a free localhost port, for the browser test, the load test and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from denoiser.config import PROJECT_ROOT
+
+
+@dataclass
+class RunningApp:
+    url: str
+    process: subprocess.Popen
+    startup_seconds: float
+
+    def peak_memory_mib(self) -> float:
+        """The app process's peak resident memory so far (Linux VmHWM)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(log: Path, timeout: float = 180.0) -> Iterator[RunningApp]:
+    """The app in a subprocess, answering on its URL; stopped on exit. Its output goes to `log`."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "w") as out:
+        start = time.monotonic()
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+        try:
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=5)
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() - start > timeout:
+                        raise RuntimeError(f"app.py did not start; see {log}") from None
+                    time.sleep(0.2)
+            yield RunningApp(url, process, time.monotonic() - start)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

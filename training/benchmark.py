@@ -1,0 +1,148 @@
+"""Speed and load figures for README: model vs BM3D per image size, and the app under load.
+
+    python -m training.benchmark                 # everything, about 10 minutes on 2 CPU cores
+    python -m training.benchmark --skip-app      # model and BM3D timings only
+
+Writes `weights/results/benchmark.json` and prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from denoiser import add_noise, load
+from denoiser.baselines import run_baseline
+
+from .appserver import running_app
+
+SIGMA = 0.1
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    requests: int
+    failures: int
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.latencies) if self.latencies else float("nan")
+
+    @property
+    def p95(self) -> float:
+        return float(np.percentile(self.latencies, 95)) if self.latencies else float("nan")
+
+
+def synthetic_noisy(size: int, channels: int, seed: int = 0) -> np.ndarray:
+    """A smooth synthetic image with Gaussian noise: timing needs no dataset."""
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    base = 0.5 + 0.4 * np.sin(6 * xx + seed) * np.cos(5 * yy)
+    clean = np.repeat(base[..., None], channels, axis=-1).astype(np.float32)
+    return add_noise(clean, "gaussian", SIGMA, seed=seed)
+
+
+def seconds_per_call(run, repeats: int) -> float:
+    run()  # warm-up: graph tracing and caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def model_vs_bm3d(sizes: list[int], bm3d_max: int) -> list[dict]:
+    rows = []
+    for size in sizes:
+        dataset, channels = ("mnist", 1) if size <= 28 else ("cifar10", 3)
+        noisy = synthetic_noisy(size, channels)
+        den = load(dataset)
+        repeats = max(1, min(20, 2_000_000 // size**2))
+        model = seconds_per_call(lambda: den.denoise(noisy), repeats)
+        bm3d = seconds_per_call(lambda: run_baseline("bm3d", noisy, SIGMA), 1) if size <= bm3d_max else None
+        rows.append({"size": f"{size}×{size}×{channels}", "model": f"{dataset}/{den.name}",
+                     "model_s": model, "bm3d_s": bm3d, "bm3d_over_model": bm3d / model if bm3d else None})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def load_run(url: str, clients: int, requests: int, image: Path) -> LoadResult:
+    """`clients` gradio_client clients, each sending `requests` denoise calls with its own seeds."""
+    from gradio_client import Client, handle_file
+
+    result = LoadResult(clients, requests, 0)
+
+    def client_loop(index: int) -> None:
+        client = Client(url, verbose=False)
+        for i in range(requests):
+            start = time.perf_counter()
+            try:
+                outputs = client.predict(handle_file(str(image)), "mnist", None, "gaussian", 0.2,
+                                         index * 1000 + i, True, False, api_name="/denoise")
+                if "PSNR" not in outputs[3] or not Path(outputs[4]).is_file():
+                    raise ValueError("incomplete answer")
+                result.latencies.append(time.perf_counter() - start)
+            except Exception:  # every kind of failure counts; the run goes on
+                result.failures += 1
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client_loop, range(clients)))
+    return result
+
+
+def app_figures(requests: int, log: Path) -> dict:
+    image = Path(tempfile.mkdtemp()) / "digit.png"
+    Image.fromarray((synthetic_noisy(28, 1)[..., 0] * 255).astype(np.uint8)).save(image)
+    with running_app(log) as app:
+        runs = [load_run(app.url, clients, requests, image) for clients in (1, 8)]
+        memory = app.peak_memory_mib()
+    return {"cold_start_s": app.startup_seconds, "peak_memory_mib": memory,
+            "load": [{**asdict(r), "median_s": r.median, "p95_s": r.p95, "latencies": None} for r in runs]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="28,32,512,2048", help="square input sides to time")
+    parser.add_argument("--bm3d-max", type=int, default=512, help="largest side BM3D is timed on (it is slow)")
+    parser.add_argument("--requests", type=int, default=25, help="requests per client in the app load runs")
+    parser.add_argument("--skip-app", action="store_true")
+    parser.add_argument("--out", default="weights/results/benchmark.json")
+    args = parser.parse_args(argv)
+
+    figures = {"machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
+                          f"{platform.system()} (CPU only)",
+               "speed": model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max)}
+    if not args.skip_app:
+        figures["app"] = app_figures(args.requests, Path("runs/benchmark-app.log"))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(figures, indent=1) + "\n")
+
+    print(f"\nMachine: {figures['machine']}\n")
+    print("| input | model | model s/image | BM3D s/image | BM3D ÷ model |\n|---|---|---|---|---|")
+    for row in figures["speed"]:
+        bm3d = f"{row['bm3d_s']:.3f}" if row["bm3d_s"] else "not run"
+        ratio = f"{row['bm3d_over_model']:.0f}×" if row["bm3d_over_model"] else ""
+        print(f"| {row['size']} | `{row['model']}` | {row['model_s']:.4f} | {bm3d} | {ratio} |")
+    if "app" in figures:
+        app = figures["app"]
+        print(f"\nCold start {app['cold_start_s']:.1f} s, peak memory {app['peak_memory_mib']:.0f} MiB\n")
+        print("| clients × requests | failures | median s | p95 s |\n|---|---|---|---|")
+        for run in app["load"]:
+            print(f"| {run['clients']} × {run['requests']} | {run['failures']} | {run['median_s']:.3f} | "
+                  f"{run['p95_s']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
