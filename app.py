@@ -49,6 +49,7 @@ PHOTO = "photo"  # any picture, denoised at full resolution by the CIFAR-10 mode
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bundled with scikit-image
 PROMPT = "Upload an image or press **Sample**."
 OUT = Path(tempfile.mkdtemp(prefix="denoiser-app-"))
+KEEP_SECONDS = 3600  # files under OUT older than this are deleted, like Gradio's own cache
 
 
 @dataclass
@@ -87,17 +88,30 @@ def to_pil(image: np.ndarray) -> Image.Image:
 
 
 def save(picture: Image.Image, name: str, **options: Any) -> str:
-    """Write a picture under a fresh temporary folder and return its path."""
+    """Write a picture under a fresh temporary folder and return its path; prune old ones.
+
+    Every image leaves the app as a file path: Gradio copies files into its cache
+    atomically, while PIL images are rewritten in place, which breaks a download when two
+    requests return the same picture at once.
+    """
+    cutoff = time.time() - KEEP_SECONDS
+    for old in OUT.glob("*/*"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
     path = Path(tempfile.mkdtemp(dir=OUT)) / name
     picture.save(path, **options)
     return str(path)
 
 
-def view(image: np.ndarray) -> Image.Image:
+def screen(image: np.ndarray) -> Image.Image:
     """An image as shown on screen: tiny ones enlarged with crisp pixels, huge ones shrunk."""
     picture = to_pil(enlarge(image, DISPLAY))
     picture.thumbnail((PREVIEW, PREVIEW))
     return picture
+
+
+def view(image: np.ndarray) -> str:
+    return save(screen(image), "view.png")
 
 
 def read(path: str | None) -> tuple[np.ndarray, str]:
@@ -173,7 +187,7 @@ def report(results: list[Result], notes: list[str]) -> str:
     return "\n".join(rows + [f"\n> {note}" for note in notes])
 
 
-def gallery(results: list[Result]) -> list[tuple[Image.Image, str]]:
+def gallery(results: list[Result]) -> list[tuple[str, str]]:
     """Gallery items captioned with each result's PSNR (when known) and time."""
     return [
         (view(r.image), f"{r.title}: {'' if np.isnan(r.psnr) else f'{r.psnr:.2f} dB · '}{r.seconds:.2f} s")
@@ -237,7 +251,7 @@ def denoise(
 def compare(
     path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
-) -> tuple[str, list[tuple[Image.Image, str]]]:
+) -> tuple[str, list[tuple[str, str]]]:
     """Compare-all event: the same noisy image through every model and baseline, best PSNR first."""
     clean, noisy, notes = prepare(path, kind, level, seed, add)
     results = []
@@ -260,14 +274,14 @@ def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tupl
     image_a, image_b = read(path_a)[0], read(path_b)[0]
     latents = np.concatenate([ae.encode(image_a), ae.encode(image_b)])
     frames = denoiser.interpolate(ae, image_a, image_b, steps=STEPS)
-    pictures = [view(frame) for frame in frames]
-    strip = [(picture, f"t = {i / (STEPS - 1):.3g}") for i, picture in enumerate(pictures)]
+    pictures = [screen(frame) for frame in frames]
+    strip = [(save(picture, "step.png"), f"t = {i / (STEPS - 1):.3g}") for i, picture in enumerate(pictures)]
     loop = pictures + pictures[-2:0:-1]  # there and back, so the GIF loops smoothly
     gif = save(loop[0], "walk.gif", save_all=True, append_images=loop[1:], duration=150, loop=0)
     return between((dataset, latents), t), strip, gif, (dataset, latents)
 
 
-def between(encoded: tuple[str, np.ndarray] | None, t: float) -> Image.Image | None:
+def between(encoded: tuple[str, np.ndarray] | None, t: float) -> str | None:
     """Slider event: decode the point t of the way from A's encoding to B's."""
     if encoded is None:
         return None

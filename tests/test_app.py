@@ -47,8 +47,12 @@ def digit(path: Path, size: tuple[int, int] = (28, 28)) -> str:
     return str(path)
 
 
-def pixels(picture: Image.Image | str) -> np.ndarray:
-    return np.asarray(Image.open(picture) if isinstance(picture, str) else picture).astype(np.float32)
+def pixels(path: str) -> np.ndarray:
+    return np.asarray(Image.open(path)).astype(np.float32)
+
+
+def size(path: str) -> tuple[int, int]:
+    return Image.open(path).size
 
 
 def run(path: str, dataset: str = "mnist", model: str | None = BEST, kind: str = "gaussian", level: float = 0.3,
@@ -132,7 +136,7 @@ def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
     original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
     assert gain(path, download, "gaussian", 0.3, 3) > 3.0
     assert "PSNR" in report and MODELS[BEST].title in report
-    assert original.size == noisy.size == denoised.size and min(original.size) >= 252  # 28 px enlarged 9x
+    assert size(original) == size(noisy) == size(denoised) and min(size(original)) >= 252  # 28 px enlarged 9x
     assert comparison == []
 
 
@@ -140,7 +144,7 @@ def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
 def test_every_noise_kind(kind: str, ring: str) -> None:
     need_weights("mnist")
     original, noisy, denoised, report, download, _ = run(ring, kind=kind, level=NOISES[kind].default)
-    assert isinstance(denoised, Image.Image) and original.size == noisy.size == denoised.size
+    assert size(original) == size(noisy) == size(denoised)
     assert not np.array_equal(pixels(noisy), pixels(original))
     assert "PSNR" in report and re.search(r"Residual U-Net \(best\) \| \d+\.\d\d \| 0\.\d{3}", report)
     assert Image.open(download).size == (28, 28)
@@ -265,12 +269,12 @@ GOOD_FILES = {
 @pytest.mark.parametrize("case", GOOD_FILES)
 def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None:
     need_weights("mnist")
-    write, size = GOOD_FILES[case]
+    write, expected = GOOD_FILES[case]
     write(tmp_path / "upload")
     path = str(next(tmp_path.iterdir()))
     original, _, denoised, report, download, _ = run(path, level=0.1, baselines=True)
-    assert Image.open(download).size == size
-    assert "PSNR" in report and original.size == denoised.size
+    assert size(download) == expected
+    assert "PSNR" in report and size(original) == size(denoised)
     shown = pixels(original)
     if case == "16-bit PNG":  # the gradient survives, neither clipped nor crushed
         assert shown.max() - shown.min() > 200
@@ -321,7 +325,7 @@ def test_interpolation_walks_from_a_to_b(tmp_path: Path) -> None:
     start, end = pixels(app.between(encoded, 0.0)), pixels(app.between(encoded, 1.0))
     assert np.array_equal(start, pixels(strip[0][0])) and np.array_equal(end, pixels(strip[-1][0]))
     assert not np.array_equal(start, end)
-    assert frame.size == strip[0][0].size
+    assert size(frame) == size(strip[0][0])
     assert Image.open(gif).n_frames > 1
 
 
