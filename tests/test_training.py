@@ -112,6 +112,8 @@ def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
     assert result["verdict"] in ("capacity", "noise")
     assert result["clean_input"]["psnr"] > 0 and result["noisy_input"]["psnr"] > 0
+    table = evaluate.diagnosis_markdown(tmp_path / "out")
+    assert f"| MNIST | `cnn_pool` | {result['params']:,} | 2 |" in table
 
 
 def test_warm_start_records_the_whole_chain(tmp_path):

@@ -115,6 +115,22 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(parts)
 
 
+def diagnosis_markdown(folder: Path) -> str:
+    """The `training.diagnose` results found in the output folder, as one table."""
+    results = [json.loads(p.read_text()) for p in sorted(folder.glob("diagnosis_*.json"))]
+    if not results:
+        return ""
+    lines = ["### Diagnosis: capacity or noise?\n",
+             "Each model trained twice with the same budget: on clean inputs (reconstruction) and on noisy ones.\n",
+             "| dataset | model | params | steps | clean in → PSNR | noisy (σ) in → PSNR | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {DATASETS[r['dataset']].title} | `{r['model']}` | {r['params']:,} | {r['steps']} | "
+                     f"{r['clean_input']['psnr']:.2f} | ({r['sigma']:g}) {r['noisy_input']['psnr']:.2f} | "
+                     f"{r['verdict']} |")
+    return "\n".join(lines) + "\n"
+
+
 def plot(rows: list[Row], path: Path) -> None:
     """PSNR against Gaussian sigma, one panel per dataset: numbers only, no images."""
     import matplotlib
@@ -182,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rows = [r for r in read_results(out) if r.dataset not in datasets] + rows  # other datasets' rows stay
     (out / "results.json").write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
-    section = markdown(rows)
+    section = markdown(rows) + "\n" + diagnosis_markdown(out)
     (out / "results.md").write_text(section)
     plot(rows, out / "psnr_vs_level.png")
     print(section)

@@ -38,6 +38,7 @@ class TrainConfig:
     level_min: float | None = None
     level_max: float | None = None
     learning_rate: float = 1e-3
+    loss: str | None = None  # None: the model's own (registry) loss
     seed: int = 0
     steps_per_epoch: int | None = None
     train_images: int | None = None
@@ -115,7 +116,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
         )
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+        loss = config.loss or models.model_spec(config.model).loss
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     clock = EpochClock(run_dir / "clock.json")
     model.fit(
         train_data,
@@ -160,6 +162,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--level-min", type=float, help="lowest noise level (default: the kind's own range)")
     parser.add_argument("--level-max", type=float, help="highest noise level (default: the kind's own range)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak Adam rate, cosine-decayed")
+    parser.add_argument("--loss", choices=["mse", "mae", "binary_crossentropy"],
+                        help="training loss (default: the model's own; MSE, or cross-entropy for study #1, #3, #4)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: one pass over the data)")
     parser.add_argument("--train-images", type=int, help="train on the first N training images only")

@@ -25,21 +25,24 @@ class ModelSpec:
     size_multiple: int = 1
     latent: bool = False  # has an encoder and a decoder for interpolation
     study: int | None = None  # number in the 2020 study, if it is one of its four
+    loss: str = "mse"  # the training loss; sigmoid-output study models #1, #3, #4 use cross-entropy
 
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec("cnn_pool", "Conv + max-pooling", cnn_pool.build,
-                  "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, study=1),
+                  "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, study=1,
+                  loss="binary_crossentropy"),
         ModelSpec("cnn_dense", "Strided conv + dense latent", cnn_dense.build,
                   "Study #2, the winner: strided convs, a 16-d dense latent, transposed-conv decoder.",
                   False, latent=True, study=2),
         ModelSpec("cnn_unpadded", "Unpadded conv", cnn_unpadded.build,
-                  "Study #3: no pooling, unpadded convs and transposed convs back to size.", True, study=3),
+                  "Study #3: no pooling, unpadded convs and transposed convs back to size.", True, study=3,
+                  loss="binary_crossentropy"),
         ModelSpec("cnn_deep", "Deep conv + BatchNorm", cnn_deep.build,
                   "Study #4: conv/BatchNorm blocks of 32, 64, 128 with pooling, upsampling decoder.",
-                  True, 4, study=4),
+                  True, 4, study=4, loss="binary_crossentropy"),
         ModelSpec("cnn_dense_large", "Strided conv + dense latent, large",
                   functools.partial(cnn_dense.build, filters=(64, 128), latent_dim=128),
                   "The winner with 2x filters and a 128-d latent: the study's fix for CIFAR-10.",
