@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from denoiser import add_noise, load
+from denoiser import LATENT, add_noise, load
 from denoiser.baselines import run_baseline
 
 from .appserver import running_app
@@ -78,6 +78,13 @@ def model_vs_bm3d(sizes: list[int], bm3d_max: int) -> list[dict]:
     return rows
 
 
+def slider_step_seconds() -> float:
+    """One slider step of the interpolation tab: decode a point between two MNIST encodings."""
+    ae = load("mnist", LATENT)
+    latents = ae.encode(np.stack([synthetic_noisy(28, 1, seed) for seed in (0, 1)]))
+    return seconds_per_call(lambda: ae.decode(0.5 * latents[0] + 0.5 * latents[1]), 50)
+
+
 def load_run(url: str, clients: int, requests: int, image: Path) -> LoadResult:
     """`clients` gradio_client clients, each sending `requests` denoise calls with its own seeds."""
     from gradio_client import Client, handle_file
@@ -123,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
 
     figures = {"machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
                           f"{platform.system()} (CPU only)",
-               "speed": model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max)}
+               "speed": model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max),
+               "slider_step_s": slider_step_seconds()}
     if not args.skip_app:
         figures["app"] = app_figures(args.requests, Path("runs/benchmark-app.log"))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         bm3d = f"{row['bm3d_s']:.3f}" if row["bm3d_s"] else "not run"
         ratio = f"{row['bm3d_over_model']:.0f}×" if row["bm3d_over_model"] else ""
         print(f"| {row['size']} | `{row['model']}` | {row['model_s']:.4f} | {bm3d} | {ratio} |")
+    print(f"\nInterpolation slider step (MNIST latent decode): {figures['slider_step_s'] * 1000:.1f} ms")
     if "app" in figures:
         app = figures["app"]
         print(f"\nCold start {app['cold_start_s']:.1f} s, peak memory {app['peak_memory_mib']:.0f} MiB\n")
