@@ -47,12 +47,6 @@ def convert_channels(batch: np.ndarray, channels: int) -> np.ndarray:
     return np.repeat(batch, channels, axis=-1)
 
 
-def restore_channels(batch: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Bring a model's (N, H, W, C) output back to the caller's original shape."""
-    wanted = shape[-1] if len(shape) == 4 or (len(shape) == 3 and shape[-1] in (1, 3)) else 1
-    return convert_channels(batch, wanted).reshape(shape)
-
-
 def resize(batch: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize every image of a batch to (height, width) with bicubic filtering."""
     height, width = size

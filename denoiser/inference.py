@@ -78,7 +78,10 @@ class Denoiser:
         multiple = model_spec(self.name).size_multiple
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
-        out = np.stack([self._tiled(image, progress) for image in padded])
+        if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * MARGIN) ** 2:
+            out = self._predict(padded)  # small images go through in batches, not one by one
+        else:
+            out = np.stack([self._tiled(image, progress) for image in padded])
         return out[:, : size[0], : size[1]]
 
     @functools.cached_property
@@ -99,8 +102,6 @@ class Denoiser:
         """
         tile, margin = settings().tile, MARGIN
         height, width = image.shape[:2]
-        if height * width <= (tile + 2 * margin) ** 2:
-            return self._predict(image[None])[0]
         out = np.empty_like(image)
         cores = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]
         for done, (y, x) in enumerate(cores, start=1):
