@@ -5,6 +5,10 @@
     clean = den.denoise(noisy)
 """
 
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the CLIs
+
 from .datasets import DATASETS, DatasetError, load_dataset
 from .imaging import ImageError, read_image
 from .inference import Autoencoder, Denoiser, ResizedWarning, interpolate, load
