@@ -143,16 +143,20 @@ def plot(rows: list[Row], path: Path) -> None:
     datasets = list(dict.fromkeys(r.dataset for r in gaussian))
     if not datasets:
         return
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
+    methods = list(dict.fromkeys(r.method for r in gaussian))
+    colours = dict(zip(methods, plt.cm.tab20.colors))  # one colour per method in every panel
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         subset = [r for r in gaussian if r.dataset == dataset]
         for method in dict.fromkeys(r.method for r in subset):
             points = sorted((r.level, r.psnr) for r in subset if r.method == method)
-            ax.plot(*zip(*points), marker="o", label=method, linewidth=2.5 if method == "res_unet" else 1)
+            ax.plot(*zip(*points), marker="o", color=colours[method], label=method,
+                    linewidth=3 if method == "res_unet" else 1.2)
         ax.set(title=DATASETS[dataset].title, xlabel="Gaussian noise σ", ylabel="PSNR (dB)")
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=colours[m], marker="o", label=m) for m in methods]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(methods), 6), fontsize=8)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
