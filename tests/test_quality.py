@@ -29,7 +29,7 @@ FLOORS = {
     ("mnist", 0.1): ("absolute", 29.5),
     ("mnist", 0.3): ("absolute", 23.5),
     ("mnist", 0.5): ("absolute", 20.0),
-    ("fashion_mnist", 0.1): ("bm3d", 2.5),
+    ("fashion_mnist", 0.1): ("bm3d", 3.0),
     ("fashion_mnist", 0.3): ("bm3d", 5.0),
     ("fashion_mnist", 0.5): ("bm3d", 5.0),
     ("cifar10", 0.1): ("bm3d", -1.5),

@@ -10,6 +10,8 @@ for d in mnist fashion_mnist cifar10; do
 done
 train --dataset mnist --model res_unet --noise mix --epochs 8 --steps-per-epoch 300
 train --dataset fashion_mnist --model res_unet --noise mix --epochs 8 --steps-per-epoch 300
+train --dataset fashion_mnist --model res_unet --noise mix --epochs 4 --steps-per-epoch 300 \
+  --learning-rate 3e-4 --init-from weights/fashion_mnist/res_unet.keras
 train --dataset cifar10 --model res_unet --noise mix --augment --epochs 6 --steps-per-epoch 300
 for d in mnist fashion_mnist; do
   for m in cnn_pool cnn_dense cnn_unpadded cnn_deep; do
