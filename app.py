@@ -297,9 +297,11 @@ STORY = """
 strided convolutions with a 16-d dense latent (`cnn_dense`), failed on CIFAR-10. Training it on clean
 images showed that capacity, not noise, was the cause, and a larger network (`cnn_dense_large`) fixed it.
 Walking the latent space between two encodings gave new samples (see *Latent interpolation*).
+Our reproduction confirms the capacity diagnosis; on its short training budget the larger network
+does not yet fix CIFAR-10 (see the tables below).
 
-**This project** adds a residual U-Net (`res_unet`) that predicts the noise, is blind to its level,
-takes any image size, and beats BM3D.
+**This project** adds a residual U-Net (`res_unet`) that predicts the noise, is blind to its level and
+takes any image size. It beats BM3D on MNIST and Fashion-MNIST at every level, and on CIFAR-10 from σ = 0.3.
 """
 
 
