@@ -8,15 +8,16 @@ The denoise, compare and interpolate events are an API too:
 
     client = Client("http://127.0.0.1:7860/")
     original, noisy, denoised, report, png, baselines = client.predict(
-        handle_file("photo.jpg"), "photo", "res_unet", "gaussian", 0.2, 0, True, False, api_name="/denoise"
+        handle_file("photo.jpg"), "photo", "auto", "gaussian", 0.2, 0, True, False, api_name="/denoise"
     )
     print(report)  # Markdown table of PSNR / SSIM; `png` is the denoised image at full resolution
     frame, strip, gif = client.predict(
         "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, api_name="/interpolate"
     )
 
-Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photo), model (None for the
-best), noise kind, level, seed, add noise (False: the file is already noisy), classical baselines.
+Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photo), model ("auto" for the
+best for the noise kind, or a model name), noise kind, level, seed, add noise (False: the file is already
+noisy), classical baselines.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import skimage.data
 from PIL import Image
 
 import denoiser
-from denoiser import BEST, DATASETS, LATENT, MODELS, NOISES
+from denoiser import DATASETS, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
 from denoiser.imaging import enlarge, to_uint8
@@ -61,6 +62,9 @@ class Result:
     ssim: float = np.nan
 
 
+AUTO = "auto"  # model menu choice: whichever trained model is best for the noise kind
+
+
 def weights_dataset(dataset: str) -> str:
     return "cifar10" if dataset == PHOTO else dataset
 
@@ -76,9 +80,10 @@ def fail(message: str) -> gr.Error:
     return gr.Error(message, duration=None, print_exception=False)
 
 
-def load(dataset: str, model: str | None) -> denoiser.Denoiser:
+def load(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
+    """The chosen model; with AUTO (or none) the library's best for the noise kind."""
     try:
-        return denoiser.load(weights_dataset(dataset), model or None)
+        return denoiser.load(weights_dataset(dataset), None if model in (None, "", AUTO) else model, noise=kind)
     except denoiser.WeightsError as error:
         raise fail(str(error)) from None
 
@@ -143,9 +148,10 @@ def timed(title: str, run: Callable[..., np.ndarray], *args: Any, **kwargs: Any)
     return Result(title, image, time.perf_counter() - start)
 
 
-def run_model(dataset: str, model: str | None, noisy: np.ndarray, progress: gr.Progress) -> tuple[Result, list[str]]:
+def run_model(dataset: str, model: str | None, kind: str, noisy: np.ndarray,
+              progress: gr.Progress) -> tuple[Result, list[str]]:
     """One trained model's result, with a note when a fixed-size model had to resize the image."""
-    den = load(dataset, model)
+    den = load(dataset, model, kind)
 
     def tiles(done: int, total: int) -> None:
         progress((done, total), desc=f"{den.name}: tiles")
@@ -199,10 +205,10 @@ def gallery(results: list[Result]) -> list[tuple[str, str]]:
 
 
 def model_menu(dataset: str) -> gr.Dropdown:
-    """The model picker for a dataset: every trained model, the best one first chosen."""
+    """The model picker for a dataset: 'best for the noise' first and chosen, then every trained model."""
     names = trained_models(dataset)
-    choices = [(MODELS[name].title, name) for name in names]
-    return gr.Dropdown(choices, value=BEST if BEST in names else next(iter(names), None), label="Model")
+    choices = [("Best for the noise (auto)", AUTO)] * bool(names) + [(MODELS[name].title, name) for name in names]
+    return gr.Dropdown(choices, value=AUTO if names else None, label="Model")
 
 
 def level_slider(kind: str) -> gr.Slider:
@@ -235,7 +241,7 @@ def denoise(
     if not path:
         return None, None, None, PROMPT, None, []
     clean, noisy, notes = prepare(path, kind, level, seed, add)
-    result, resized = run_model(dataset, model, noisy, progress)
+    result, resized = run_model(dataset, model, kind, noisy, progress)
     extra, skipped = run_baselines(noisy, kind, baseline_sigma(kind, level, add)) if baselines else ([], [])
     results = scored(clean, [Result("Noisy input", noisy), result, *extra])
     return (
@@ -243,7 +249,7 @@ def denoise(
         view(noisy),
         view(result.image),
         report(results, notes + resized + skipped),
-        save(to_pil(result.image), f"denoised-{dataset}-{model or BEST}.png"),
+        save(to_pil(result.image), f"denoised-{dataset}.png"),
         gallery(extra),
     )
 
@@ -256,7 +262,7 @@ def compare(
     clean, noisy, notes = prepare(path, kind, level, seed, add)
     results = []
     for model in trained_models(dataset):
-        result, resized = run_model(dataset, model, noisy, progress)
+        result, resized = run_model(dataset, model, kind, noisy, progress)
         results.append(result)
         notes += resized
     extra, skipped = run_baselines(noisy, kind, baseline_sigma(kind, level, add))

@@ -1,7 +1,7 @@
 """The denoiser: Keras denoising autoencoders for MNIST, Fashion-MNIST and CIFAR-10.
 
     import denoiser
-    den = denoiser.load("cifar10")
+    den = denoiser.load("cifar10", noise="gaussian")
     clean = den.denoise(noisy)
 """
 
@@ -11,14 +11,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 
 from .datasets import DATASETS, DatasetError, load_dataset
 from .imaging import ImageError, read_image
-from .inference import Autoencoder, Denoiser, ResizedWarning, interpolate, load
-from .models import BEST, LATENT, MODELS
+from .inference import Autoencoder, Denoiser, ResizedWarning, best_model, interpolate, load
+from .models import BEST, LATENT, MODELS, SPECIALISTS
 from .noise import NOISES, add_noise
 from .weights import WeightsEntry, WeightsError, read_manifest
 
 __all__ = [
-    "BEST", "DATASETS", "LATENT", "MODELS", "NOISES", "Autoencoder", "DatasetError", "Denoiser",
-    "ImageError", "ResizedWarning", "WeightsEntry", "WeightsError", "add_noise", "interpolate",
+    "BEST", "DATASETS", "LATENT", "MODELS", "NOISES", "SPECIALISTS", "Autoencoder", "DatasetError", "Denoiser",
+    "ImageError", "ResizedWarning", "WeightsEntry", "WeightsError", "add_noise", "best_model", "interpolate",
     "list_models", "load", "load_dataset", "read_image",
 ]
 

@@ -51,14 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="folder for the denoised PNGs (created if missing)")
     parser.add_argument("--dataset", default="cifar10", choices=list(DATASETS),
                         help="whose model to use: cifar10 is the colour denoiser for photos of any size")
-    parser.add_argument("--model", default=BEST, help=f"model name (default: {BEST}, the best denoiser)")
+    parser.add_argument("--model",
+                        help=f"model name (default: the best for --noise's kind, else {BEST}, the all-rounder)")
     parser.add_argument("--noise", type=parse_noise, metavar="KIND:LEVEL",
                         help="add this noise first, e.g. gaussian:0.1 (default: the inputs are already noisy)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed, for repeatable --noise")
     args = parser.parse_args(argv)
 
     try:
-        den = load(args.dataset, args.model)
+        den = load(args.dataset, args.model, noise=args.noise[0] if args.noise else None)
     except (FileNotFoundError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
     out = Path(args.out)

@@ -18,8 +18,8 @@ import tensorflow as tf
 from . import imaging
 from .config import settings
 from .datasets import spec as dataset_spec
-from .models import BEST, model_spec
-from .weights import WeightsEntry, find_entry, weights_file
+from .models import BEST, SPECIALISTS, model_spec
+from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
 BATCH = 64
@@ -131,9 +131,20 @@ class Autoencoder(Denoiser):
         return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
 
 
-def load(dataset: str, model: str | None = None) -> Denoiser:
-    """The trained model for a dataset (its best denoiser by default), loaded once."""
-    return _load(dataset, model or BEST)
+def best_model(dataset: str, noise: str | None = None) -> str:
+    """The denoiser for a noise kind: its specialist where one is trained, else the all-rounder.
+
+    A model fine-tuned on one kind beats the all-rounder on it (README, Results), so callers
+    that know the noise get the better one without having to know which that is.
+    """
+    specialist = SPECIALISTS.get(noise or "")
+    trained = {entry.model for entry in read_manifest() if entry.dataset == dataset}
+    return specialist if specialist in trained else BEST
+
+
+def load(dataset: str, model: str | None = None, noise: str | None = None) -> Denoiser:
+    """A trained model for a dataset, loaded once; by default the best one for `noise` (best_model)."""
+    return _load(dataset, model or best_model(dataset, noise))
 
 
 @functools.lru_cache(maxsize=32)

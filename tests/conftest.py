@@ -42,7 +42,7 @@ def data_available(name: str) -> bool:
 
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
-    """A weights folder with a few-step res_unet and latent_ae for mnist and cifar10."""
+    """A weights folder: a few-step res_unet and latent_ae for mnist and cifar10, and mnist's Gaussian specialist."""
     from training.train import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("weights")
@@ -52,6 +52,9 @@ def tiny_weights(tmp_path_factory) -> Path:
             config = TrainConfig(dataset=dataset, model=model, epochs=1, steps_per_epoch=3, batch_size=16,
                                  noise=noise, eval_images=8, runs_dir=str(runs), weights_dir=str(folder))
             train(config, synthetic_dataset(dataset), f"python -m training.train --dataset {dataset} --model {model}")
+    config = TrainConfig(dataset="mnist", model="res_unet_gaussian", epochs=1, steps_per_epoch=3, batch_size=16,
+                         eval_images=8, runs_dir=str(runs), weights_dir=str(folder))
+    train(config, synthetic_dataset("mnist"), "python -m training.train --dataset mnist --model res_unet_gaussian")
     return folder
 
 

@@ -89,14 +89,13 @@ def test_level_slider_follows_noise_kind(kind: str) -> None:
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10", app.PHOTO])
-def test_model_menu_lists_trained_models_best_first_chosen(dataset: str) -> None:
+def test_model_menu_offers_auto_first_then_every_trained_model(dataset: str) -> None:
     weights = "cifar10" if dataset == app.PHOTO else dataset
     trained = {e.model for e in denoiser.list_models() if e.dataset == weights}
     menu = app.model_menu(dataset)
-    assert {name for _, name in menu.choices} == trained
-    assert all(title == MODELS[name].title for title, name in menu.choices)
-    if BEST in trained:
-        assert menu.value == BEST
+    assert {name for _, name in menu.choices} == ({app.AUTO} | trained if trained else set())
+    assert all(title == MODELS[name].title for title, name in menu.choices if name != app.AUTO)
+    assert menu.value == (app.AUTO if trained else None)
 
 
 # Sampling
@@ -143,10 +142,11 @@ def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
 @pytest.mark.parametrize("kind", NOISES)
 def test_every_noise_kind(kind: str, ring: str) -> None:
     need_weights("mnist")
-    original, noisy, denoised, report, download, _ = run(ring, kind=kind, level=NOISES[kind].default)
+    original, noisy, denoised, report, download, _ = run(ring, model=app.AUTO, kind=kind, level=NOISES[kind].default)
     assert size(original) == size(noisy) == size(denoised)
     assert not np.array_equal(pixels(noisy), pixels(original))
-    assert "PSNR" in report and re.search(r"Residual U-Net \(best\) \| \d+\.\d\d \| 0\.\d{3}", report)
+    title = MODELS[denoiser.best_model("mnist", kind)].title  # auto: the specialist for its kind, if trained
+    assert "PSNR" in report and re.search(rf"{re.escape(title)} \| \d+\.\d\d \| 0\.\d{{3}}", report)
     assert Image.open(download).size == (28, 28)
 
 
@@ -283,7 +283,7 @@ def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None
     if case == "RGBA PNG":
         assert shown.shape[2] == 3
     if case == "1x1 image":
-        assert "| Residual U-Net (best) |" in report and "BM3D skipped" in report
+        assert f"| {MODELS[BEST].title} |" in report and "BM3D skipped" in report
 
 
 def test_a_corrupt_image_gives_a_clear_message(tmp_path: Path) -> None:

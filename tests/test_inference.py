@@ -9,7 +9,8 @@ from denoiser import inference
 
 def test_list_models_reads_the_manifest(use_weights):
     pairs = {(e.dataset, e.model) for e in denoiser.list_models()}
-    assert pairs == {("mnist", "res_unet"), ("mnist", "latent_ae"), ("cifar10", "res_unet"), ("cifar10", "latent_ae")}
+    assert pairs == {("mnist", "res_unet"), ("mnist", "latent_ae"), ("mnist", "res_unet_gaussian"),
+                     ("cifar10", "res_unet"), ("cifar10", "latent_ae")}
     entry = denoiser.list_models()[0]
     assert entry.params > 0 and "gaussian_0.1" in entry.metrics
 
@@ -60,6 +61,14 @@ def test_too_many_pixels_is_refused(use_weights, monkeypatch):
 
 def test_models_load_once(use_weights):
     assert denoiser.load("mnist") is denoiser.load("mnist", model="res_unet")
+
+
+def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):
+    assert denoiser.best_model("mnist", "gaussian") == denoiser.SPECIALISTS["gaussian"]
+    assert denoiser.load("mnist", noise="gaussian").name == denoiser.SPECIALISTS["gaussian"]
+    assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.BEST
+    assert denoiser.best_model("cifar10", "gaussian") == denoiser.BEST  # no specialist trained there
+    assert denoiser.load("mnist", model="res_unet", noise="gaussian").name == "res_unet"  # a named model wins
 
 
 def test_missing_weights_list_what_exists(use_weights):

@@ -28,6 +28,21 @@ from . import evaluate
 from .data import noise_choices, pipeline
 
 
+def psnr_loss(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
+    """Minus the mean per-image PSNR (dB), the very number the evaluation reports.
+
+    Under plain MSE a batch's loss is dominated by its noisiest images (at sigma 0.5 the
+    error is ten times that at sigma 0.1), so the low-noise end is left under-trained;
+    the log makes every image count the same. The floor caps the reward at 50 dB so that
+    near-clean inputs do not take over the gradient.
+    """
+    mse = tf.reduce_mean(tf.square(clean - denoised), axis=[1, 2, 3])
+    return tf.reduce_mean(10.0 * tf.math.log(mse + 1e-5)) / tf.math.log(10.0)
+
+
+LOSSES = {"mse": "mse", "mae": "mae", "binary_crossentropy": "binary_crossentropy", "psnr": psnr_loss}
+
+
 @dataclass
 class TrainConfig:
     dataset: str
@@ -84,7 +99,7 @@ class EpochClock(keras.callbacks.Callback):
 
 
 def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
-    """The manifest entry a run continues from, when --init-from names this pair's own weights.
+    """The manifest entry a run continues from, when --init-from names committed weights.
 
     The new entry then records the whole chain of commands, epochs and seconds, so the
     file can still be rebuilt from its manifest entry alone.
@@ -108,6 +123,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         train_data = train_data.repeat()
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    earlier = warm_start_entry(config)  # read now: a parallel run may rewrite it meanwhile
 
     with STRATEGIES[config.strategy]().scope():
         model = models.build(config.model, shape)
@@ -116,7 +132,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
         )
-        loss = config.loss or models.model_spec(config.model).loss
+        loss = LOSSES[config.loss or models.model_spec(config.model).loss]
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     clock = EpochClock(run_dir / "clock.json")
     model.fit(
@@ -135,7 +151,6 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     bare = models.build(config.model, shape)  # without optimizer state: half the file size
     bare.set_weights(model.get_weights())
     bare.save(path)
-    earlier = warm_start_entry(config)
     entry = WeightsEntry(
         dataset=data.spec.name,
         model=config.model,
@@ -162,8 +177,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--level-min", type=float, help="lowest noise level (default: the kind's own range)")
     parser.add_argument("--level-max", type=float, help="highest noise level (default: the kind's own range)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak Adam rate, cosine-decayed")
-    parser.add_argument("--loss", choices=["mse", "mae", "binary_crossentropy"],
-                        help="training loss (default: the model's own; MSE, or cross-entropy for study #1, #3, #4)")
+    parser.add_argument("--loss", choices=list(LOSSES),
+                        help="training loss (default: the model's own; MSE, or cross-entropy for study #1, #3, #4);"
+                        " 'psnr' weighs every image the same, as the evaluation does")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: one pass over the data)")
     parser.add_argument("--train-images", type=int, help="train on the first N training images only")

@@ -51,13 +51,17 @@ MODELS: dict[str, ModelSpec] = {
                   functools.partial(cnn_dense.build, filters=(32, 64), latent_dim=64),
                   "The winner's shape with a 64-d latent, trained to reconstruct; drives the interpolation slider.",
                   False, latent=True),
-        ModelSpec("res_unet", "Residual U-Net (best)", res_unet.build,
+        ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
+                  True, 4),
+        ModelSpec("res_unet_gaussian", "Residual U-Net, Gaussian only", res_unet.build,
+                  "The same U-Net fine-tuned on Gaussian noise alone: what the app runs for Gaussian noise.",
                   True, 4),
     )
 }
 
-BEST = "res_unet"
+BEST = "res_unet"  # the all-rounder, trained on every noise kind; the default where the noise is unknown
+SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"
 
 
