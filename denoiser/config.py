@@ -20,6 +20,7 @@ class Settings:
     hub_repo: str  # Hugging Face model repository that holds the same files
     max_pixels: int  # largest image the library denoises (height * width)
     tile: int  # side of the tiles that large images are denoised in (a multiple of 4)
+    ensemble_max_pixels: int  # images up to this size are denoised in 8 orientations and averaged
 
 
 def settings() -> Settings:
@@ -31,4 +32,5 @@ def settings() -> Settings:
         hub_repo=os.environ.get("DENOISER_HUB_REPO", "the-denoiser/denoiser-weights"),
         max_pixels=int(os.environ.get("DENOISER_MAX_PIXELS", 40_000_000)),
         tile=int(os.environ.get("DENOISER_TILE", 256)),
+        ensemble_max_pixels=int(os.environ.get("DENOISER_ENSEMBLE_MAX_PIXELS", 256 * 256)),
     )

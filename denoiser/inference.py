@@ -48,8 +48,13 @@ class Denoiser:
         height, width = self.model.input_shape[1:3]
         return (height, width) if height is not None else None
 
-    def denoise(self, noisy: np.ndarray, progress: Progress | None = None) -> np.ndarray:
-        """Denoised float32 images in [0, 1], in the shape given: (H,W), (H,W,C) or a batch."""
+    def denoise(self, noisy: np.ndarray, progress: Progress | None = None, ensemble: bool | None = None) -> np.ndarray:
+        """Denoised float32 images in [0, 1], in the shape given: (H,W), (H,W,C) or a batch.
+
+        `ensemble` averages the network's output over the 8 flips and rotations of the input
+        (geometric self-ensemble: +0.3 to +0.4 dB on CIFAR-10 for 8x the time); by default it
+        is on for images up to DENOISER_ENSEMBLE_MAX_PIXELS and off for larger ones.
+        """
         batch, shape = imaging.as_batch(noisy)
         if batch.shape[1] * batch.shape[2] > settings().max_pixels:
             raise imaging.ImageError(
@@ -57,7 +62,10 @@ class Denoiser:
             )
         alpha = batch[..., 3:] if batch.shape[-1] == 4 else None
         colour = batch[..., :3] if alpha is not None else batch
-        out = np.clip(self._run(imaging.convert_channels(colour, self.channels), progress), 0.0, 1.0)
+        if ensemble is None:
+            ensemble = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
+        out = self._run(imaging.convert_channels(colour, self.channels), progress, ensemble)
+        out = np.clip(out, 0.0, 1.0)
         out = imaging.convert_channels(out, colour.shape[-1])
         if alpha is not None:
             out = np.concatenate([out, alpha], axis=-1)
@@ -70,18 +78,19 @@ class Denoiser:
         return (f"{self.name} takes {self.fixed_size[0]}×{self.fixed_size[1]} images; "
                 f"the {size[0]}×{size[1]} input was resized to fit and back.")
 
-    def _run(self, batch: np.ndarray, progress: Progress | None) -> np.ndarray:
+    def _run(self, batch: np.ndarray, progress: Progress | None, ensemble: bool) -> np.ndarray:
         size = batch.shape[1:3]
+        predict = self._ensemble if ensemble else self._predict
         if note := self.resize_note(size):
             warnings.warn(note, ResizedWarning, stacklevel=3)
-            return imaging.resize(self._predict(imaging.resize(batch, self.fixed_size)), size)
+            return imaging.resize(predict(imaging.resize(batch, self.fixed_size)), size)
         multiple = model_spec(self.name).size_multiple
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
         if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * MARGIN) ** 2:
-            out = self._predict(padded)  # small images go through in batches, not one by one
+            out = predict(padded)  # small images go through in batches, not one by one
         else:
-            out = np.stack([self._tiled(image, progress) for image in padded])
+            out = np.stack([self._tiled(image, progress, predict) for image in padded])
         return out[:, : size[0], : size[1]]
 
     @functools.cached_property
@@ -93,7 +102,18 @@ class Denoiser:
         parts = [self._forward(tf.constant(batch[i : i + BATCH])) for i in range(0, len(batch), BATCH)]
         return np.concatenate([np.asarray(p) for p in parts])
 
-    def _tiled(self, image: np.ndarray, progress: Progress | None) -> np.ndarray:
+    def _ensemble(self, batch: np.ndarray) -> np.ndarray:
+        """The mean of the outputs for the 8 rotations and mirror images of the input, each turned back."""
+        outputs = []
+        for turns in range(4):
+            for mirror in (False, True):
+                view = np.rot90(batch, turns, axes=(1, 2))
+                view = view[:, :, ::-1] if mirror else view
+                out = self._predict(np.ascontiguousarray(view))
+                outputs.append(np.rot90(out[:, :, ::-1] if mirror else out, -turns, axes=(1, 2)))
+        return np.mean(outputs, axis=0)
+
+    def _tiled(self, image: np.ndarray, progress: Progress | None, predict: Callable) -> np.ndarray:
         """Denoise one image in tiles with a context margin, so memory stays bounded.
 
         Each tile is run with MARGIN extra pixels on every side that are then cut away;
@@ -107,7 +127,7 @@ class Denoiser:
         for done, (y, x) in enumerate(cores, start=1):
             y0, x0 = max(0, y - margin), max(0, x - margin)
             y1, x1 = min(height, y + tile + margin), min(width, x + tile + margin)
-            window = self._predict(image[None, y0:y1, x0:x1])[0]
+            window = predict(image[None, y0:y1, x0:x1])[0]
             out[y : y + tile, x : x + tile] = window[y - y0 : y - y0 + tile, x - x0 : x - x0 + tile]
             if progress:
                 progress(done, len(cores))

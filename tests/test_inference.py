@@ -53,6 +53,21 @@ def test_tiles_match_the_whole_image(use_weights, monkeypatch):
     np.testing.assert_allclose(tiled, whole, atol=1e-3)
 
 
+def test_self_ensemble_averages_the_eight_orientations(use_weights, monkeypatch):
+    den = denoiser.load("cifar10")
+    image = 0.3 + 0.4 * np.random.default_rng(1).random((20, 12, 3), dtype=np.float32)  # mid-gray: no clipping
+    single = den.denoise(image, ensemble=False)
+    views = [np.rot90(den.denoise(np.rot90(image[:, ::-1] if mirror else image, k), ensemble=False), -k)
+             for k in range(4) for mirror in (False, True)]
+    views = [v[:, ::-1] if i % 2 else v for i, v in enumerate(views)]
+    np.testing.assert_allclose(den.denoise(image, ensemble=True), np.clip(np.mean(views, axis=0), 0, 1), atol=1e-4)
+    assert not np.allclose(den.denoise(image, ensemble=True), single, atol=1e-4)
+    monkeypatch.setenv("DENOISER_ENSEMBLE_MAX_PIXELS", str(20 * 12))
+    np.testing.assert_array_equal(den.denoise(image), den.denoise(image, ensemble=True))  # on up to the limit
+    monkeypatch.setenv("DENOISER_ENSEMBLE_MAX_PIXELS", str(20 * 12 - 1))
+    np.testing.assert_array_equal(den.denoise(image), single)  # off above it
+
+
 def test_too_many_pixels_is_refused(use_weights, monkeypatch):
     monkeypatch.setenv("DENOISER_MAX_PIXELS", "1000")
     with pytest.raises(denoiser.ImageError, match="limit is 1,000"):
