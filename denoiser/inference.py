@@ -52,8 +52,9 @@ class Denoiser:
         """Denoised float32 images in [0, 1], in the shape given: (H,W), (H,W,C) or a batch.
 
         `ensemble` averages the network's output over the 8 flips and rotations of the input
-        (geometric self-ensemble: +0.3 to +0.4 dB on CIFAR-10 for 8x the time); by default it
-        is on for images up to DENOISER_ENSEMBLE_MAX_PIXELS and off for larger ones.
+        (geometric self-ensemble: +0.3 to +0.4 dB on CIFAR-10 for 8x the time). By default it is
+        on for models of orientation-free data (CIFAR-10, and so photos) on images up to
+        DENOISER_ENSEMBLE_MAX_PIXELS, and off otherwise.
         """
         batch, shape = imaging.as_batch(noisy)
         if batch.shape[1] * batch.shape[2] > settings().max_pixels:
@@ -63,7 +64,8 @@ class Denoiser:
         alpha = batch[..., 3:] if batch.shape[-1] == 4 else None
         colour = batch[..., :3] if alpha is not None else batch
         if ensemble is None:
-            ensemble = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
+            small = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
+            ensemble = small and dataset_spec(self.entry.dataset).orientation_free
         out = self._run(imaging.convert_channels(colour, self.channels), progress, ensemble)
         out = np.clip(out, 0.0, 1.0)
         out = imaging.convert_channels(out, colour.shape[-1])

@@ -68,6 +68,13 @@ def test_self_ensemble_averages_the_eight_orientations(use_weights, monkeypatch)
     np.testing.assert_array_equal(den.denoise(image), single)  # off above it
 
 
+def test_self_ensemble_is_off_by_default_for_upright_data(use_weights):
+    den = denoiser.load("mnist")  # digits have an up: turning them would hurt
+    image = np.random.default_rng(2).random((28, 28), dtype=np.float32)
+    np.testing.assert_array_equal(den.denoise(image), den.denoise(image, ensemble=False))
+    assert not np.allclose(den.denoise(image, ensemble=True), den.denoise(image), atol=1e-4)
+
+
 def test_too_many_pixels_is_refused(use_weights, monkeypatch):
     monkeypatch.setenv("DENOISER_MAX_PIXELS", "1000")
     with pytest.raises(denoiser.ImageError, match="limit is 1,000"):

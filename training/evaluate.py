@@ -11,6 +11,7 @@ rows of datasets not evaluated this time. With
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -80,7 +81,7 @@ def baseline_predict(name: str, noise: str, level: float) -> Predict:
 
 
 def evaluate_dataset(dataset: str, model_names: list[str], noises: list[tuple[str, float]],
-                     baselines: list[str], count: int) -> list[Row]:
+                     baselines: list[str], count: int, ensemble: bool | None = None) -> list[Row]:
     clean = load_dataset(dataset).test_images(count)
     rows = []
     for noise, level in noises:
@@ -88,7 +89,8 @@ def evaluate_dataset(dataset: str, model_names: list[str], noises: list[tuple[st
         methods: list[tuple[str, str, Predict, int | None]] = [("noisy input", "input", lambda x: x, None)]
         for name in model_names:
             den = inference.load(dataset, name)
-            methods.append((name, "model", den.denoise, den.model.count_params()))
+            predict = functools.partial(den.denoise, ensemble=ensemble)
+            methods.append((name, "model", predict, den.model.count_params()))
         methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines
                     if BASELINES[name].suits(noise, clean.shape[1:3])]
         for method, kind, predict, params in methods:
@@ -229,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--images", type=int, default=1000, help="first N test images")
     parser.add_argument("--out", default="weights/results", help="folder for results.json/.md and the plot")
     parser.add_argument("--readme", help="README to update between the results markers")
+    parser.add_argument("--no-ensemble", dest="ensemble", action="store_const", const=False,
+                        help="one pass of each network (default: as the library denoises, self-ensemble included)")
     args = parser.parse_args(argv)
 
     entries = read_manifest()
@@ -238,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         names = [e.model for e in entries if e.dataset == dataset
                  and (not args.models or e.model in args.models.split(","))]
         baselines = [b for b in args.baselines.split(",") if b]
-        rows += evaluate_dataset(dataset, names, parse_noises(args.noise), baselines, args.images)
+        rows += evaluate_dataset(dataset, names, parse_noises(args.noise), baselines, args.images, args.ensemble)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
