@@ -68,7 +68,7 @@ def model_vs_bm3d(sizes: list[int], bm3d_max: int) -> list[dict]:
     for size in sizes:
         dataset, channels = ("mnist", 1) if size <= 28 else ("cifar10", 3)
         noisy = synthetic_noisy(size, channels)
-        den = load(dataset)
+        den = load(dataset, noise="gaussian")  # what the app runs for this Gaussian noise
         repeats = max(1, min(20, 2_000_000 // size**2))
         model = seconds_per_call(lambda: den.denoise(noisy), repeats)
         bm3d = seconds_per_call(lambda: run_baseline("bm3d", noisy, SIGMA), 1) if size <= bm3d_max else None
