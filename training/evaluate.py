@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--images", type=int, default=1000, help="first N test images")
     parser.add_argument("--out", default="weights/results", help="folder for results.json/.md and the plot")
     parser.add_argument("--readme", help="README to update between the results markers")
-    parser.add_argument("--no-ensemble", dest="ensemble", action="store_const", const=False,
-                        help="one pass of each network (default: as the library denoises, self-ensemble included)")
+    parser.add_argument("--ensemble", action=argparse.BooleanOptionalAction,
+                        help="force the 8-way self-ensemble on or off (default: as the library decides per dataset)")
     args = parser.parse_args(argv)
 
     entries = read_manifest()
