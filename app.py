@@ -207,8 +207,10 @@ def gallery(results: list[Result]) -> list[tuple[str, str]]:
 def model_menu(dataset: str) -> gr.Dropdown:
     """The model picker for a dataset: 'best for the noise' first and chosen, then every trained model."""
     names = trained_models(dataset)
-    choices = [("Best for the noise (auto)", AUTO)] * bool(names) + [(MODELS[name].title, name) for name in names]
-    return gr.Dropdown(choices, value=AUTO if names else None, label="Model")
+    if not names:
+        return gr.Dropdown([], value=None, label="Model")
+    choices = [("Best for the noise (auto)", AUTO)] + [(MODELS[name].title, name) for name in names]
+    return gr.Dropdown(choices, value=AUTO, label="Model")
 
 
 def level_slider(kind: str) -> gr.Slider:
