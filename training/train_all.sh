@@ -20,6 +20,8 @@ train --dataset mnist --model res_unet_gaussian --noise gaussian --epochs 5 --st
 train --dataset fashion_mnist --model res_unet --noise mix --epochs 8 --steps-per-epoch 300
 train --dataset fashion_mnist --model res_unet --noise mix --epochs 4 --steps-per-epoch 300 \
   --learning-rate 3e-4 --init-from weights/fashion_mnist/res_unet.keras
+train --dataset fashion_mnist --model res_unet_gaussian --noise gaussian --epochs 4 --steps-per-epoch 300 \
+  --learning-rate 5e-4 --loss psnr --init-from weights/fashion_mnist/res_unet.keras
 train --dataset cifar10 --model res_unet --noise mix --augment --epochs 6 --steps-per-epoch 300
 train --dataset cifar10 --model res_unet_gaussian --noise gaussian --augment --epochs 12 --steps-per-epoch 300 \
   --learning-rate 5e-4 --loss psnr --init-from weights/cifar10/res_unet.keras
