@@ -281,7 +281,7 @@ def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tupl
     ae = load(dataset, LATENT)
     image_a, image_b = read(path_a)[0], read(path_b)[0]
     latents = np.concatenate([ae.encode(image_a), ae.encode(image_b)])
-    frames = denoiser.interpolate(ae, image_a, image_b, steps=STEPS)
+    frames = ae.decode_line(latents[0], latents[1], steps=STEPS)
     pictures = [screen(frame) for frame in frames]
     strip = [(save(picture, "step.png"), f"t = {i / (STEPS - 1):.3g}") for i, picture in enumerate(pictures)]
     loop = pictures + pictures[-2:0:-1]  # there and back, so the GIF loops smoothly

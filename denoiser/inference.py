@@ -152,6 +152,13 @@ class Autoencoder(Denoiser):
         latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
         return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
 
+    def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8) -> np.ndarray:
+        """Decode evenly spaced points on the line from one latent vector to another, ends included."""
+        if steps < 2:
+            raise ValueError("Interpolation needs at least 2 steps (the two ends).")
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.decode((1 - t) * np.asarray(latent_a, np.float32) + t * np.asarray(latent_b, np.float32))
+
 
 def best_model(dataset: str, noise: str | None = None) -> str:
     """The denoiser for a noise kind: its specialist where one is trained, else the all-rounder.
@@ -180,10 +187,7 @@ def _load(dataset: str, model: str) -> Denoiser:
 
 def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps: int = 8) -> np.ndarray:
     """Decode evenly spaced points on the line between two encoded images, ends included."""
-    if steps < 2:
-        raise ValueError("Interpolation needs at least 2 steps (the two ends).")
     z_a, z_b = (ae.encode(image) for image in (image_a, image_b))
     if len(z_a) != 1 or len(z_b) != 1:
         raise ValueError("interpolate takes two single images, not batches.")
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-    return ae.decode((1 - t) * z_a + t * z_b)
+    return ae.decode_line(z_a[0], z_b[0], steps)

@@ -112,5 +112,6 @@ def test_encode_decode_and_interpolate(use_weights):
     assert frames.shape == (5, 32, 32, 3)
     np.testing.assert_allclose(frames[0], ae.decode(ae.encode(a))[0], atol=1e-5)
     np.testing.assert_allclose(frames[2], ae.decode((ae.encode(a) + ae.encode(b)) / 2)[0], atol=1e-5)
+    np.testing.assert_allclose(ae.decode_line(ae.encode(a)[0], ae.encode(b)[0], steps=5), frames, atol=1e-6)
     with pytest.raises(ValueError, match="at least 2"):
         denoiser.interpolate(ae, a, b, steps=1)

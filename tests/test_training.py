@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import denoiser
 from denoiser.datasets import load_dataset
 from denoiser.weights import read_manifest
 from training import diagnose, evaluate, train
@@ -109,6 +110,20 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
     assert re.search(target, text)
     assert re.search(r"\| MNIST \| salt_pepper 0\.1 \| `res_unet` \| [\d.]+ \| > best classical = [\d.]+ \|", text)
     assert "### MNIST" in capsys.readouterr().out
+
+
+def test_targets_are_strict_only_where_the_issue_says_more_than():
+    def row(dataset, method, kind, psnr):
+        return evaluate.Row(dataset, method, kind, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
+
+    bm3d = [row("cifar10", "bm3d", "baseline", 28.0), row("mnist", "bm3d", "baseline", 25.0)]
+    beat_bm3d = evaluate.threshold("cifar10", "gaussian", 0.1, bm3d)  # "> BM3D": a tie is not a win
+    assert (beat_bm3d.wording, beat_bm3d.limit) == ("> BM3D", 28.0)
+    assert not beat_bm3d.met(28.0) and beat_bm3d.met(28.01)
+    absolute = evaluate.threshold("mnist", "gaussian", 0.1, bm3d)  # "≥ 31.0": reaching it is enough
+    assert absolute.met(31.0) and not absolute.met(30.99)
+    app_model = row("cifar10", denoiser.best_model("cifar10", "gaussian"), "model", 28.0)
+    assert "> BM3D = 28.00 | **no** |" in evaluate.targets_markdown(bm3d + [app_model])
 
 
 def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
