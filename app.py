@@ -84,7 +84,7 @@ def load(dataset: str, model: str | None, kind: str | None = None) -> denoiser.D
     """The chosen model; with AUTO (or none) the library's best for the noise kind."""
     try:
         return denoiser.load(weights_dataset(dataset), None if model in (None, "", AUTO) else model, noise=kind)
-    except denoiser.WeightsError as error:
+    except (denoiser.WeightsError, denoiser.DatasetError) as error:
         raise fail(str(error)) from None
 
 
@@ -123,7 +123,7 @@ def read(path: str | None) -> tuple[np.ndarray, str]:
     if not path:
         raise fail(PROMPT)
     try:
-        return denoiser.read_image(path, MAX_PIXELS)
+        return denoiser.read_image(path, min(MAX_PIXELS, settings().max_pixels))
     except denoiser.ImageError as error:
         raise fail(str(error)) from None
 
@@ -138,8 +138,8 @@ def prepare(
         return None, image, [*notes, "Add noise is off: the upload is denoised as is, with no original to score."]
     try:
         return image, denoiser.add_noise(image, kind, float(level), int(seed or 0)), notes
-    except ValueError as error:
-        raise fail(str(error)) from None
+    except (ValueError, TypeError, OverflowError) as error:  # an API call's unknown kind or bad level or seed
+        raise fail(f"Cannot add the noise: {error}") from None
 
 
 def timed(title: str, run: Callable[..., np.ndarray], *args: Any, **kwargs: Any) -> Result:
@@ -363,7 +363,8 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
             upload = gr.File(label="Image (any picture file)", elem_id="upload")
             sample_button(upload, dataset, "Sample")
             add = gr.Checkbox(True, label="Add noise (off: the upload is already noisy)")
-            kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value="gaussian", label="Noise")
+            kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value="gaussian", label="Noise",
+                               info="With Add noise off: the kind already in the upload (it picks the model)")
             level = level_slider("gaussian")
             seed = gr.Number(0, precision=0, minimum=0, label="Seed")
             baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")

@@ -3,9 +3,11 @@
     python -m denoiser photos/ scan.png --out clean/
     python -m denoiser digit.png --dataset mnist --noise gaussian:0.3 --out demo/
 
-Folders are searched recursively for images. Each result is written as DIR/<name>.png;
-with --noise the noisy input is written beside it as <name>_noisy.png. Unreadable files
-are reported and skipped; the exit status is 1 if any file failed.
+Folders are searched recursively for images. Each result is written as DIR/<name>.png,
+keeping the subfolders of a folder given as input; with --noise the noisy input is written
+beside it as <name>_noisy.png. Two inputs that would share an output name (x.png and x.jpg)
+keep their suffix in it (x.jpg.png). Unreadable files are reported and skipped; the exit
+status is 1 if any file failed.
 """
 
 from __future__ import annotations
@@ -26,22 +28,40 @@ from .noise import NOISES
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def find_images(inputs: list[str]) -> list[Path]:
-    """Files as given, and image files found under folders, in a stable order."""
+def find_images(inputs: list[str]) -> list[tuple[Path, Path]]:
+    """(file, output name without suffix) for files as given and image files under folders, in a stable order.
+
+    Names keep the subfolders below an input folder, so nothing found is overwritten.
+    """
     found = []
     for item in map(Path, inputs):
         if item.is_dir():
-            found += sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            files = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            found += [(p, p.relative_to(item).with_suffix("")) for p in files]
         else:
-            found.append(item)
-    return found
+            found.append((item, Path(item.stem)))
+    seen: set[Path] = set()
+    named = []
+    for path, name in found:
+        name = name.with_name(path.name) if name in seen else name  # x.jpg after x.png: x.jpg.png
+        seen.add(name)
+        named.append((path, name))
+    return named
 
 
 def parse_noise(text: str) -> tuple[str, float]:
     kind, _, level = text.partition(":")
     if kind not in NOISES or not level:
         raise argparse.ArgumentTypeError(f"expected KIND:LEVEL with KIND one of {', '.join(NOISES)}, got {text!r}")
-    return kind, float(level)
+    spec = NOISES[kind]
+    try:
+        value = float(level)
+    except ValueError:
+        value = float("nan")
+    if not spec.low <= value <= spec.high:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"{spec.label} {spec.level_name} must lie in [{spec.low:g}, {spec.high:g}], "
+                                         f"got {level!r}")
+    return kind, value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     failures = 0
-    for path in tqdm(find_images(args.inputs), unit="image"):
+    for path, name in tqdm(find_images(args.inputs), unit="image"):
         try:
             image, note = read_image(path, settings().max_pixels)
         except (ImageError, OSError) as error:
@@ -74,10 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if note:
             tqdm.write(f"{path}: {note}")
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         if args.noise:
             image = add_noise(image, *args.noise, seed=args.seed)
-            save_png(image, out / f"{path.stem}_noisy.png")
-        save_png(den.denoise(image), out / f"{path.stem}.png")
+            save_png(image, out / f"{name}_noisy.png")
+        save_png(den.denoise(image), out / f"{name}.png")
     if failures:
         print(f"{failures} file(s) could not be read.", file=sys.stderr)
     return 1 if failures else 0

@@ -19,8 +19,21 @@ class Settings:
     weights_dir: Path  # committed weights and their manifest
     hub_repo: str  # Hugging Face model repository that holds the same files
     max_pixels: int  # largest image the library denoises (height * width)
-    tile: int  # side of the tiles that large images are denoised in (a multiple of 4)
+    tile: int  # side of the tiles that large images are denoised in
     ensemble_max_pixels: int  # images up to this size are denoised in 8 orientations and averaged
+
+
+def _whole_number(name: str, default: int, minimum: int = 1, multiple_of: int = 1) -> int:
+    """An integer from the environment, or a message that names the variable and what it needs."""
+    text = os.environ.get(name, str(default))
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum or value % multiple_of:
+        need = f"a whole number ≥ {minimum}" + (f" divisible by {multiple_of}" if multiple_of > 1 else "")
+        raise ValueError(f"{name}={text!r}: it must be {need} (default {default}).")
+    return value
 
 
 def settings() -> Settings:
@@ -30,7 +43,7 @@ def settings() -> Settings:
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         weights_dir=Path(os.environ.get("DENOISER_WEIGHTS_DIR", PROJECT_ROOT / "weights")),
         hub_repo=os.environ.get("DENOISER_HUB_REPO", "the-denoiser/denoiser-weights"),
-        max_pixels=int(os.environ.get("DENOISER_MAX_PIXELS", 40_000_000)),
-        tile=int(os.environ.get("DENOISER_TILE", 256)),
-        ensemble_max_pixels=int(os.environ.get("DENOISER_ENSEMBLE_MAX_PIXELS", 256 * 256)),
+        max_pixels=_whole_number("DENOISER_MAX_PIXELS", 40_000_000),
+        tile=_whole_number("DENOISER_TILE", 256, minimum=32, multiple_of=4),  # the U-Nets halve the size twice
+        ensemble_max_pixels=_whole_number("DENOISER_ENSEMBLE_MAX_PIXELS", 256 * 256, minimum=0),
     )

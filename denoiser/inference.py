@@ -154,10 +154,14 @@ class Autoencoder(Denoiser):
 
     def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8) -> np.ndarray:
         """Decode evenly spaced points on the line from one latent vector to another, ends included."""
-        if steps < 2:
-            raise ValueError("Interpolation needs at least 2 steps (the two ends).")
-        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self.decode((1 - t) * np.asarray(latent_a, np.float32) + t * np.asarray(latent_b, np.float32))
+        latent_a, latent_b = np.asarray(latent_a, np.float32), np.asarray(latent_b, np.float32)
+        if latent_a.ndim != 1 or latent_a.shape != latent_b.shape:
+            raise ValueError(f"decode_line takes two latent vectors of one size, got {latent_a.shape} and "
+                             f"{latent_b.shape}.")
+        if int(steps) != steps or steps < 2:
+            raise ValueError("Interpolation needs a whole number of steps, at least 2 (the two ends).")
+        t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
+        return self.decode((1 - t) * latent_a + t * latent_b)
 
 
 def best_model(dataset: str, noise: str | None = None) -> str:

@@ -312,6 +312,20 @@ def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypa
     assert "Downscaled from 8000×5000" in report and width * height <= 500_000 and width > height
 
 
+@pytest.mark.parametrize("level, seed", [(None, 0), (0.3, float("inf")), ("lots", 0)])
+def test_an_api_call_with_a_bad_level_or_seed_gets_a_clear_message(ring: str, level, seed) -> None:
+    with pytest.raises(gr.Error, match="Cannot add the noise"):
+        run(ring, level=level, seed=seed)
+
+
+def test_uploads_are_held_to_the_librarys_pixel_limit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "wide.png"
+    Image.new("L", (400, 300), 128).save(path)
+    monkeypatch.setenv("DENOISER_MAX_PIXELS", "10000")  # a deployment's lower limit
+    image, note = app.read(str(path))
+    assert image.shape[0] * image.shape[1] <= 10_000 and "Downscaled from 400×300" in note
+
+
 # Latent interpolation
 
 

@@ -115,3 +115,5 @@ def test_encode_decode_and_interpolate(use_weights):
     np.testing.assert_allclose(ae.decode_line(ae.encode(a)[0], ae.encode(b)[0], steps=5), frames, atol=1e-6)
     with pytest.raises(ValueError, match="at least 2"):
         denoiser.interpolate(ae, a, b, steps=1)
+    with pytest.raises(ValueError, match="two latent vectors of one size"):
+        ae.decode_line(z, z[0], steps=2)  # a batch is not a vector

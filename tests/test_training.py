@@ -53,6 +53,21 @@ def test_pipeline_clean_mode_and_level_range():
     assert abs(np.std(noisy - clean) - 0.2) < 0.01
 
 
+def test_one_level_flag_narrows_the_kinds_own_range():
+    base = ["--dataset", "mnist", "--model", "cnn_pool"]
+    assert train.parse_args(base + ["--noise", "poisson", "--level-min", "10"]).level_range == (10.0, 100.0)
+    assert train.parse_args(base + ["--noise", "gaussian", "--level-max", "0.2"]).level_range == (0.0, 0.2)
+    assert train.parse_args(base + ["--noise", "mix"]).level_range is None
+
+
+@pytest.mark.parametrize("flags", [["--noise", "mix", "--level-min", "0.1"], ["--noise", "poisson", "--level-max", "0"],
+                                   ["--noise", "gaussian", "--level-min", "0.4", "--level-max", "0.2"]])
+def test_level_flags_that_make_no_sense_are_refused(flags, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", *flags])
+    assert "--level-min" in capsys.readouterr().err
+
+
 def test_cli_writes_weights_manifest_and_tensorboard_logs(synthetic_data_dir, tmp_path):
     argv = ["--dataset", "mnist", "--model", "cnn_pool", "--epochs", "1", "--steps-per-epoch", "2",
             "--batch-size", "8", "--eval-images", "4", "--weights-dir", str(tmp_path / "w"),
@@ -124,6 +139,10 @@ def test_targets_are_strict_only_where_the_issue_says_more_than():
     assert absolute.met(31.0) and not absolute.met(30.99)
     app_model = row("cifar10", denoiser.best_model("cifar10", "gaussian"), "model", 28.0)
     assert "> BM3D = 28.00 | **no** |" in evaluate.targets_markdown(bm3d + [app_model])
+    only_median = [row("cifar10", "median", "baseline", 26.0), app_model]  # no BM3D: no verdict, not a weaker one
+    assert evaluate.threshold("cifar10", "gaussian", 0.1, only_median) is None
+    assert "| 28.00 | its reference was not run | — |" in evaluate.targets_markdown(only_median)
+    assert "| not run | > BM3D = 28.00 | — |" in evaluate.targets_markdown(bm3d)
 
 
 def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):

@@ -23,6 +23,7 @@ from PIL import Image
 
 from denoiser import LATENT, add_noise, load
 from denoiser.baselines import run_baseline
+from denoiser.config import settings
 
 from .appserver import running_app
 
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bm3d-max", type=int, default=512, help="largest side BM3D is timed on (it is slow)")
     parser.add_argument("--requests", type=int, default=25, help="requests per client in the app load runs")
     parser.add_argument("--skip-app", action="store_true")
-    parser.add_argument("--out", default="weights/results/benchmark.json")
+    parser.add_argument("--out", default=str(settings().weights_dir / "results" / "benchmark.json"))
     args = parser.parse_args(argv)
 
     figures = {"machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "

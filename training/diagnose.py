@@ -17,6 +17,7 @@ from pathlib import Path
 import keras
 
 from denoiser import models
+from denoiser.config import settings
 from denoiser.datasets import DATASETS, load_dataset
 from denoiser.noise import add_noise
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sigma", type=float, default=0.1, help="Gaussian noise of the noisy run")
     parser.add_argument("--images", type=int, default=500, help="first N test images to score")
     parser.add_argument("--runs-dir", default="runs")
-    parser.add_argument("--out", default="weights/results")
+    parser.add_argument("--out", default=str(settings().weights_dir / "results"))
     args = parser.parse_args(argv)
 
     result = diagnose(args.dataset, args.model, args.steps, args.sigma, args.images, Path(args.runs_dir))

@@ -22,6 +22,7 @@ import numpy as np
 
 from denoiser import inference
 from denoiser.baselines import BASELINES, run_baseline
+from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.metrics import mean_scores
 from denoiser.models import BEST, SPECIALISTS
@@ -140,13 +141,18 @@ class Target:
 
 
 def threshold(dataset: str, noise: str, level: float, rows: list[Row]) -> Target | None:
-    """The target for one noise: issue #3's for Gaussian, else beating every classical method."""
+    """The target for one noise: issue #3's for Gaussian, else beating every classical method.
+
+    None when the method it is measured against was not run.
+    """
     classical = [r.psnr for r in rows if (r.dataset, r.noise, r.level, r.kind) == (dataset, noise, level, "baseline")]
     bm3d = [r.psnr for r in rows if (r.dataset, r.method, r.noise, r.level) == (dataset, "bm3d", noise, level)]
     reference, gain = TARGETS.get((dataset, level), ("classical", 0.0)) if noise == "gaussian" else ("classical", 0)
     if reference == "absolute":
         return Target(f"≥ {gain:.1f}", gain, strict=False)
-    if reference == "bm3d" and bm3d:
+    if reference == "bm3d":
+        if not bm3d:
+            return None
         if gain == 0:
             return Target("> BM3D", bm3d[0], strict=True)
         return Target(f"≥ BM3D + {gain:.1f}", bm3d[0] + gain, strict=False)
@@ -164,10 +170,10 @@ def targets_markdown(rows: list[Row]) -> str:
         name = inference.best_model(dataset, noise)
         model = [r for r in rows if (r.dataset, r.method, r.noise, r.level) == (dataset, name, noise, level)]
         target = threshold(dataset, noise, level, rows)
-        if not model or target is None:
-            continue
-        lines.append(f"| {DATASETS[dataset].title} | {noise} {level:g} | `{name}` | {model[0].psnr:.2f} | "
-                     f"{target.wording} = {target.limit:.2f} | {'yes' if target.met(model[0].psnr) else '**no**'} |")
+        score = f"{model[0].psnr:.2f}" if model else "not run"
+        goal = f"{target.wording} = {target.limit:.2f}" if target else "its reference was not run"
+        met = ("yes" if target.met(model[0].psnr) else "**no**") if model and target else "—"
+        lines.append(f"| {DATASETS[dataset].title} | {noise} {level:g} | `{name}` | {score} | {goal} | {met} |")
     return "\n".join(lines) + "\n"
 
 
@@ -241,7 +247,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--noise", default=DEFAULT_NOISES, help="comma-separated kind:level pairs")
     parser.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated; empty for none")
     parser.add_argument("--images", type=int, default=1000, help="first N test images")
-    parser.add_argument("--out", default="weights/results", help="folder for results.json/.md and the plot")
+    parser.add_argument("--out", default=str(settings().weights_dir / "results"),
+                        help="folder for results.json/.md and the plot (default: the weights folder's results/)")
     parser.add_argument("--readme", help="README to update between the results markers")
     parser.add_argument("--ensemble", action=argparse.BooleanOptionalAction,
                         help="force the 8-way self-ensemble on or off (default: as the library decides per dataset)")

@@ -21,7 +21,9 @@ import keras
 import tensorflow as tf
 
 from denoiser import models
+from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
 from . import evaluate
@@ -66,9 +68,12 @@ class TrainConfig:
 
     @property
     def level_range(self) -> tuple[float, float] | None:
-        if self.level_min is None and self.level_max is None:
+        """The levels to draw from: the kind's own range narrowed by --level-min/--level-max (None: the full range)."""
+        if (self.level_min is None and self.level_max is None) or self.noise not in NOISES:
             return None
-        return (self.level_min or 0.0, self.level_max if self.level_max is not None else 0.5)
+        kind = NOISES[self.noise]
+        return (kind.low if self.level_min is None else self.level_min,
+                kind.high if self.level_max is None else self.level_max)
 
     @property
     def run_dir(self) -> Path:
@@ -189,8 +194,16 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
     parser.add_argument("--eval-images", type=int, default=200, help="test images for the manifest's metrics")
     parser.add_argument("--runs-dir", default="runs", help="TensorBoard logs and resumable backups")
-    parser.add_argument("--weights-dir", default="weights")
-    return TrainConfig(**vars(parser.parse_args(argv)))
+    parser.add_argument("--weights-dir", default=str(settings().weights_dir),
+                        help="where the .keras file and manifest entry go (default: $DENOISER_WEIGHTS_DIR or weights/)")
+    config = TrainConfig(**vars(parser.parse_args(argv)))
+    if config.level_min is not None or config.level_max is not None:
+        if config.noise not in NOISES:
+            parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")
+        kind, (low, high) = NOISES[config.noise], config.level_range
+        if not kind.low <= low <= high <= kind.high:
+            parser.error(f"{config.noise} levels need {kind.low:g} ≤ --level-min ≤ --level-max ≤ {kind.high:g}.")
+    return config
 
 
 def main(argv: list[str] | None = None) -> None:
