@@ -93,7 +93,8 @@ def test_model_menu_offers_auto_first_then_every_trained_model(dataset: str) -> 
     weights = "cifar10" if dataset == app.PHOTO else dataset
     trained = {e.model for e in denoiser.list_models() if e.dataset == weights}
     menu = app.model_menu(dataset)
-    assert {name for _, name in menu.choices} == ({app.AUTO} | trained if trained else set())
+    names = [name for _, name in menu.choices]
+    assert names == ([app.AUTO] + [m for m in MODELS if m in trained] if trained else [])  # registry order
     assert all(title == MODELS[name].title for title, name in menu.choices if name != app.AUTO)
     assert menu.value == (app.AUTO if trained else None)
 

@@ -149,10 +149,16 @@ def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
                    "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
     result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
-    assert result["verdict"] in ("capacity", "noise")
+    assert result["verdict"] == diagnose.verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])
     assert result["clean_input"]["psnr"] > 0 and result["noisy_input"]["psnr"] > 0
     table = evaluate.diagnosis_markdown(tmp_path / "out")
     assert f"| MNIST | `cnn_pool` | {result['params']:,} | 2 |" in table
+
+
+@pytest.mark.parametrize("clean, noisy, cause", [(16.87, 17.01, "capacity"), (16.5, 16.0, "capacity"),
+                                                 (30.0, 20.0, "noise"), (21.0, 20.0, "noise")])
+def test_diagnosis_blames_capacity_only_when_clean_inputs_do_not_help(clean, noisy, cause):
+    assert diagnose.verdict(clean, noisy) == cause
 
 
 def test_warm_start_records_the_whole_chain(tmp_path):

@@ -42,9 +42,13 @@ def diagnose(dataset: str, model: str, steps: int, sigma: float, images: int, ru
         scores, _ = score(lambda x: network.predict(x, batch_size=256, verbose=0), clean, inputs)
         result["clean_input" if noise == "none" else "noisy_input"] = {k: round(v, 3) for k, v in scores.items()}
         result["params"] = entry.params
-    gap = result["clean_input"]["psnr"] - result["noisy_input"]["psnr"]
-    result["verdict"] = "capacity" if gap < VERDICT_MARGIN_DB else "noise"
+    result["verdict"] = verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])
     return result
+
+
+def verdict(clean_psnr: float, noisy_psnr: float) -> str:
+    """'capacity' when the model reconstructs clean inputs hardly better than it denoises noisy ones."""
+    return "capacity" if clean_psnr - noisy_psnr < VERDICT_MARGIN_DB else "noise"
 
 
 def main(argv: list[str] | None = None) -> None:
