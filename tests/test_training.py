@@ -1,4 +1,5 @@
 import json
+import os
 import re
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 import denoiser
+from denoiser.config import settings
 from denoiser.datasets import load_dataset
 from denoiser.weights import read_manifest
 from training import diagnose, evaluate, train
@@ -58,6 +60,7 @@ def test_one_level_flag_narrows_the_kinds_own_range():
     assert train.parse_args(base + ["--noise", "poisson", "--level-min", "10"]).level_range == (10.0, 100.0)
     assert train.parse_args(base + ["--noise", "gaussian", "--level-max", "0.2"]).level_range == (0.0, 0.2)
     assert train.parse_args(base + ["--noise", "mix"]).level_range is None
+    assert train.parse_args(base).weights_dir == os.path.relpath(settings().weights_dir)  # no machine path recorded
 
 
 @pytest.mark.parametrize("flags", [["--noise", "mix", "--level-min", "0.1"], ["--noise", "poisson", "--level-max", "0"],

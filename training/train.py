@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -194,9 +195,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
     parser.add_argument("--eval-images", type=int, default=200, help="test images for the manifest's metrics")
     parser.add_argument("--runs-dir", default="runs", help="TensorBoard logs and resumable backups")
-    parser.add_argument("--weights-dir", default=str(settings().weights_dir),
+    parser.add_argument("--weights-dir",
                         help="where the .keras file and manifest entry go (default: $DENOISER_WEIGHTS_DIR or weights/)")
-    config = TrainConfig(**vars(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    args.weights_dir = args.weights_dir or os.path.relpath(settings().weights_dir)  # the manifest keeps no machine path
+    config = TrainConfig(**vars(args))
     if config.level_min is not None or config.level_max is not None:
         if config.noise not in NOISES:
             parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")
