@@ -53,15 +53,10 @@ def parse_noise(text: str) -> tuple[str, float]:
     kind, _, level = text.partition(":")
     if kind not in NOISES or not level:
         raise argparse.ArgumentTypeError(f"expected KIND:LEVEL with KIND one of {', '.join(NOISES)}, got {text!r}")
-    spec = NOISES[kind]
     try:
-        value = float(level)
-    except ValueError:
-        value = float("nan")
-    if not spec.low <= value <= spec.high:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"{spec.label} {spec.level_name} must lie in [{spec.low:g}, {spec.high:g}], "
-                                         f"got {level!r}")
-    return kind, value
+        return kind, NOISES[kind].check(float(level))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

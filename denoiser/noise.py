@@ -49,6 +49,12 @@ class NoiseKind:
     high: float
     default: float
 
+    def check(self, level: float) -> float:
+        """The level if it lies in this kind's range; a message that gives the range otherwise."""
+        if not self.low <= level <= self.high:  # NaN fails too
+            raise ValueError(f"{self.label} {self.level_name} must lie in [{self.low:g}, {self.high:g}], got {level}.")
+        return level
+
 
 NOISES: dict[str, NoiseKind] = {
     kind.name: kind
@@ -76,11 +82,7 @@ def apply_noise(images: tf.Tensor, kind: str, level: tf.Tensor | float, seed: tf
 
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
     """Noisy copy of one image or a batch, gray (H, W) or colour (H, W, C); float32 in [0, 1]."""
-    kind_spec = noise_kind(kind)
-    if not kind_spec.low <= level <= kind_spec.high:
-        raise ValueError(
-            f"{kind_spec.label} {kind_spec.level_name} must lie in [{kind_spec.low}, {kind_spec.high}], got {level}."
-        )
+    noise_kind(kind).check(level)
     batch, shape = as_batch(image)
     noisy = apply_noise(tf.constant(batch), kind, level, tf.constant([seed, 0], tf.int64))
     return noisy.numpy().reshape(shape)

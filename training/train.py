@@ -203,9 +203,13 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     if config.level_min is not None or config.level_max is not None:
         if config.noise not in NOISES:
             parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")
-        kind, (low, high) = NOISES[config.noise], config.level_range
-        if not kind.low <= low <= high <= kind.high:
-            parser.error(f"{config.noise} levels need {kind.low:g} ≤ --level-min ≤ --level-max ≤ {kind.high:g}.")
+        low, high = config.level_range
+        try:
+            NOISES[config.noise].check(low), NOISES[config.noise].check(high)
+        except ValueError as error:
+            parser.error(f"--level-min/--level-max: {error}")
+        if low > high:
+            parser.error(f"--level-min {low:g} is above --level-max {high:g}.")
     return config
 
 
