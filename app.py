@@ -319,7 +319,7 @@ the model the app uses beats the targets and the classical methods, BM3D include
 
 def results_section() -> tuple[str, str | None]:
     """The evaluation's Markdown tables and plot, or a message when it has not been run."""
-    folder = settings().weights_dir / "results"
+    folder = settings().results_dir
     table, plot = folder / "results.md", folder / "psnr_vs_level.png"
     text = table.read_text() if table.is_file() else "No results yet: run `python -m training.evaluate`."
     return text, str(plot) if plot.is_file() else None

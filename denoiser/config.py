@@ -22,6 +22,11 @@ class Settings:
     tile: int  # side of the tiles that large images are denoised in
     ensemble_max_pixels: int  # images up to this size are denoised in 8 orientations and averaged
 
+    @property
+    def results_dir(self) -> Path:
+        """Where the evaluation, diagnosis and benchmark write, and the app's About tab reads."""
+        return self.weights_dir / "results"
+
 
 def _whole_number(name: str, default: int, minimum: int = 1, multiple_of: int = 1) -> int:
     """An integer from the environment, or a message that names the variable and what it needs."""

@@ -47,7 +47,7 @@ def _psnr(dataset: str, model: str, sigma: float, ensemble: bool | None = None, 
 
 def _committed(dataset: str, kind: str, level: float, methods: set[str]) -> float:
     """The best score among `methods` for one noise in the committed evaluation."""
-    path = settings().weights_dir / "results" / "results.json"
+    path = settings().results_dir / "results.json"
     rows = json.loads(path.read_text()) if path.is_file() else []
     scores = [r["psnr"] for r in rows if (r["dataset"], r["noise"], r["level"]) == (dataset, kind, level)
               and r["method"] in methods]

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bm3d-max", type=int, default=512, help="largest side BM3D is timed on (it is slow)")
     parser.add_argument("--requests", type=int, default=25, help="requests per client in the app load runs")
     parser.add_argument("--skip-app", action="store_true")
-    parser.add_argument("--out", default=str(settings().weights_dir / "results" / "benchmark.json"))
+    parser.add_argument("--out", default=str(settings().results_dir / "benchmark.json"))
     args = parser.parse_args(argv)
 
     figures = {"machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "

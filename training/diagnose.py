@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sigma", type=float, default=0.1, help="Gaussian noise of the noisy run")
     parser.add_argument("--images", type=int, default=500, help="first N test images to score")
     parser.add_argument("--runs-dir", default="runs")
-    parser.add_argument("--out", default=str(settings().weights_dir / "results"))
+    parser.add_argument("--out", default=str(settings().results_dir))
     args = parser.parse_args(argv)
 
     result = diagnose(args.dataset, args.model, args.steps, args.sigma, args.images, Path(args.runs_dir))

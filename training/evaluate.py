@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--noise", default=DEFAULT_NOISES, help="comma-separated kind:level pairs")
     parser.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated; empty for none")
     parser.add_argument("--images", type=int, default=1000, help="first N test images")
-    parser.add_argument("--out", default=str(settings().weights_dir / "results"),
+    parser.add_argument("--out", default=str(settings().results_dir),
                         help="folder for results.json/.md and the plot (default: the weights folder's results/)")
     parser.add_argument("--readme", help="README to update between the results markers")
     parser.add_argument("--ensemble", action=argparse.BooleanOptionalAction,

@@ -205,7 +205,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
             parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")
         low, high = config.level_range
         try:
-            NOISES[config.noise].check(low), NOISES[config.noise].check(high)
+            for level in (low, high):
+                NOISES[config.noise].check(level)
         except ValueError as error:
             parser.error(f"--level-min/--level-max: {error}")
         if low > high:
