@@ -1,15 +1,19 @@
-"""The three datasets, as uint8 arrays in the layout `keras.datasets` returns.
+"""The datasets, as uint8 arrays in the layout `keras.datasets` returns.
 
 A local folder (`DENOISER_DATA_DIR`, holding `<name>.npz`) comes first, so that machines
 without internet work; otherwise keras downloads the data as on any connected machine.
+The natural photos (`photos`) are a folder of JPEGs, `DENOISER_DATA_DIR/photos/{train,val}`,
+and have no download: BSDS500 is research-use data that we never redistribute.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .config import settings
 
@@ -18,12 +22,19 @@ from .config import settings
 class DatasetSpec:
     name: str
     title: str
-    shape: tuple[int, int, int]  # height, width, channels of one image
+    shape: tuple[int | None, int | None, int]  # height, width, channels of one image (None: any size)
     class_names: tuple[str, ...]
     # Natural images have no "up": a network sees them as well turned or mirrored, so the library
     # may average over the 8 orientations (self-ensemble). Digits and clothes are upright, and
     # turning them makes the network worse (README, Recipe experiments).
     orientation_free: bool = False
+    # The Gaussian sigmas a freshly trained model is scored at (manifest metrics): the datasets' own
+    # 0.1 / 0.3 / 0.5, and for photos the denoising literature's 15 / 25 / 50 of 255.
+    gaussian_levels: tuple[float, ...] = (0.1, 0.3, 0.5)
+
+    @property
+    def fixed_size(self) -> bool:
+        return self.shape[0] is not None
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,9 @@ class Dataset:
         return to_float(self.x_test[:count], self.spec.shape[-1])
 
     def label(self, index: int) -> str:
-        return self.spec.class_names[int(np.ravel(self.y_test[index])[0])]
+        """The class name of a test image; for photos, which have no classes, its file name."""
+        value = np.ravel(self.y_test[index])[0]
+        return self.spec.class_names[int(value)] if self.spec.class_names else str(value)
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -61,8 +74,11 @@ DATASETS: dict[str, DatasetSpec] = {
              "dog", "frog", "horse", "ship", "truck"),
             orientation_free=True,
         ),
+        DatasetSpec("photos", "Photos", (None, None, 3), (), orientation_free=True,
+                    gaussian_levels=tuple(round(s / 255, 4) for s in (15, 25, 50))),
     )
 }
+PHOTO_SPLITS = {"train": "train", "test": "val"}  # our split -> its folder under DENOISER_DATA_DIR/photos
 
 
 class DatasetError(RuntimeError):
@@ -87,6 +103,8 @@ def load_dataset(name: str) -> Dataset:
     """Load a dataset once per process, from `DENOISER_DATA_DIR` or else `keras.datasets`."""
     dataset_spec = spec(name)
     data_dir = settings().data_dir
+    if not dataset_spec.fixed_size:
+        return _load_photos(dataset_spec, data_dir)
     tried = []
     if data_dir is not None:
         path = data_dir / f"{name}.npz"
@@ -109,3 +127,32 @@ def load_dataset(name: str) -> Dataset:
             f"Set DENOISER_DATA_DIR to a folder holding {name}.npz. ({error})"
         ) from error
     return Dataset(dataset_spec, x_train, y_train, x_test, y_test)
+
+
+def _read_photo(path: Path) -> np.ndarray:
+    """One photo as uint8 RGB, turned to landscape so that a folder stacks into one array.
+
+    BSDS500 photos are all 481x321 or 321x481; a transposition is one of the 8 orientations
+    that training draws anyway, and every method is scored on the same turned image.
+    """
+    with Image.open(path) as image:
+        array = np.asarray(image.convert("RGB"))
+    return array.transpose(1, 0, 2) if array.shape[0] > array.shape[1] else array
+
+
+def _load_photos(dataset_spec: DatasetSpec, data_dir: Path | None) -> Dataset:
+    folder = data_dir / dataset_spec.name if data_dir else None
+    parts = []
+    for split in PHOTO_SPLITS.values():
+        paths = sorted((folder / split).glob("*.jpg")) if folder else []
+        if not paths:
+            raise DatasetError(
+                f"Dataset {dataset_spec.name!r} is not available: no JPEG photos in "
+                f"{folder / split if folder else 'DENOISER_DATA_DIR/photos/' + split}. Set DENOISER_DATA_DIR to a "
+                f"folder holding photos/train and photos/val (see ../shared/datasets/README.md)."
+            )
+        images = [_read_photo(path) for path in paths]
+        if len({image.shape for image in images}) > 1:
+            raise DatasetError(f"The photos in {folder / split} differ in size; they must share one landscape size.")
+        parts += [np.stack(images), np.array([path.stem for path in paths])]
+    return Dataset(dataset_spec, *parts)

@@ -67,3 +67,39 @@ def pipeline(
         return corrupt(clean, noise, level_range, pair_seed), clean
 
     return tf.data.Dataset.zip(data, seeds).map(make_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def dihedral(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """One of the 8 rotations and mirror images of an image (H, W, C), drawn from the seed."""
+    turns = tf.random.stateless_uniform([], seed, 0, 4, dtype=tf.int32)
+    image = tf.image.rot90(image, turns)
+    return tf.image.stateless_random_flip_left_right(image, seed + 1)
+
+
+def patch_pipeline(
+    images: np.ndarray,
+    patch: int,
+    batch_size: int,
+    noise: str,
+    level_range: tuple[float, float] | None,
+    seed: int,
+) -> tf.data.Dataset:
+    """An endless stream of (noisy, clean) batches of random patches cut from large images.
+
+    Each patch is a random crop of a random image in a random one of its 8 orientations, so
+    380 photos give millions of distinct patches; noise is fresh in every batch.
+    """
+    data = tf.data.Dataset.from_tensor_slices(images).repeat().shuffle(len(images), seed=seed)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+    def cut(image: tf.Tensor, cut_seed: tf.Tensor) -> tf.Tensor:
+        crop = tf.image.stateless_random_crop(image, [patch, patch, images.shape[-1]], cut_seed)
+        return dihedral(crop, cut_seed + 5)
+
+    patches = tf.data.Dataset.zip(data, seeds).map(cut, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+
+    def make_pair(batch: tf.Tensor, pair_seed: tf.Tensor):
+        clean = tf.cast(batch, tf.float32) / 255.0
+        return corrupt(clean, noise, level_range, pair_seed), clean
+
+    return tf.data.Dataset.zip(patches, seeds).map(make_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)

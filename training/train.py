@@ -28,7 +28,7 @@ from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
 from . import evaluate
-from .data import noise_choices, pipeline
+from .data import noise_choices, patch_pipeline, pipeline
 
 
 def psnr_loss(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
@@ -61,6 +61,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     train_images: int | None = None
     augment: bool = False
+    patch_size: int = 96  # side of the random patches that datasets of any image size train on
     strategy: str = "none"
     init_from: str | None = None
     eval_images: int = 200
@@ -123,10 +124,15 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     keras.utils.set_random_seed(config.seed)
     shape = data.spec.shape
     images = data.x_train[: config.train_images]
-    train_data = pipeline(images, config.batch_size, config.noise, config.level_range, config.seed, config.augment)
-    steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
-    if config.steps_per_epoch:
-        train_data = train_data.repeat()
+    if data.spec.fixed_size:
+        train_data = pipeline(images, config.batch_size, config.noise, config.level_range, config.seed, config.augment)
+        steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
+        if config.steps_per_epoch:
+            train_data = train_data.repeat()
+    else:  # photos of any size: an endless stream of random patches, one "pass" = one batch per image
+        train_data = patch_pipeline(images, config.patch_size, config.batch_size, config.noise,
+                                    config.level_range, config.seed)
+        steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
     run_dir = config.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     earlier = warm_start_entry(config)  # read now: a parallel run may rewrite it meanwhile
@@ -190,6 +196,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: one pass over the data)")
     parser.add_argument("--train-images", type=int, help="train on the first N training images only")
     parser.add_argument("--augment", action="store_true", help="random flips of the clean images")
+    parser.add_argument("--patch-size", type=int, default=96,
+                        help="side of the random training patches, for datasets of any image size (photos)")
     parser.add_argument("--strategy", default="none", choices=list(STRATEGIES),
                         help="tf.distribute strategy: several GPUs (mirrored) or machines (multiworker)")
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
