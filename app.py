@@ -8,14 +8,14 @@ The denoise, compare and interpolate events are an API too:
 
     client = Client("http://127.0.0.1:7860/")
     original, noisy, denoised, report, png, baselines = client.predict(
-        handle_file("photo.jpg"), "photo", "auto", "gaussian", 0.2, 0, True, False, api_name="/denoise"
+        handle_file("photo.jpg"), "photos", "auto", "gaussian", 0.2, 0, True, False, api_name="/denoise"
     )
     print(report)  # Markdown table of PSNR / SSIM; `png` is the denoised image at full resolution
     frame, strip, gif = client.predict(
         "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, api_name="/interpolate"
     )
 
-Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photo), model ("auto" for the
+Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photos), model ("auto" for the
 best for the noise kind, or a model name), noise kind, level, seed, add noise (False: the file is already
 noisy), classical baselines.
 """
@@ -46,7 +46,7 @@ MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
 PREVIEW = 1600  # on-screen images are shrunk to this side; the download keeps full resolution
 STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
-PHOTO = "photo"  # any picture, denoised at full resolution by the CIFAR-10 models
+PHOTO = "photos"  # any picture, denoised at full resolution by the photo models (CIFAR-10's until trained)
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bundled with scikit-image
 PROMPT = "Upload an image or press **Sample**."
 OUT = Path(tempfile.mkdtemp(prefix="denoiser-app-"))
@@ -65,13 +65,9 @@ class Result:
 AUTO = "auto"  # model menu choice: whichever trained model is best for the noise kind
 
 
-def weights_dataset(dataset: str) -> str:
-    return "cifar10" if dataset == PHOTO else dataset
-
-
 def trained_models(dataset: str) -> list[str]:
-    """Registry models that have weights for the dataset, in registry order."""
-    have = {e.model for e in denoiser.list_models() if e.dataset == weights_dataset(dataset)}
+    """Registry models that can serve the dataset, in registry order."""
+    have = denoiser.trained_models(dataset)
     return [name for name in MODELS if name in have]
 
 
@@ -83,7 +79,7 @@ def fail(message: str) -> gr.Error:
 def load(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
     """The chosen model; with AUTO (or none) the library's best for the noise kind."""
     try:
-        return denoiser.load(weights_dataset(dataset), None if model in (None, "", AUTO) else model, noise=kind)
+        return denoiser.load(dataset, None if model in (None, "", AUTO) else model, noise=kind)
     except (denoiser.WeightsError, denoiser.DatasetError) as error:
         raise fail(str(error)) from None
 
@@ -351,7 +347,7 @@ def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str
     target.upload(lambda: "", None, caption, api_visibility="private")
 
 
-DENOISE_CHOICES = [(spec.title, name) for name, spec in DATASETS.items()] + [("Photo", PHOTO)]
+DENOISE_CHOICES = [(spec.title, name) for name, spec in DATASETS.items()]
 
 with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
     gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
@@ -378,7 +374,8 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
                 compare_all = gr.Button("Compare all", variant="primary")
             comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
     with gr.Tab("Latent interpolation"):
-        walk_dataset = gr.Radio([(s.title, n) for n, s in DATASETS.items()], value="mnist", label="Dataset")
+        walk_dataset = gr.Radio([(s.title, n) for n, s in DATASETS.items() if s.fixed_size], value="mnist",
+                                label="Dataset")
         with gr.Row():
             with gr.Column():
                 image_a = gr.File(label="Image A", elem_id="a")

@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders of images")
     parser.add_argument("--out", required=True, help="folder for the denoised PNGs (created if missing)")
-    parser.add_argument("--dataset", default="cifar10", choices=list(DATASETS),
-                        help="whose model to use: cifar10 is the colour denoiser for photos of any size")
+    parser.add_argument("--dataset", default="photos", choices=list(DATASETS),
+                        help="whose model to use: photos is the colour denoiser for pictures of any size")
     parser.add_argument("--model",
                         help=f"model name (default: the best for --noise's kind, else {BEST}, the all-rounder)")
     parser.add_argument("--noise", type=parse_noise, metavar="KIND:LEVEL",

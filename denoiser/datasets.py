@@ -31,6 +31,9 @@ class DatasetSpec:
     # The Gaussian sigmas a freshly trained model is scored at (manifest metrics): the datasets' own
     # 0.1 / 0.3 / 0.5, and for photos the denoising literature's 15 / 25 / 50 of 255.
     gaussian_levels: tuple[float, ...] = (0.1, 0.3, 0.5)
+    # Whose models serve this dataset where it has none of its own yet: photos run CIFAR-10's colour
+    # models (trained on 32x32 thumbnails, so weaker) until a photo model of that name is trained.
+    fallback: str | None = None
 
     @property
     def fixed_size(self) -> bool:
@@ -75,7 +78,7 @@ DATASETS: dict[str, DatasetSpec] = {
             orientation_free=True,
         ),
         DatasetSpec("photos", "Photos", (None, None, 3), (), orientation_free=True,
-                    gaussian_levels=tuple(round(s / 255, 4) for s in (15, 25, 50))),
+                    gaussian_levels=tuple(round(s / 255, 4) for s in (15, 25, 50)), fallback="cifar10"),
     )
 }
 PHOTO_SPLITS = {"train": "train", "test": "val"}  # our split -> its folder under DENOISER_DATA_DIR/photos

@@ -164,6 +164,17 @@ class Autoencoder(Denoiser):
         return self.decode((1 - t) * latent_a + t * latent_b)
 
 
+def trained_models(dataset: str) -> dict[str, str]:
+    """Every model that can serve a dataset -> the dataset whose weights it runs.
+
+    A dataset's own models win; its fallback's fill in the names it has not trained
+    (photos borrow CIFAR-10's until their own exist).
+    """
+    fallback = dataset_spec(dataset).fallback
+    owners = [fallback, dataset] if fallback else [dataset]
+    return {entry.model: entry.dataset for owner in owners for entry in read_manifest() if entry.dataset == owner}
+
+
 def best_model(dataset: str, noise: str | None = None) -> str:
     """The denoiser for a noise kind: its specialist where one is trained, else the all-rounder.
 
@@ -171,13 +182,16 @@ def best_model(dataset: str, noise: str | None = None) -> str:
     that know the noise get the better one without having to know which that is.
     """
     specialist = SPECIALISTS.get(noise or "")
-    trained = {entry.model for entry in read_manifest() if entry.dataset == dataset}
-    return specialist if specialist in trained else BEST
+    return specialist if specialist in trained_models(dataset) else BEST
 
 
 def load(dataset: str, model: str | None = None, noise: str | None = None) -> Denoiser:
-    """A trained model for a dataset, loaded once; by default the best one for `noise` (best_model)."""
-    return _load(dataset, model or best_model(dataset, noise))
+    """A trained model for a dataset, loaded once; by default the best one for `noise` (best_model).
+
+    A dataset with a fallback (photos) runs the fallback's model of that name until it has its own.
+    """
+    model = model or best_model(dataset, noise)
+    return _load(trained_models(dataset).get(model, dataset), model)
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from PIL import Image
 
 from denoiser.datasets import DATASETS, DatasetError, load_dataset, spec
 
@@ -46,7 +47,31 @@ def test_local_folder_round_trip(tmp_path, monkeypatch):
     assert data.label(3) == "Dress"
 
 
-@pytest.mark.parametrize("name", list(DATASETS))
+def test_photos_are_read_from_their_folders_in_landscape(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    pictures = {"train/a": (30, 40), "train/b": (40, 30), "val/c": (30, 40)}  # (height, width); b is portrait
+    for name, size in pictures.items():
+        (tmp_path / "photos" / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(tmp_path / "photos" / f"{name}.jpg")
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    load_dataset.cache_clear()
+    data = load_dataset("photos")
+    load_dataset.cache_clear()
+    assert data.x_train.shape == (2, 30, 40, 3) and data.x_test.shape == (1, 30, 40, 3)
+    portrait = np.asarray(Image.open(tmp_path / "photos" / "train" / "b.jpg"))
+    np.testing.assert_array_equal(data.x_train[1], portrait.transpose(1, 0, 2))
+    assert data.label(0) == "c" and data.test_images().dtype == np.float32
+
+
+def test_missing_photos_name_the_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    load_dataset.cache_clear()
+    with pytest.raises(DatasetError, match=str(tmp_path / "photos" / "train")):
+        load_dataset("photos")
+    load_dataset.cache_clear()
+
+
+@pytest.mark.parametrize("name", [name for name, spec in DATASETS.items() if spec.fixed_size])
 def test_shared_data_has_keras_layout(name):
     if not data_available(name):
         pytest.skip(f"{name}.npz not in DENOISER_DATA_DIR")

@@ -1,3 +1,5 @@
+import dataclasses
+import shutil
 import warnings
 
 import numpy as np
@@ -5,6 +7,7 @@ import pytest
 
 import denoiser
 from denoiser import inference
+from denoiser.weights import write_entry
 
 
 def test_list_models_reads_the_manifest(use_weights):
@@ -91,6 +94,22 @@ def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):
     assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.BEST
     assert denoiser.best_model("cifar10", "gaussian") == denoiser.BEST  # no specialist trained there
     assert denoiser.load("mnist", model="res_unet", noise="gaussian").name == "res_unet"  # a named model wins
+
+
+def test_photos_run_cifar10_models_until_their_own_are_trained(use_weights, tmp_path, monkeypatch):
+    assert denoiser.load("photos").entry.dataset == "cifar10"
+    assert denoiser.trained_models("photos") == {"res_unet": "cifar10", "latent_ae": "cifar10"}
+    folder = tmp_path / "weights"
+    shutil.copytree(use_weights, folder)
+    entry = next(e for e in denoiser.read_manifest() if (e.dataset, e.model) == ("mnist", "res_unet_gaussian"))
+    own = dataclasses.replace(entry, dataset="photos")
+    (folder / "photos").mkdir()
+    shutil.copy(folder / entry.file, folder / own.file)
+    write_entry(own, folder)
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(folder))
+    assert denoiser.trained_models("photos")["res_unet_gaussian"] == "photos"
+    assert denoiser.load("photos", noise="gaussian").entry.dataset == "photos"  # its own specialist
+    assert denoiser.load("photos", noise="salt_pepper").entry.dataset == "cifar10"  # no own all-rounder yet
 
 
 def test_missing_weights_list_what_exists(use_weights):

@@ -11,7 +11,7 @@ from denoiser.config import settings
 from denoiser.datasets import load_dataset
 from denoiser.weights import read_manifest
 from training import diagnose, evaluate, train
-from training.data import pipeline
+from training.data import patch_pipeline, pipeline
 
 from .conftest import synthetic_dataset
 
@@ -45,6 +45,18 @@ def test_pipeline_makes_fresh_noise_each_epoch(noise):
     assert not np.array_equal(noisy, again)
     repeat, _ = _first_batch(pipeline(images, 8, noise, None, seed=1, shuffle=False))
     np.testing.assert_array_equal(noisy, repeat)
+
+
+def test_patches_are_crops_of_the_images_in_all_eight_orientations():
+    images = np.random.default_rng(0).integers(0, 256, (3, 24, 40, 3), dtype=np.uint8)
+    views = [np.rot90(view, turns) for image in images for view in (image, image[:, ::-1]) for turns in range(4)]
+    windows = [np.lib.stride_tricks.sliding_window_view(v, (12, 12, 3)).reshape(-1, 12, 12, 3) for v in views]
+    data = patch_pipeline(images, 12, 16, "gaussian", None, seed=0)
+    (noisy, clean), (again, _) = _first_batch(data), _first_batch(data)
+    assert noisy.shape == clean.shape == (16, 12, 12, 3) and not np.array_equal(noisy, again)
+    found = [next(i for i, w in enumerate(windows) if (w == np.round(patch * 255)).all(axis=(1, 2, 3)).any())
+             for patch in clean]
+    assert len({i % 8 for i in found}) > 2  # several orientations drawn, not just the upright view
 
 
 def test_pipeline_clean_mode_and_level_range():
