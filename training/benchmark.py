@@ -64,16 +64,24 @@ def seconds_per_call(run, repeats: int) -> float:
     return statistics.median(times)
 
 
+def dataset_for(size: int) -> tuple[str, int]:
+    """Whose model the app runs on a square image of this side, and its channels."""
+    for largest, dataset, channels in ((28, "mnist", 1), (32, "cifar10", 3)):
+        if size <= largest:
+            return dataset, channels
+    return "photos", 3
+
+
 def model_vs_bm3d(sizes: list[int], bm3d_max: int) -> list[dict]:
     rows = []
     for size in sizes:
-        dataset, channels = ("mnist", 1) if size <= 28 else ("cifar10", 3)
+        dataset, channels = dataset_for(size)
         noisy = synthetic_noisy(size, channels)
         den = load(dataset, noise="gaussian")  # what the app runs for this Gaussian noise
         repeats = max(1, min(20, 2_000_000 // size**2))
         model = seconds_per_call(lambda: den.denoise(noisy), repeats)
         bm3d = seconds_per_call(lambda: run_baseline("bm3d", noisy, SIGMA), 1) if size <= bm3d_max else None
-        rows.append({"size": f"{size}×{size}×{channels}", "model": f"{dataset}/{den.name}",
+        rows.append({"size": f"{size}×{size}×{channels}", "model": f"{den.entry.dataset}/{den.name}",
                      "model_s": model, "bm3d_s": bm3d, "bm3d_over_model": bm3d / model if bm3d else None})
         print(rows[-1], flush=True)
     return rows
