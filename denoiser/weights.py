@@ -26,6 +26,7 @@ class WeightsEntry:
     train_seconds: float
     params: int
     metrics: dict = field(default_factory=dict)
+    best_epoch: int | None = None  # the epoch whose weights were kept, for runs with early stopping
 
     @property
     def file(self) -> str:

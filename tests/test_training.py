@@ -2,6 +2,7 @@ import json
 import os
 import re
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,7 +11,7 @@ import denoiser
 from denoiser.config import settings
 from denoiser.datasets import load_dataset
 from denoiser.weights import read_manifest
-from training import diagnose, evaluate, train
+from training import curves, diagnose, evaluate, train
 from training.data import patch_pipeline, pipeline
 
 from .conftest import synthetic_dataset
@@ -185,3 +186,55 @@ def test_warm_start_records_the_whole_chain(tmp_path):
     second = train.train(train.TrainConfig(epochs=2, init_from=str(path), learning_rate=1e-4, **base), data, "second")
     assert second.command == "first && second"
     assert second.epochs == 3 and second.train_seconds > first.train_seconds
+
+
+def test_early_stopping_keeps_the_best_epoch_and_logs_validation_curves(tmp_path, monkeypatch):
+    """From epoch 3 on the weights are scrambled before each epoch, so the best epoch is an early one."""
+
+    class Scramble(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch >= 2:
+                rng = np.random.default_rng(epoch)
+                self.model.set_weights([rng.normal(0, 0.5, w.shape) for w in self.model.get_weights()])
+
+    stopping = train.stopping_callbacks
+    monkeypatch.setattr(train, "stopping_callbacks", lambda config: [*stopping(config), Scramble()])
+    data = synthetic_dataset("mnist", count=128)
+    config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=4, batch_size=16, eval_images=4,
+                               val_fraction=0.25, patience=4, loss="mse",
+                               runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    entry = train.train(config, data, "cmd")
+    logged = curves.validation_curves(tmp_path / "runs", "mnist", "cnn_pool")
+    assert list(logged["loss"]) == list(logged["psnr"]) == [1, 2, 3, 4]
+    assert entry.epochs == 4 and entry.best_epoch == curves.kept_epoch(logged) <= 2
+    saved = keras.models.load_model(tmp_path / "w" / "mnist" / "cnn_pool.keras", compile=False)
+    saved.compile(loss="mse", metrics=[train.psnr])
+    _, held_out = train.split(data.x_train, config.val_fraction)
+    loss, psnr = saved.evaluate(train.validation_data(held_out, config), verbose=0)
+    assert loss == pytest.approx(min(logged["loss"].values()), rel=1e-4)
+    assert psnr == pytest.approx(logged["psnr"][entry.best_epoch], rel=1e-4)
+    assert read_manifest(tmp_path / "w")[0].best_epoch == entry.best_epoch
+
+
+def test_early_stopping_stops_when_nothing_improves(tmp_path):
+    data = synthetic_dataset("mnist", count=64)
+    config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=20, batch_size=16, eval_images=4,
+                               learning_rate=0.0, val_fraction=0.25, patience=2,
+                               runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    entry = train.train(config, data, "cmd")
+    assert (entry.epochs, entry.best_epoch) == (3, 1)  # epoch 1 is never beaten: two more, then stop
+
+
+def test_validation_split_holds_out_the_last_images():
+    images = np.arange(10)
+    kept, held_out = train.split(images, 0.2)
+    assert list(kept) == list(range(8)) and list(held_out) == [8, 9]
+    assert len(train.split(images, 0.0)[1]) == 0
+
+
+@pytest.mark.parametrize("flags", [["--patience", "3"], ["--val-fraction", "1.5"],
+                                   ["--val-fraction", "0.1", "--patience", "0"]])
+def test_early_stopping_flags_that_make_no_sense_are_refused(flags, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", *flags])
+    assert "--" in capsys.readouterr().err

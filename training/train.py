@@ -1,10 +1,16 @@
 """Train one registry model on one dataset and commit its weights with a manifest entry.
 
     python -m training.train --dataset mnist --model res_unet --epochs 10
+    python -m training.train --dataset mnist --model cnn_dense --epochs 100 --val-fraction 0.1 --patience 5
 
 Batches stream through tf.data with fresh noise each epoch; progress shows in Keras's
 bar and in TensorBoard (`tensorboard --logdir runs`); every epoch is backed up under
 `runs/`, so running the same command again resumes an interrupted run.
+
+With `--patience`, the last `--val-fraction` of the training images is held out (with
+noise drawn once, so every epoch is scored on the same inputs), training runs at a
+constant rate halved on plateaus until the validation loss has not improved for that
+many epochs (`--epochs` is then the cap), and the best epoch's weights are kept.
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from denoiser import models
@@ -41,6 +48,11 @@ def psnr_loss(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
     """
     mse = tf.reduce_mean(tf.square(clean - denoised), axis=[1, 2, 3])
     return tf.reduce_mean(10.0 * tf.math.log(mse + 1e-5)) / tf.math.log(10.0)
+
+
+def psnr(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
+    """The mean per-image PSNR (dB, capped at 50): logged every epoch, for training and validation."""
+    return -psnr_loss(clean, denoised)
 
 
 LOSSES = {"mse": "mse", "mae": "mae", "binary_crossentropy": "binary_crossentropy", "psnr": psnr_loss}
@@ -67,6 +79,9 @@ class TrainConfig:
     eval_images: int = 200
     runs_dir: str = "runs"
     weights_dir: str = "weights"
+    val_fraction: float = 0.0  # the last part of the training images, held out to validate each epoch
+    patience: int | None = None  # early stopping: epochs without a better validation loss (None: run every epoch)
+    options: dict = field(default_factory=dict)  # passed to the model's builder (the capacity ladder's sizes)
 
     @property
     def level_range(self) -> tuple[float, float] | None:
@@ -80,6 +95,11 @@ class TrainConfig:
     @property
     def run_dir(self) -> Path:
         return Path(self.runs_dir) / self.dataset / self.model
+
+
+# Training to convergence (--converge): a cap on epochs, the held-out part of the training set, and
+# how many epochs without a better validation loss end the run. The study's runs all use these.
+CONVERGE = {"epochs": 100, "val_fraction": 0.1, "patience": 5}
 
 
 STRATEGIES = {
@@ -97,12 +117,15 @@ class EpochClock(keras.callbacks.Callback):
         self.path = path
         self.seconds = json.loads(path.read_text())["seconds"] if path.is_file() else 0.0
 
+        self.epochs_done = json.loads(path.read_text())["epochs_done"] if path.is_file() else 0
+
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds += time.monotonic() - self.start
-        self.path.write_text(json.dumps({"seconds": self.seconds, "epochs_done": epoch + 1}))
+        self.epochs_done = epoch + 1
+        self.path.write_text(json.dumps({"seconds": self.seconds, "epochs_done": self.epochs_done}))
 
 
 def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
@@ -119,11 +142,31 @@ def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
     return None
 
 
+def split(images: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation images: the last `val_fraction` of the training set is held out."""
+    held_out = int(round(len(images) * val_fraction))
+    return images[: len(images) - held_out], images[len(images) - held_out :]
+
+
+def validation_data(images: np.ndarray, config: TrainConfig) -> tf.data.Dataset:
+    """(noisy, clean) validation batches whose noise is drawn once and cached: every epoch sees the same."""
+    return pipeline(images, config.batch_size, config.noise, config.level_range, config.seed + 1,
+                    shuffle=False).cache()
+
+
+def stopping_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
+    """Early stopping on the validation loss with the best weights restored, and the rate halved on plateaus."""
+    if config.patience is None:
+        return []
+    return [keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True, verbose=1),
+            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, config.patience // 2), verbose=1)]
+
+
 def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     """Train, save `weights/<dataset>/<model>.keras` and its manifest entry; return the entry."""
     keras.utils.set_random_seed(config.seed)
     shape = data.spec.shape
-    images = data.x_train[: config.train_images]
+    images, held_out = split(data.x_train[: config.train_images], config.val_fraction)
     if data.spec.fixed_size:
         train_data = pipeline(images, config.batch_size, config.noise, config.level_range, config.seed, config.augment)
         steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
@@ -138,29 +181,33 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     earlier = warm_start_entry(config)  # read now: a parallel run may rewrite it meanwhile
 
     with STRATEGIES[config.strategy]().scope():
-        model = models.build(config.model, shape)
+        model = models.build(config.model, shape, **config.options)
         if config.init_from:
             model.load_weights(config.init_from)
-        schedule = keras.optimizers.schedules.CosineDecay(
+        rate = config.learning_rate if config.patience is not None else keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
         )
-        loss = LOSSES[config.loss or models.model_spec(config.model).loss]
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
+        loss_name = config.loss or models.model_spec(config.model).loss
+        model.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
+                      metrics=[psnr] if loss_name else None)  # a model without a registry loss scores itself
     clock = EpochClock(run_dir / "clock.json")
+    stopping = stopping_callbacks(config)
     model.fit(
         train_data,
         epochs=config.epochs,
         steps_per_epoch=steps,
+        validation_data=validation_data(held_out, config) if len(held_out) else None,
         callbacks=[
             keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-            keras.callbacks.TensorBoard(str(run_dir / "logs"), update_freq=50),
+            keras.callbacks.TensorBoard(str(run_dir / "logs")),  # per epoch: update_freq=N drops most epoch scalars
             clock,
+            *stopping,
         ],
         verbose=1 if sys.stdout.isatty() else 2,
     )
     path = Path(config.weights_dir) / data.spec.name / f"{config.model}.keras"
     path.parent.mkdir(parents=True, exist_ok=True)
-    bare = models.build(config.model, shape)  # without optimizer state: half the file size
+    bare = models.build(config.model, shape, **config.options)  # without optimizer state: half the file size
     bare.set_weights(model.get_weights())
     bare.save(path)
     entry = WeightsEntry(
@@ -168,10 +215,11 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         model=config.model,
         command=f"{earlier.command} && {command}" if earlier else command,
         config=asdict(config),
-        epochs=config.epochs + (earlier.epochs if earlier else 0),
+        epochs=clock.epochs_done + (earlier.epochs if earlier else 0),
         train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
         params=int(bare.count_params()),
         metrics=evaluate.gaussian_metrics(bare, data, config.eval_images),
+        best_epoch=stopping[0].best_epoch + 1 if stopping else None,
     )
     write_entry(entry, Path(config.weights_dir))
     clock.path.unlink()  # the run is complete: the same command now starts afresh
@@ -182,7 +230,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True, choices=list(DATASETS))
     parser.add_argument("--model", required=True, choices=list(models.MODELS))
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, help="epochs to run, or the cap with --patience (default: 10)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--noise", default="gaussian", choices=noise_choices(),
                         help="noise kind to train on; 'mix' draws a kind per batch, 'none' trains plain reconstruction")
@@ -203,11 +251,30 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
     parser.add_argument("--eval-images", type=int, default=200, help="test images for the manifest's metrics")
     parser.add_argument("--runs-dir", default="runs", help="TensorBoard logs and resumable backups")
+    parser.add_argument("--val-fraction", type=float,
+                        help="hold out this last part of the training images to validate every epoch")
+    parser.add_argument("--patience", type=int,
+                        help="stop when the validation loss has not improved for this many epochs and keep the best"
+                        " epoch's weights (--epochs is then the cap); needs --val-fraction")
+    parser.add_argument("--converge", action="store_true",
+                        help="train to convergence: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
+                                                                   CONVERGE.items()) + " unless given")
     parser.add_argument("--weights-dir",
                         help="where the .keras file and manifest entry go (default: $DENOISER_WEIGHTS_DIR or weights/)")
     args = parser.parse_args(argv)
     args.weights_dir = args.weights_dir or os.path.relpath(settings().weights_dir)  # the manifest keeps no machine path
+    defaults = CONVERGE if args.converge else {key: TrainConfig.__dataclass_fields__[key].default for key in CONVERGE}
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    del args.converge
     config = TrainConfig(**vars(args))
+    if not 0 <= config.val_fraction < 1:
+        parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
+    if config.val_fraction and not DATASETS[config.dataset].fixed_size:
+        parser.error(f"--val-fraction: {config.dataset} streams random patches; validation needs fixed-size images.")
+    if config.patience is not None and (config.patience < 1 or not config.val_fraction):
+        parser.error("--patience needs a whole number of epochs ≥ 1 and a --val-fraction to validate on.")
     if config.level_min is not None or config.level_max is not None:
         if config.noise not in NOISES:
             parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")

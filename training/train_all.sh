@@ -5,9 +5,7 @@
 set -euo pipefail
 train() { python -m training.train "$@"; }
 
-for d in mnist fashion_mnist cifar10; do
-  train --dataset "$d" --model latent_ae --noise none --epochs 4 --steps-per-epoch 200
-done
+train --dataset cifar10 --model latent_ae --noise none --epochs 4 --steps-per-epoch 200  # MNIST's: study.sh
 train --dataset mnist --model res_unet --noise mix --epochs 8 --steps-per-epoch 300
 # Gaussian specialists (what the app runs for Gaussian noise): the all-rounder fine-tuned on Gaussian
 # noise alone, with the per-image PSNR loss so that sigma 0.1 counts as much as sigma 0.5.
@@ -29,12 +27,4 @@ train --dataset cifar10 --model res_unet_gaussian --noise gaussian --augment --e
   --learning-rate 5e-4 --loss psnr --init-from weights/cifar10/res_unet.keras
 train --dataset cifar10 --model res_unet --noise mix --augment --epochs 4 --steps-per-epoch 300 \
   --learning-rate 3e-4 --loss psnr --init-from weights/cifar10/res_unet.keras
-for d in mnist fashion_mnist; do
-  for m in cnn_pool cnn_dense cnn_unpadded cnn_deep; do
-    train --dataset "$d" --model "$m" --noise gaussian --level-min 0 --level-max 0.5 --epochs 2 --steps-per-epoch 400
-  done
-done
-for m in cnn_pool cnn_dense cnn_unpadded cnn_deep cnn_dense_large; do
-  train --dataset cifar10 --model "$m" --noise gaussian --level-min 0 --level-max 0.5 --epochs 2 --steps-per-epoch 250
-done
-python -m training.diagnose --dataset cifar10 --model cnn_dense --steps 500
+bash training/study.sh  # the study's models, trained to convergence, with its figures and tables

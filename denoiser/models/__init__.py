@@ -63,6 +63,7 @@ MODELS: dict[str, ModelSpec] = {
 BEST = "res_unet"  # the all-rounder, trained on every noise kind; the default where the noise is unknown
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"
+STUDY_WINNER = "cnn_dense"  # the model the 2020 study picked from its validation curves
 
 
 def model_spec(name: str) -> ModelSpec:
@@ -72,8 +73,16 @@ def model_spec(name: str) -> ModelSpec:
         raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODELS)}.") from None
 
 
-def build(name: str, shape: tuple[int, int, int]) -> keras.Model:
-    """Build a registry model for images of `shape`; fully convolutional ones take any size."""
+def build(name: str, shape: tuple[int, int, int], **options) -> keras.Model:
+    """Build a registry model for images of `shape`; fully convolutional ones take any size.
+
+    `options` go to the network's builder (say `latent_dim=256` for the capacity ladder).
+    """
     spec = model_spec(name)
     input_shape = (None, None, shape[-1]) if spec.fully_convolutional else tuple(shape)
-    return spec.build(input_shape)
+    try:
+        return spec.build(input_shape, **options)
+    except TypeError as error:
+        if not options:
+            raise
+        raise ValueError(f"Model {name!r} does not take the options {options}: {error}") from None

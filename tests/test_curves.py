@@ -1,0 +1,52 @@
+import json
+
+import pytest
+import tensorflow as tf
+
+from training import curves, train
+
+
+def write_validation_curves(runs_dir, dataset, model, loss, psnr):
+    """Event files in the layout Keras's TensorBoard callback writes (step = epoch - 1)."""
+    writer = tf.summary.create_file_writer(str(runs_dir / dataset / model / "logs" / "validation"))
+    with writer.as_default():
+        for epoch, (l, p) in enumerate(zip(loss, psnr)):
+            tf.summary.scalar("epoch_loss", l, step=epoch)
+            tf.summary.scalar("epoch_psnr", p, step=epoch)
+    writer.close()
+
+
+def test_the_winner_is_judged_at_the_epoch_each_model_keeps(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    # cnn_pool's PSNR peaks after its best loss; what counts is the epoch early stopping keeps
+    write_validation_curves(runs, "mnist", "cnn_pool", [0.5, 0.3, 0.4], [10.0, 15.0, 25.0])
+    write_validation_curves(runs, "mnist", "cnn_dense", [0.2, 0.1], [18.0, 20.0])
+    curves.main(["--runs-dir", str(runs), "--datasets", "mnist", "--models", "cnn_pool,cnn_dense",
+                 "--out", str(tmp_path / "out")])
+    (summary,) = json.loads((tmp_path / "out" / "study_curves.json").read_text())
+    assert summary["winner"] == "cnn_dense" and summary["study_pick_wins"]
+    assert summary["models"]["cnn_pool"] == {"epochs": 3, "kept_epoch": 2, "val_psnr": 15.0}
+    assert (tmp_path / "out" / "study_curves_mnist.png").stat().st_size > 1000
+    assert "winner: cnn_dense, the study's pick" in capsys.readouterr().out
+
+
+def test_a_resumed_run_reads_as_one_curve(tmp_path):
+    write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.4], [10.0, 11.0])
+    write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.35, 0.3], [10.0, 11.5, 12.0])  # redid epoch 2
+    assert curves.validation_curves(tmp_path, "mnist", "cnn_pool")["psnr"] == {1: 10.0, 2: 11.5, 3: 12.0}
+
+
+def test_missing_curves_name_the_runs_to_make(tmp_path, capsys):
+    write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5], [10.0])
+    with pytest.raises(SystemExit):
+        curves.main(["--runs-dir", str(tmp_path), "--datasets", "mnist", "--out", str(tmp_path / "out")])
+    assert "cnn_dense, cnn_unpadded, cnn_deep" in capsys.readouterr().err
+
+
+def test_study_models_in_study_order_and_converge_flag():
+    assert curves.STUDY_MODELS == ["cnn_pool", "cnn_dense", "cnn_unpadded", "cnn_deep"]
+    config = train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", "--converge", "--patience", "2"])
+    assert (config.epochs, config.val_fraction, config.patience) == (train.CONVERGE["epochs"],
+                                                                     train.CONVERGE["val_fraction"], 2)
+    plain = train.parse_args(["--dataset", "mnist", "--model", "cnn_pool"])
+    assert (plain.epochs, plain.val_fraction, plain.patience) == (10, 0.0, None)

@@ -1,0 +1,115 @@
+"""The study's comparison, as it chose its winner: validation loss and PSNR per epoch, per model.
+
+    python -m training.curves --runs-dir runs/study
+
+Reads the TensorBoard event files that `training.train` writes for runs with a validation
+split (`<runs-dir>/<dataset>/<model>/logs/validation`), draws the four study models' curves
+per dataset into `weights/results/study_curves_<dataset>.png`, and names the winner: the
+highest validation PSNR at the epoch whose weights were kept (the lowest validation loss).
+PSNR decides, not the loss, because the models train on different losses (MSE, cross-entropy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import tensorflow as tf
+
+from denoiser.config import settings
+from denoiser.datasets import DATASETS
+from denoiser.models import MODELS, STUDY_WINNER
+
+STUDY_MODELS = sorted((name for name, spec in MODELS.items() if spec.study), key=lambda name: MODELS[name].study)
+STUDY_DATASETS = ("mnist", "fashion_mnist")
+CURVES = ("loss", "psnr")  # the epoch scalars Keras's TensorBoard callback writes as epoch_<name>
+
+Curve = dict[int, float]  # epoch (from 1) -> value
+
+
+def read_scalars(logdir: Path, tag: str) -> Curve:
+    """One scalar per step from every event file in a folder; a resumed run's later files win."""
+    values: Curve = {}
+    for path in sorted(logdir.glob("events.out.tfevents*"), key=lambda p: p.stat().st_mtime):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.tag == tag:
+                    number = tf.make_ndarray(value.tensor) if value.HasField("tensor") else value.simple_value
+                    values[int(event.step) + 1] = float(number)
+    return dict(sorted(values.items()))
+
+
+def validation_curves(runs_dir: Path, dataset: str, model: str) -> dict[str, Curve]:
+    logdir = runs_dir / dataset / model / "logs" / "validation"
+    return {name: read_scalars(logdir, f"epoch_{name}") for name in CURVES}
+
+
+def kept_epoch(curves: dict[str, Curve]) -> int:
+    """The epoch whose weights early stopping keeps: the lowest validation loss."""
+    return min(curves["loss"], key=curves["loss"].get)
+
+
+def winner(results: dict[str, dict[str, Curve]]) -> str:
+    """The model with the best validation PSNR at its kept epoch."""
+    return max(results, key=lambda model: results[model]["psnr"][kept_epoch(results[model])])
+
+
+def plot(dataset: str, results: dict[str, dict[str, Curve]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for model, curves in results.items():
+        for ax, name in zip(axes, CURVES):
+            line, = ax.plot(list(curves[name]), list(curves[name].values()), label=f"{model} (#{MODELS[model].study})")
+            best = kept_epoch(curves)
+            ax.plot([best], [curves[name][best]], "o", color=line.get_color())
+    axes[0].set(title="validation loss (each model's own)", xlabel="epoch", yscale="log")
+    axes[1].set(title="validation PSNR (dB)", xlabel="epoch")
+    axes[1].legend()
+    fig.suptitle(f"{DATASETS[dataset].title}: the study's four models, to convergence (dot: the kept epoch)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def summarise(dataset: str, results: dict[str, dict[str, Curve]]) -> dict:
+    best = winner(results)
+    rows = {model: {"epochs": len(curves["loss"]), "kept_epoch": kept_epoch(curves),
+                    "val_psnr": round(curves["psnr"][kept_epoch(curves)], 3)} for model, curves in results.items()}
+    return {"dataset": dataset, "models": rows, "winner": best, "study_pick": STUDY_WINNER,
+            "study_pick_wins": best == STUDY_WINNER}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs-dir", default="runs/study", help="the --runs-dir the study's trainings used")
+    parser.add_argument("--datasets", default=",".join(STUDY_DATASETS))
+    parser.add_argument("--models", default=",".join(STUDY_MODELS))
+    parser.add_argument("--out", default=str(settings().results_dir))
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    summaries = []
+    for dataset in args.datasets.split(","):
+        results = {model: validation_curves(Path(args.runs_dir), dataset, model) for model in args.models.split(",")}
+        missing = [model for model, curves in results.items() if not curves["loss"] or not curves["psnr"]]
+        if missing:
+            parser.error(f"No validation curves for {dataset}: {', '.join(missing)} under {args.runs_dir} "
+                         f"(train with --val-fraction and --runs-dir {args.runs_dir}; see training/study.sh).")
+        plot(dataset, results, out / f"study_curves_{dataset}.png")
+        summary = summarise(dataset, results)
+        summaries.append(summary)
+        print(f"\n{DATASETS[dataset].title}: validation PSNR at the kept epoch")
+        for model, row in summary["models"].items():
+            print(f"  {model:14s} {row['val_psnr']:6.2f} dB  (epoch {row['kept_epoch']} of {row['epochs']})")
+        verdict = "the study's pick" if summary["study_pick_wins"] else f"not the study's pick ({STUDY_WINNER})"
+        print(f"  winner: {summary['winner']}, {verdict}")
+    (out / "study_curves.json").write_text(json.dumps(summaries, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

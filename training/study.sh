@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The 2020 study reproduced as it was run: every model trained until it stops improving
+# (python -m training.train --converge: a tenth of the training set held out, early stopping on
+# its loss with the best epoch's weights kept; the cap and patience are train.CONVERGE), then the
+# figures and tables from the runs' TensorBoard event files.
+# Usage: DENOISER_DATA_DIR=../shared/datasets bash training/study.sh > runs/study.log 2>&1
+set -euo pipefail
+RUNS=runs/study
+NOISE=(--noise gaussian --level-min 0 --level-max 0.5)  # the same noise protocol for every denoiser
+train() { python -m training.train --converge --batch-size 32 --runs-dir "$RUNS" "$@"; }
+
+# 1. The comparison: the study's four architectures on MNIST and Fashion-MNIST.
+for d in mnist fashion_mnist; do
+  for m in cnn_pool cnn_dense cnn_unpadded cnn_deep; do
+    train --dataset "$d" --model "$m" "${NOISE[@]}"
+  done
+done
+python -m training.curves --runs-dir "$RUNS"   # weights/results/study_curves_*.png and which wins
+
+# 2. The capacity ladder on CIFAR-10 (clean and noisy runs per rung), then the study's models there;
+# cnn_dense_large is the registry's smallest rung that covers CIFAR-10 (the ladder's output says which).
+python -m training.diagnose --ladder --dataset cifar10 --runs-dir "$RUNS/ladder"
+for m in cnn_pool cnn_dense cnn_unpadded cnn_deep cnn_dense_large; do
+  train --dataset cifar10 --model "$m" "${NOISE[@]}"
+done
+
+# 3. Latent spaces: the plain and the variational autoencoder, a classifier to judge their midpoints.
+for d in mnist fashion_mnist; do
+  train --dataset "$d" --model latent_ae --noise none
+  train --dataset "$d" --model latent_vae --noise none
+  python -m training.classifier --dataset "$d"
+done
+python -m training.midpoints --datasets mnist,fashion_mnist
