@@ -238,3 +238,37 @@ def test_early_stopping_flags_that_make_no_sense_are_refused(flags, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", *flags])
     assert "--" in capsys.readouterr().err
+
+
+def _ladder_row(params, gain_01, gain_03):
+    return {"params": params, "noisy": {"0.1": {"psnr": 20.0}, "0.3": {"psnr": 11.0}},
+            "denoised": {"0.1": {"psnr": 20.0 + gain_01}, "0.3": {"psnr": 11.0 + gain_03}}}
+
+
+def test_covers_needs_3_db_at_sigma_01_and_6_db_at_sigma_03():
+    assert diagnose.covers(_ladder_row(1, 3.0, 6.0))
+    assert not diagnose.covers(_ladder_row(1, 2.99, 9.0)) and not diagnose.covers(_ladder_row(1, 5.0, 5.99))
+    rows = [_ladder_row(500, 2.0, 7.0), _ladder_row(900, 3.5, 6.5), _ladder_row(700, 3.1, 6.1), _ladder_row(100, 1, 1)]
+    assert diagnose.smallest_covering(rows)["params"] == 700
+    assert diagnose.smallest_covering(rows[:1] + rows[3:]) is None
+    assert "No configuration covers it" in diagnose.ladder_markdown([])
+
+
+def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_path):
+    rungs = (diagnose.Rung((8, 16), 4), diagnose.Rung((8, 16), 32))
+    rows = diagnose.ladder("cifar10", 8, tmp_path / "runs", rungs, epochs=2, patience=1, val_fraction=0.25,
+                           batch_size=16)
+    assert [(r["filters"], r["latent_dim"]) for r in rows] == [((8, 16), 4), ((8, 16), 32)]
+    assert rows[0]["params"] < rows[1]["params"]
+    for row in rows:
+        assert set(row["denoised"]) == set(row["noisy"]) == {"0.1", "0.3", "0.5"}
+        assert 19 < row["noisy"]["0.1"]["psnr"] < 25 and row["covers"] == diagnose.covers(row)
+        assert 1 <= row["best_epoch"]["none"] <= row["epochs"]["none"] <= 2
+    network = keras.models.load_model(tmp_path / "runs" / "f8-16_z32" / "weights" / "gaussian" / "cifar10" /
+                                      "cnn_dense.keras", compile=False)
+    assert network.get_layer("encoder").output.shape[-1] == 32
+    table = diagnose.ladder_markdown(rows)
+    assert f"| 8, 16 | 32 | {rows[1]['params']:,} |" in table
+    diagnose.plot_ladder(rows, tmp_path / "ladder.png")
+    assert (tmp_path / "ladder.png").stat().st_size > 1000
+

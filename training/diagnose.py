@@ -1,47 +1,100 @@
-"""The study's diagnosis: is a model's failure its capacity or the noise?
+"""The study's diagnosis: is a model's failure its capacity or the noise? And how much capacity is enough?
 
-    python -m training.diagnose --dataset cifar10 --model cnn_dense
+    python -m training.diagnose --dataset cifar10 --model cnn_dense            # one model, a fixed budget
+    python -m training.diagnose --ladder --dataset cifar10                     # the capacity ladder
 
-Trains the same architecture twice with the same budget, once on clean inputs (plain
-reconstruction) and once on noisy ones, and prints both side by side. If the model
+One model: trains the same architecture twice with the same budget, once on clean inputs
+(plain reconstruction) and once on noisy ones, and prints both side by side. If the model
 reconstructs clean images no better than it denoises noisy ones, the bottleneck is the
-model's capacity, not the noise. Results go to `--out` as JSON for the README.
+model's capacity, not the noise.
+
+The ladder: the study winner's shape (`cnn_dense`) at growing latent sizes, and twice the
+filters at the largest, each trained to convergence (train.CONVERGE) on clean inputs and on
+the study's noise (σ uniform in [0, 0.5]). A table and a plot of PSNR against parameters, and
+the smallest rung that *covers* the dataset (COVERS): that one is the registry's `cnn_dense_large`.
+Results go to `--out` as JSON (and, for the ladder, Markdown and PNG) for the README.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 
 from denoiser import models
 from denoiser.config import settings
-from denoiser.datasets import DATASETS, load_dataset
+from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.metrics import mean_scores
 from denoiser.noise import add_noise
 
-from .evaluate import score
-from .train import TrainConfig, train
+from .data import CLEAN
+from .train import CONVERGE, TrainConfig, train
 
 VERDICT_MARGIN_DB = 1.0  # clean reconstruction must beat denoising by this much to clear capacity
+STUDY_NOISE = (0.0, 0.5)  # the study's training noise: Gaussian sigma uniform in this range
+# A denoiser "covers" a dataset when it gains at least this much over the noisy input (dB) at each sigma.
+COVERS = {0.1: 3.0, 0.3: 6.0}
+LADDER_MODEL = "cnn_dense"  # the study's winner, whose latent size and filters the ladder varies
+
+
+@dataclass(frozen=True)
+class Rung:
+    filters: tuple[int, int]
+    latent_dim: int
+
+    @property
+    def options(self) -> dict:
+        return {"filters": self.filters, "latent_dim": self.latent_dim}
+
+
+LADDER = (Rung((32, 64), 16), Rung((32, 64), 64), Rung((32, 64), 256), Rung((32, 64), 1024), Rung((64, 128), 1024))
+
+
+def train_pair(data: Dataset, model: str, options: dict, level_range: tuple[float, float], sigmas: tuple[float, ...],
+               images: int, runs_dir: Path, **budget) -> dict:
+    """Train one architecture on clean inputs and on noisy ones; score reconstruction and denoising.
+
+    `clean_input` is the clean-trained model reconstructing clean test images; `denoised[sigma]`
+    the noise-trained model on the same images with Gaussian noise (seed 0), `noisy[sigma]` the input.
+    """
+    clean = data.test_images(images)
+    result: dict = {"params": None, "epochs": {}, "best_epoch": {}, "denoised": {}, "noisy": {}}
+    for noise in (CLEAN, "gaussian"):
+        weights_dir = runs_dir / "weights" / noise
+        config = TrainConfig(dataset=data.spec.name, model=model, noise=noise, level_min=level_range[0],
+                             level_max=level_range[1], eval_images=8, options=options,
+                             runs_dir=str(runs_dir / "runs" / noise), weights_dir=str(weights_dir), **budget)
+        entry = train(config, data, "training.diagnose")
+        network = keras.models.load_model(weights_dir / entry.file, compile=False)
+
+        def predict(x):
+            return network.predict(x, batch_size=256, verbose=0)
+
+        if noise == CLEAN:
+            result["clean_input"] = rounded(mean_scores(clean, predict(clean)))
+        else:
+            for sigma in sigmas:
+                noisy = add_noise(clean, "gaussian", sigma, seed=0)
+                result["denoised"][str(sigma)] = rounded(mean_scores(clean, predict(noisy)))
+                result["noisy"][str(sigma)] = rounded(mean_scores(clean, noisy))
+        result["params"] = entry.params
+        result["epochs"][noise], result["best_epoch"][noise] = entry.epochs, entry.best_epoch
+    return result
+
+
+def rounded(scores: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in scores.items()}
 
 
 def diagnose(dataset: str, model: str, steps: int, sigma: float, images: int, runs_dir: Path) -> dict:
-    data = load_dataset(dataset)
-    clean = data.test_images(images)
-    noisy = add_noise(clean, "gaussian", sigma, seed=0)
-    result = {"dataset": dataset, "model": model, "steps": steps, "sigma": sigma, "images": images}
-    for noise, inputs in (("none", clean), ("gaussian", noisy)):
-        weights_dir = runs_dir / "diagnose" / noise
-        config = TrainConfig(dataset=dataset, model=model, epochs=1, steps_per_epoch=steps, noise=noise,
-                             level_min=sigma, level_max=sigma, eval_images=8,
-                             runs_dir=str(runs_dir / "diagnose-runs" / noise), weights_dir=str(weights_dir))
-        entry = train(config, data, "training.diagnose")
-        network = keras.models.load_model(weights_dir / entry.file, compile=False)
-        scores, _ = score(lambda x: network.predict(x, batch_size=256, verbose=0), clean, inputs)
-        result["clean_input" if noise == "none" else "noisy_input"] = {k: round(v, 3) for k, v in scores.items()}
-        result["params"] = entry.params
+    """One model, the same fixed budget twice: clean inputs, then noise at exactly `sigma`."""
+    pair = train_pair(load_dataset(dataset), model, {}, (sigma, sigma), (sigma,), images, runs_dir / "diagnose",
+                      epochs=1, steps_per_epoch=steps)
+    result = {"dataset": dataset, "model": model, "steps": steps, "sigma": sigma, "images": images,
+              "params": pair["params"], "clean_input": pair["clean_input"], "noisy_input": pair["denoised"][str(sigma)]}
     result["verdict"] = verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])
     return result
 
@@ -51,26 +104,129 @@ def verdict(clean_psnr: float, noisy_psnr: float) -> str:
     return "capacity" if clean_psnr - noisy_psnr < VERDICT_MARGIN_DB else "noise"
 
 
+def gains(row: dict) -> dict[float, float]:
+    """dB the denoiser gains over its noisy input at each of the COVERS sigmas."""
+    return {sigma: row["denoised"][str(sigma)]["psnr"] - row["noisy"][str(sigma)]["psnr"] for sigma in COVERS}
+
+
+def covers(row: dict) -> bool:
+    """The definition: at least 3 dB above the noisy input at sigma 0.1 and 6 dB at sigma 0.3."""
+    return all(gain >= COVERS[sigma] for sigma, gain in gains(row).items())
+
+
+def smallest_covering(rows: list[dict]) -> dict | None:
+    """The rung with the fewest parameters that covers the dataset; None when none does."""
+    covering = [row for row in rows if covers(row)]
+    return min(covering, key=lambda row: row["params"]) if covering else None
+
+
+def ladder(dataset: str, images: int, runs_dir: Path, rungs: tuple[Rung, ...] = LADDER, **budget) -> list[dict]:
+    data = load_dataset(dataset)
+    sigmas = tuple(sorted({*COVERS, *data.spec.gaussian_levels}))
+    rows = []
+    for rung in rungs:
+        name = f"f{rung.filters[0]}-{rung.filters[1]}_z{rung.latent_dim}"
+        row = {"dataset": dataset, "model": LADDER_MODEL, **rung.options, "images": images}
+        row.update(train_pair(data, LADDER_MODEL, rung.options, STUDY_NOISE, sigmas, images, runs_dir / name,
+                              **budget))
+        row["covers"] = covers(row)
+        rows.append(row)
+        print(f"{name}: {row['params']:,} parameters, clean {row['clean_input']['psnr']:.2f} dB, gains "
+              + ", ".join(f"σ={s:g} {g:+.2f} dB" for s, g in gains(row).items()), flush=True)
+    return rows
+
+
+def ladder_markdown(rows: list[dict]) -> str:
+    sigmas = list(COVERS)
+    head = " | ".join(f"σ={s:g}: noisy → denoised (gain)" for s in sigmas)
+    lines = [f"| filters | latent | params | epochs clean / noisy (best) | clean in → PSNR | {head} | covers |",
+             "|---|---|---|---|---|" + "---|" * len(sigmas) + "---|"]
+    for row in rows:
+        epochs = " / ".join(f"{row['epochs'][n]} ({row['best_epoch'][n]})" for n in (CLEAN, "gaussian"))
+        cells = " | ".join(f"{row['noisy'][str(s)]['psnr']:.2f} → {row['denoised'][str(s)]['psnr']:.2f} "
+                           f"({gain:+.2f})" for s, gain in gains(row).items())
+        lines.append(f"| {row['filters'][0]}, {row['filters'][1]} | {row['latent_dim']} | {row['params']:,} | "
+                     f"{epochs} | {row['clean_input']['psnr']:.2f} | {cells} | {'yes' if row['covers'] else 'no'} |")
+    best = smallest_covering(rows)
+    needs = " and ".join(f"≥ {gain:g} dB above the noisy input at σ = {s:g}" for s, gain in COVERS.items())
+    verdict_line = (f"Smallest configuration that covers it ({needs}): filters {best['filters'][0]}, "
+                    f"{best['filters'][1]} and a {best['latent_dim']}-d latent, {best['params']:,} parameters."
+                    if best else f"No configuration covers it ({needs}).")
+    return "\n".join(lines) + "\n\n" + verdict_line + "\n"
+
+
+def plot_ladder(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    params = [row["params"] for row in rows]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(params, [row["clean_input"]["psnr"] for row in rows], "o-", label="clean in: reconstruction")
+    for sigma, gain in COVERS.items():
+        line, = ax.plot(params, [row["denoised"][str(sigma)]["psnr"] for row in rows], "o-", label=f"σ={sigma:g}: denoised")
+        need = [row["noisy"][str(sigma)]["psnr"] + gain for row in rows]
+        ax.plot(params, need, "--", color=line.get_color(), label=f"σ={sigma:g}: noisy input + {gain:g} dB (covers)")
+    for row in rows:
+        ax.annotate(f"{row['latent_dim']}-d" + ("" if row["filters"] == LADDER[0].filters else ", 2× filters"),
+                    (row["params"], row["clean_input"]["psnr"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.set(xscale="log", xlabel="parameters", ylabel="PSNR (dB)",
+           title=f"{DATASETS[rows[0]['dataset']].title}: {LADDER_MODEL} at growing capacity, trained to convergence")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def registry_rung() -> Rung:
+    """The rung the registry's `cnn_dense_large` is built as."""
+    options = models.MODELS["cnn_dense_large"].build.keywords
+    return Rung(tuple(options["filters"]), options["latent_dim"])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
     parser.add_argument("--model", default="cnn_dense", choices=list(models.MODELS))
-    parser.add_argument("--steps", type=int, default=500, help="training batches for each of the two runs")
-    parser.add_argument("--sigma", type=float, default=0.1, help="Gaussian noise of the noisy run")
-    parser.add_argument("--images", type=int, default=500, help="first N test images to score")
+    parser.add_argument("--ladder", action="store_true", help=f"run the capacity ladder of {LADDER_MODEL} instead")
+    parser.add_argument("--steps", type=int, default=500, help="one model: training batches for each of the two runs")
+    parser.add_argument("--sigma", type=float, default=0.1, help="one model: Gaussian noise of the noisy run")
+    parser.add_argument("--images", type=int, default=None, help="first N test images to score (default: 500; "
+                        "the ladder: 1000, the protocol's)")
+    parser.add_argument("--epochs", type=int, default=CONVERGE["epochs"], help="the ladder: cap on epochs")
+    parser.add_argument("--patience", type=int, default=CONVERGE["patience"], help="the ladder: early-stopping patience")
+    parser.add_argument("--train-images", type=int, help="the ladder: train on the first N training images only")
     parser.add_argument("--runs-dir", default="runs")
     parser.add_argument("--out", default=str(settings().results_dir))
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
 
-    result = diagnose(args.dataset, args.model, args.steps, args.sigma, args.images, Path(args.runs_dir))
+    if args.ladder:
+        budget = {**CONVERGE, "epochs": args.epochs, "patience": args.patience, "train_images": args.train_images}
+        rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), **budget)
+        stem = out / f"capacity_ladder_{args.dataset}"
+        stem.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+        table = ladder_markdown(rows)
+        stem.with_suffix(".md").write_text(table)
+        plot_ladder(rows, stem.with_suffix(".png"))
+        print("\n" + table)
+        best = smallest_covering(rows)
+        if best:
+            same = Rung(tuple(best["filters"]), best["latent_dim"]) == registry_rung()
+            print("The registry's cnn_dense_large is this configuration." if same else
+                  f"Set cnn_dense_large to filters={tuple(best['filters'])}, latent_dim={best['latent_dim']} in "
+                  f"denoiser/models/__init__.py (it is {registry_rung()}).")
+        return
+
+    result = diagnose(args.dataset, args.model, args.steps, args.sigma, args.images or 500, Path(args.runs_dir))
     print(f"\n{args.model} on {args.dataset}, {result['params']:,} parameters, {args.steps} steps each")
     print(f"  trained on clean inputs, reconstructing clean images:  {result['clean_input']['psnr']:6.2f} dB")
     print(f"  trained on noisy inputs (σ={args.sigma}), denoising:          {result['noisy_input']['psnr']:6.2f} dB")
     cause = ("capacity: it cannot even reproduce clean images" if result["verdict"] == "capacity"
              else "the noise: clean images come back much better")
     print(f"  verdict: {cause}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / f"diagnosis_{args.dataset}_{args.model}.json").write_text(json.dumps(result, indent=1) + "\n")
 
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The 2020 study reproduced as it was run: every model trained until it stops improving
 # (python -m training.train --converge: a tenth of the training set held out, early stopping on
-# its loss with the best epoch's weights kept; the cap and patience are train.CONVERGE), then the
+# its loss with the best epoch's weights kept; the cap, patience and batch are train.CONVERGE), then the
 # figures and tables from the runs' TensorBoard event files.
 # Usage: DENOISER_DATA_DIR=../shared/datasets bash training/study.sh > runs/study.log 2>&1
 set -euo pipefail
 RUNS=runs/study
 NOISE=(--noise gaussian --level-min 0 --level-max 0.5)  # the same noise protocol for every denoiser
-train() { python -m training.train --converge --batch-size 32 --runs-dir "$RUNS" "$@"; }
+train() { python -m training.train --converge --runs-dir "$RUNS" "$@"; }
 
 # 1. The comparison: the study's four architectures on MNIST and Fashion-MNIST.
 for d in mnist fashion_mnist; do
