@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import imaging
+from . import imaging, interpolation
 from .config import settings
 from .datasets import spec as dataset_spec
 from .models import BEST, SPECIALISTS, model_spec
@@ -138,30 +138,39 @@ class Denoiser:
 
 @dataclass
 class Autoencoder(Denoiser):
-    """A denoiser whose bottleneck is a latent vector that can be walked."""
+    """A denoiser whose bottleneck is a latent vector that can be walked (a plain or a variational autoencoder)."""
 
     def encode(self, images: np.ndarray) -> np.ndarray:
+        """(N, latent) vectors; for a VAE, the mean of each image's latent distribution."""
         batch, _ = imaging.as_batch(images)
         batch = imaging.convert_channels(batch[..., :3], self.channels)
         if batch.shape[1:3] != self.fixed_size:
             batch = imaging.resize(batch, self.fixed_size)
-        return np.asarray(self.model.get_layer("encoder")(tf.constant(batch), training=False))
+        latents = self.model.get_layer("encoder")(tf.constant(batch), training=False)
+        return np.asarray(latents[0] if isinstance(latents, (list, tuple)) else latents)
 
     def decode(self, latents: np.ndarray) -> np.ndarray:
         """(N, latent) vectors to (N, H, W, C) images in [0, 1]."""
         latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
         return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
 
-    def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8) -> np.ndarray:
-        """Decode evenly spaced points on the line from one latent vector to another, ends included."""
+    def decode_between(self, latent_a: np.ndarray, latent_b: np.ndarray, t, path: str = "linear") -> np.ndarray:
+        """Decode the points at fractions `t` (a number or an array) of a path between two latent vectors.
+
+        `path` names an entry of `denoiser.interpolation.PATHS`: "linear" or "spherical".
+        """
         latent_a, latent_b = np.asarray(latent_a, np.float32), np.asarray(latent_b, np.float32)
         if latent_a.ndim != 1 or latent_a.shape != latent_b.shape:
-            raise ValueError(f"decode_line takes two latent vectors of one size, got {latent_a.shape} and "
+            raise ValueError(f"Interpolation takes two latent vectors of one size, got {latent_a.shape} and "
                              f"{latent_b.shape}.")
+        return self.decode(interpolation.points(path, latent_a, latent_b, t))
+
+    def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8,
+                    path: str = "linear") -> np.ndarray:
+        """Decode evenly spaced points on a path from one latent vector to another, ends included."""
         if int(steps) != steps or steps < 2:
             raise ValueError("Interpolation needs a whole number of steps, at least 2 (the two ends).")
-        t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
-        return self.decode((1 - t) * latent_a + t * latent_b)
+        return self.decode_between(latent_a, latent_b, np.linspace(0.0, 1.0, int(steps)), path)
 
 
 def trained_models(dataset: str) -> dict[str, str]:
@@ -203,9 +212,10 @@ def _load(dataset: str, model: str) -> Denoiser:
     return wrapper(entry, network)
 
 
-def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps: int = 8) -> np.ndarray:
-    """Decode evenly spaced points on the line between two encoded images, ends included."""
+def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps: int = 8,
+                path: str = "linear") -> np.ndarray:
+    """Decode evenly spaced points on a path ("linear" or "spherical") between two encoded images, ends included."""
     z_a, z_b = (ae.encode(image) for image in (image_a, image_b))
     if len(z_a) != 1 or len(z_b) != 1:
         raise ValueError("interpolate takes two single images, not batches.")
-    return ae.decode_line(z_a[0], z_b[0], steps)
+    return ae.decode_line(z_a[0], z_b[0], steps, path)

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 import denoiser
-from denoiser import inference
+from denoiser import inference, interpolation
 from denoiser.weights import write_entry
+
+from .conftest import synthetic_dataset
 
 
 def test_list_models_reads_the_manifest(use_weights):
@@ -136,3 +138,26 @@ def test_encode_decode_and_interpolate(use_weights):
         denoiser.interpolate(ae, a, b, steps=1)
     with pytest.raises(ValueError, match="two latent vectors of one size"):
         ae.decode_line(z, z[0], steps=2)  # a batch is not a vector
+
+
+def test_a_vae_loads_encodes_its_mean_and_walks_both_paths(tmp_path, monkeypatch):
+    from training.train import TrainConfig, train
+
+    config = TrainConfig(dataset="mnist", model="latent_vae", epochs=1, steps_per_epoch=3, batch_size=16,
+                         noise="none", eval_images=8, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path))
+    train(config, synthetic_dataset("mnist"), "python -m training.train --dataset mnist --model latent_vae")
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    inference._load.cache_clear()
+    vae = denoiser.load("mnist", model="latent_vae")
+    inference._load.cache_clear()
+    assert isinstance(vae, inference.Autoencoder)
+    a, b = synthetic_dataset("mnist").test_images(2)
+    z_a, z_b = vae.encode(a)[0], vae.encode(b)[0]
+    z_mean, _ = vae.model.get_layer("encoder")(a[None])
+    np.testing.assert_allclose(z_a, z_mean[0], atol=1e-6)
+    for path in denoiser.PATHS:
+        frames = denoiser.interpolate(vae, a, b, steps=3, path=path)
+        expected = vae.decode(interpolation.points(path, z_a, z_b, [0.0, 0.5, 1.0]))
+        np.testing.assert_allclose(frames, expected, atol=1e-5)
+    line, arc = (vae.decode_between(z_a, z_b, 0.5, path) for path in ("linear", "spherical"))
+    assert not np.allclose(line, arc)

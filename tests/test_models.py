@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from denoiser import models
+from denoiser.models import latent_vae
 
 
 @pytest.mark.parametrize("name", list(models.MODELS))
@@ -49,3 +50,30 @@ def test_save_and_load_round_trip(tmp_path):
 def test_unknown_model():
     with pytest.raises(ValueError, match="res_unet"):
         models.build("vit", (28, 28, 1))
+
+
+def test_vae_saves_and_loads_as_keras_file(tmp_path):
+    model = models.build("latent_vae", (28, 28, 1))
+    model.compile(optimizer="adam")
+    x = np.random.default_rng(1).random((8, 28, 28, 1), dtype=np.float32)
+    model.fit(x, x, epochs=1, batch_size=4, verbose=0)  # weights no longer the initial ones
+    model.save(tmp_path / "vae.keras")
+    loaded = keras.models.load_model(tmp_path / "vae.keras", compile=False)
+    assert isinstance(loaded, latent_vae.VAE) and loaded.latent_dim == 16
+    np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
+    z_mean, z_log_var = loaded.get_layer("encoder")(x)
+    assert z_mean.shape == z_log_var.shape == (8, 16)
+
+
+def test_vae_loss_is_reconstruction_plus_kl_to_a_unit_gaussian():
+    """With the encoder's mean at 0 and its variance at 4, the KL term is 16 * 0.5 * (4 - 1 - ln 4)."""
+    model = models.build("latent_vae", (28, 28, 1))
+    encoder = model.get_layer("encoder")
+    for name, bias in (("z_mean", 0.0), ("z_log_var", np.log(4.0))):
+        kernel, _ = encoder.get_layer(name).get_weights()
+        encoder.get_layer(name).set_weights([np.zeros_like(kernel), np.full(16, bias, np.float32)])
+    x = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
+    values = model.losses_of((x, x), training=False)
+    assert float(values["kl"]) == pytest.approx(16 * 0.5 * (4 - 1 - np.log(4.0)), rel=1e-5)
+    assert float(values["loss"]) == pytest.approx(float(values["reconstruction"] + values["kl"]), rel=1e-6)
+    assert float(values["reconstruction"]) > 28 * 28 * 0.5  # summed over pixels, not averaged

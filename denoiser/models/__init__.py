@@ -1,7 +1,8 @@
 """The model zoo: one registry entry per architecture, one file per network.
 
 Every builder takes the image shape (height, width, channels) and returns an uncompiled
-Keras model made of built-in layers only, so `.keras` files load without custom objects.
+Keras model made of built-in layers only, so `.keras` files load without custom objects;
+the one exception, latent_vae's model class, registers itself when this package is imported.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Callable
 
 import keras
 
-from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, res_unet
+from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, latent_vae, res_unet
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class ModelSpec:
     size_multiple: int = 1
     latent: bool = False  # has an encoder and a decoder for interpolation
     study: int | None = None  # number in the 2020 study, if it is one of its four
-    loss: str = "mse"  # the training loss; sigmoid-output study models #1, #3, #4 use cross-entropy
+    loss: str | None = "mse"  # the training loss; #1, #3, #4 use cross-entropy; None: the model computes its own
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -51,6 +52,9 @@ MODELS: dict[str, ModelSpec] = {
                   functools.partial(cnn_dense.build, filters=(32, 64), latent_dim=64),
                   "The winner's shape with a 64-d latent, trained to reconstruct; drives the interpolation slider.",
                   False, latent=True),
+        ModelSpec("latent_vae", "Variational autoencoder", latent_vae.build,
+                  "The winner's shape around a 16-d Gaussian latent (a VAE): midpoints that look like the data.",
+                  False, latent=True, loss=None),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
                   True, 4),

@@ -1,0 +1,40 @@
+"""Paths between two latent vectors, by name: `linear` (the study's) and `spherical` (slerp).
+
+A straight line between two samples of a Gaussian prior passes near its centre, where
+vectors are shorter than any the decoder saw in training; slerp (White, "Sampling Generative
+Networks", 2016) follows the arc between them instead and keeps a typical length.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+Path = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def linear(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return (1 - t) * a + t * b
+
+
+def spherical(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation; falls back to the line where the two directions (nearly) coincide."""
+    cosine = np.dot(a, b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
+    omega = np.arccos(np.clip(cosine, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return linear(a, b, t)
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+PATHS: dict[str, Path] = {"linear": linear, "spherical": spherical}
+
+
+def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
+    """(len(t), D) points at fractions `t` of the named path from vector `a` to vector `b`."""
+    try:
+        along = PATHS[path]
+    except KeyError:
+        raise ValueError(f"Unknown interpolation {path!r}; choose one of {', '.join(PATHS)}.") from None
+    t = np.atleast_1d(np.asarray(t, np.float32))[:, None]
+    return along(np.asarray(a, np.float32), np.asarray(b, np.float32), t).astype(np.float32)

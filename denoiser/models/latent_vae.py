@@ -1,0 +1,89 @@
+"""A variational autoencoder (Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014).
+
+The study winner's encoder and decoder (cnn_dense) around a Gaussian latent: the encoder
+gives a mean and a log-variance, training decodes a sample from them and adds the KL
+divergence to a unit Gaussian to the reconstruction loss. That pull towards one smooth
+prior is what makes the points between two encodings decode to plausible images rather
+than a cross-fade. The training step follows keras.io's VAE example (a custom `train_step`
+with `tf.GradientTape`); at inference the model decodes the mean, so it is deterministic.
+
+Saved as `.keras`: the class is registered under the package "denoiser" and rebuilds its
+encoder and decoder from `get_config`, so `keras.models.load_model` needs only this module
+imported (importing `denoiser` does it).
+"""
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from . import cnn_dense
+
+
+def psnr(clean, output):
+    """Mean per-image PSNR (dB), capped at 50 as training.train's metric is."""
+    mse = ops.mean(ops.square(clean - output), axis=[1, 2, 3])
+    return -ops.mean(10.0 * ops.log(mse + 1e-5) / ops.log(10.0))
+
+
+@keras.saving.register_keras_serializable(package="denoiser")
+class VAE(keras.Model):
+    def __init__(self, shape, filters=(32, 64), latent_dim=16, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.shape, self.filters, self.latent_dim, self.seed = tuple(shape), tuple(filters), latent_dim, seed
+        inputs = keras.Input(self.shape)
+        flat, inner_shape = cnn_dense.features(inputs, self.filters)
+        moments = [layers.Dense(latent_dim, name=name)(flat) for name in ("z_mean", "z_log_var")]
+        self.encoder = keras.Model(inputs, moments, name="encoder")
+        self.decoder = cnn_dense.decoder(latent_dim, inner_shape, self.filters, self.shape[-1])
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl", "psnr")}
+
+    def call(self, inputs, training=False):
+        z_mean, _ = self.encoder(inputs, training=training)
+        return self.decoder(z_mean, training=training)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def losses_of(self, data, training: bool) -> dict:
+        """The negative evidence lower bound, in its two parts, for a batch of (input, target) pairs."""
+        inputs, targets = data
+        z_mean, z_log_var = self.encoder(inputs, training=training)
+        noise = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        reconstruction = self.decoder(z_mean + ops.exp(0.5 * z_log_var) * noise, training=training)
+        # summed over pixels, as in keras.io's example: per-pixel means would let the KL term dominate
+        rec = ops.mean(ops.sum(ops.binary_crossentropy(targets, reconstruction), axis=[1, 2, 3]))
+        kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)), axis=1))
+        return {"loss": rec + kl, "reconstruction": rec, "kl": kl}
+
+    def record(self, values: dict, data) -> dict:
+        inputs, targets = data
+        values["psnr"] = psnr(targets, self(inputs, training=False))
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            values = self.losses_of(data, training=True)
+        gradients = tape.gradient(values["loss"], self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self.record(values, data)
+
+    def test_step(self, data):
+        return self.record(self.losses_of(data, training=False), data)
+
+    @property
+    def input_shape(self):
+        return (None, *self.shape)
+
+    def get_config(self):
+        return {**super().get_config(), "shape": self.shape, "filters": self.filters,
+                "latent_dim": self.latent_dim, "seed": self.seed}
+
+
+def build(shape: tuple, filters: tuple[int, int] = (32, 64), latent_dim: int = 16) -> keras.Model:
+    model = VAE(shape, filters, latent_dim, name="latent_vae")
+    model(ops.zeros((1, *shape)))  # create every weight now, so weights copy and save as for the other models
+    return model
