@@ -1,0 +1,74 @@
+import json
+
+import numpy as np
+import pytest
+
+from denoiser import inference
+from denoiser.datasets import load_dataset
+from training import classifier, midpoints
+from training.train import TrainConfig, train
+
+from .conftest import synthetic_dataset
+
+
+class FixedJudge:
+    def __init__(self, probabilities):
+        self.probabilities = np.asarray(probabilities, np.float32)
+
+    def predict(self, images, **kwargs):
+        return np.resize(self.probabilities, (len(images), self.probabilities.shape[-1]))
+
+
+def test_confidence_is_the_mean_top_class_probability():
+    assert midpoints.confidence(FixedJudge([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4]]), np.zeros((4, 2, 2, 1))) == (
+        pytest.approx(0.6))
+
+
+def test_random_pairs_are_repeatable_and_never_one_image_twice():
+    first, second = midpoints.random_pairs(1000, 7)
+    assert len(first) == 1000 and not np.any(first == second) and first.max() < 7 and second.max() < 7
+    again = midpoints.random_pairs(1000, 7)
+    assert np.array_equal(first, again[0]) and np.array_equal(second, again[1])
+
+
+@pytest.fixture
+def latent_weights(tmp_path, monkeypatch):
+    """Synthetic MNIST, a few-step latent_ae and a few-step classifier, all in tmp_path."""
+    data = synthetic_dataset("mnist", count=96)
+    np.savez(tmp_path / "mnist.npz", x_train=data.x_train, y_train=data.y_train, x_test=data.x_test,
+             y_test=data.y_test)
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "w"))
+    load_dataset.cache_clear()
+    inference._load.cache_clear()
+    config = TrainConfig(dataset="mnist", model="latent_ae", epochs=1, steps_per_epoch=2, batch_size=16,
+                         noise="none", eval_images=4, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    train(config, data, "cmd")
+    yield tmp_path / "w"
+    load_dataset.cache_clear()
+    inference._load.cache_clear()
+
+
+def test_classifier_is_saved_recorded_and_loaded(latent_weights):
+    record = classifier.train_classifier(load_dataset("mnist"), latent_weights, "cmd", epochs=2, patience=1)
+    assert record["file"] == "mnist/classifier.keras" and 1 <= record["best_epoch"] <= record["epochs"] <= 2
+    assert json.loads((latent_weights / classifier.RECORDS).read_text())["mnist"] == record
+    judge = classifier.load("mnist")
+    probabilities = judge.predict(load_dataset("mnist").test_images(3), verbose=0)
+    assert probabilities.shape == (3, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="python -m training.classifier --dataset cifar10"):
+        classifier.load("cifar10")
+
+
+def test_midpoints_are_decoded_halfway_and_scored_for_every_path(latent_weights, tmp_path):
+    classifier.train_classifier(load_dataset("mnist"), latent_weights, "cmd", epochs=1, patience=1)
+    ae = inference.load("mnist", "latent_ae")
+    test = load_dataset("mnist").test_images()
+    halfway = ae.decode((ae.encode(test[:3]) + ae.encode(test[3:6])) / 2)
+    np.testing.assert_allclose(midpoints.midpoints(ae, test[:3], test[3:6], "linear"), halfway, atol=1e-5)
+    midpoints.main(["--datasets", "mnist", "--pairs", "16", "--out", str(tmp_path / "out")])
+    rows = json.loads((tmp_path / "out" / "midpoints.json").read_text())
+    assert [(r["model"], r["path"]) for r in rows] == [(midpoints.REAL, ""), ("latent_ae", "linear"),
+                                                       ("latent_ae", "spherical")]
+    assert all(0.1 <= r["confidence"] <= 1 for r in rows)
+    assert "| MNIST | `latent_ae` | spherical |" in (tmp_path / "out" / "midpoints.md").read_text()
