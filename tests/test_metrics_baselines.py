@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.metrics import mean_scores, psnr, ssim
+from denoiser.metrics import batch_psnr, mean_scores, psnr, ssim
 from denoiser.noise import add_noise
 
 
@@ -45,3 +45,12 @@ def test_bm3d_is_offered_only_where_it_works():
     assert not bm3d.suits("salt_pepper", (32, 32))
     assert not bm3d.suits("gaussian", (8, 8))
     assert not bm3d.suits("gaussian", (2000, 2000))
+
+
+def test_batch_psnr_is_the_mean_of_per_image_psnr_capped_at_50_db():
+    rng = np.random.default_rng(3)
+    clean = rng.random((3, 8, 8, 1)).astype(np.float32)
+    test = np.clip(clean + rng.normal(0, [[[[0.05]]], [[[0.1]]], [[[0.2]]]], clean.shape), 0, 1).astype(np.float32)
+    expected = np.mean([psnr(c, t) for c, t in zip(clean, test)])
+    assert float(batch_psnr(clean, test)) == pytest.approx(expected, abs=0.01)
+    assert float(batch_psnr(clean, clean)) == pytest.approx(50.0)

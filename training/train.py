@@ -31,6 +31,7 @@ import tensorflow as tf
 from denoiser import models
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.metrics import batch_psnr
 from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
@@ -43,16 +44,14 @@ def psnr_loss(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
 
     Under plain MSE a batch's loss is dominated by its noisiest images (at sigma 0.5 the
     error is ten times that at sigma 0.1), so the low-noise end is left under-trained;
-    the log makes every image count the same. The floor caps the reward at 50 dB so that
-    near-clean inputs do not take over the gradient.
+    the log makes every image count the same (capped at 50 dB: metrics.batch_psnr).
     """
-    mse = tf.reduce_mean(tf.square(clean - denoised), axis=[1, 2, 3])
-    return tf.reduce_mean(10.0 * tf.math.log(mse + 1e-5)) / tf.math.log(10.0)
+    return -batch_psnr(clean, denoised)
 
 
 def psnr(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
-    """The mean per-image PSNR (dB, capped at 50): logged every epoch, for training and validation."""
-    return -psnr_loss(clean, denoised)
+    """The mean per-image PSNR: logged every epoch, for training and validation."""
+    return batch_psnr(clean, denoised)
 
 
 LOSSES = {"mse": "mse", "mae": "mae", "binary_crossentropy": "binary_crossentropy", "psnr": psnr_loss}

@@ -16,13 +16,8 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from ..metrics import batch_psnr
 from . import cnn_dense
-
-
-def psnr(clean, output):
-    """Mean per-image PSNR (dB), capped at 50 as training.train's metric is."""
-    mse = ops.mean(ops.square(clean - output), axis=[1, 2, 3])
-    return -ops.mean(10.0 * ops.log(mse + 1e-5) / ops.log(10.0))
 
 
 @keras.saving.register_keras_serializable(package="denoiser")
@@ -59,7 +54,7 @@ class VAE(keras.Model):
 
     def record(self, values: dict, data) -> dict:
         inputs, targets = data
-        values["psnr"] = psnr(targets, self(inputs, training=False))
+        values["psnr"] = batch_psnr(targets, self(inputs, training=False))
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
