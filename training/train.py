@@ -10,7 +10,8 @@ bar and in TensorBoard (`tensorboard --logdir runs`); every epoch is backed up u
 With `--patience`, the last `--val-fraction` of the training images is held out (with
 noise drawn once, so every epoch is scored on the same inputs), training runs at a
 constant rate halved on plateaus until the validation loss has not improved for that
-many epochs (`--epochs` is then the cap), and the best epoch's weights are kept.
+many epochs (`--epochs` is then the cap), and the best epoch's weights are kept. A resumed
+run starts the patience count afresh and keeps the best epoch since the resume.
 """
 
 from __future__ import annotations
@@ -114,9 +115,8 @@ class EpochClock(keras.callbacks.Callback):
     def __init__(self, path: Path):
         super().__init__()
         self.path = path
-        self.seconds = json.loads(path.read_text())["seconds"] if path.is_file() else 0.0
-
-        self.epochs_done = json.loads(path.read_text())["epochs_done"] if path.is_file() else 0
+        state = json.loads(path.read_text()) if path.is_file() else {"seconds": 0.0, "epochs_done": 0}
+        self.seconds, self.epochs_done = state["seconds"], state["epochs_done"]
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.monotonic()
