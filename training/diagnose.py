@@ -21,7 +21,7 @@ from denoiser.config import settings
 from denoiser.datasets import DATASETS, load_dataset
 from denoiser.noise import add_noise
 
-from .evaluate import score
+from .scoring import network_predict, score
 from .train import TrainConfig, train
 
 VERDICT_MARGIN_DB = 1.0  # clean reconstruction must beat denoising by this much to clear capacity
@@ -39,7 +39,7 @@ def diagnose(dataset: str, model: str, steps: int, sigma: float, images: int, ru
                              runs_dir=str(runs_dir / "diagnose-runs" / noise), weights_dir=str(weights_dir))
         entry = train(config, data, "training.diagnose")
         network = keras.models.load_model(weights_dir / entry.file, compile=False)
-        scores, _ = score(lambda x: network.predict(x, batch_size=256, verbose=0), clean, inputs)
+        scores, _ = score(network_predict(network), clean, inputs)
         result["clean_input" if noise == "none" else "noisy_input"] = {k: round(v, 3) for k, v in scores.items()}
         result["params"] = entry.params
     result["verdict"] = verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])

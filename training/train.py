@@ -27,7 +27,7 @@ from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
-from . import evaluate
+from .scoring import gaussian_metrics
 from .data import noise_choices, patch_pipeline, pipeline
 
 
@@ -171,7 +171,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         epochs=config.epochs + (earlier.epochs if earlier else 0),
         train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
         params=int(bare.count_params()),
-        metrics=evaluate.gaussian_metrics(bare, data, config.eval_images),
+        metrics=gaussian_metrics(bare, data, config.eval_images),
     )
     write_entry(entry, Path(config.weights_dir))
     clock.path.unlink()  # the run is complete: the same command now starts afresh
