@@ -96,7 +96,7 @@ def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):
 def test_missing_weights_list_what_exists(use_weights):
     with pytest.raises(denoiser.WeightsError, match="mnist/res_unet"):
         denoiser.load("fashion_mnist")
-    with pytest.raises(denoiser.DatasetError, match="Unknown dataset"):
+    with pytest.raises(denoiser.UnknownName, match="Unknown dataset"):
         denoiser.load("svhn")
 
 

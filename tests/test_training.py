@@ -113,7 +113,7 @@ def test_interrupted_run_resumes(tmp_path, monkeypatch):
 def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, tmp_path, capsys):
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{reporting.START}\nold\n{reporting.END}\noutro\n")
-    evaluate.main(["--datasets", "mnist", "--images", "4", "--noise", "gaussian:0.1,salt_pepper:0.1",
+    evaluate.main(["--datasets", "mnist", "--images", "4", "--noises", "gaussian:0.1,salt_pepper:0.1",
                    "--baselines", "median,nl_means,bm3d", "--out", str(tmp_path / "out"), "--readme", str(readme)])
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
     methods = {r["method"] for r in rows}
@@ -130,7 +130,7 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
     assert re.search(r"\| MNIST \| salt_pepper 0\.1 \| `res_unet` \| [\d.]+ \| > best classical = [\d.]+ \|", text)
     assert "### MNIST" in capsys.readouterr().out
     # evaluating one model again replaces its rows only: the other models and noises stay
-    evaluate.main(["--datasets", "mnist", "--models", "res_unet", "--images", "2", "--noise", "gaussian:0.1",
+    evaluate.main(["--datasets", "mnist", "--models", "res_unet", "--images", "2", "--noises", "gaussian:0.1",
                    "--baselines", "", "--out", str(tmp_path / "out"), "--readme", str(readme)])
     again = json.loads((tmp_path / "out" / "results.json").read_text())
     assert len(again) == len(rows) and {r["method"] for r in again} == methods
@@ -193,3 +193,17 @@ def test_warm_start_records_the_whole_chain(tmp_path):
     second = train.train(train.TrainConfig(epochs=2, init_from=str(path), learning_rate=1e-4, **base), data, "second")
     assert second.command == "first && second"
     assert second.epochs == 3 and second.train_seconds > first.train_seconds
+
+
+@pytest.mark.parametrize("flags, why", [(["--models", "res_unet,unet9"], "Unknown model 'unet9'"),
+                                        (["--noises", "gaussian:0.1,blur:1"], "Unknown noise kind 'blur'"),
+                                        (["--datasets", "svhn"], "Unknown dataset 'svhn'"),
+                                        (["--baselines", "wiener"], "Unknown baseline 'wiener'"),
+                                        (["--datasets", "fashion_mnist", "--models", "res_unet"],
+                                         "no trained weights for fashion_mnist/res_unet")])
+def test_evaluate_refuses_unknown_names_before_any_work(use_weights, tmp_path, monkeypatch, capsys, flags, why):
+    monkeypatch.setattr(evaluate, "evaluate_dataset", lambda *args: pytest.fail("evaluated before checking names"))
+    with pytest.raises(SystemExit):
+        evaluate.main(flags + ["--out", str(tmp_path)])
+    assert why in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

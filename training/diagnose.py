@@ -53,8 +53,8 @@ def verdict(clean_psnr: float, noisy_psnr: float) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
-    parser.add_argument("--model", default="cnn_dense", choices=list(models.MODELS))
+    parser.add_argument("--dataset", default="cifar10", type=DATASETS.arg)
+    parser.add_argument("--model", default="cnn_dense", type=models.MODELS.arg)
     parser.add_argument("--steps", type=int, default=500, help="training batches for each of the two runs")
     parser.add_argument("--sigma", type=float, default=0.1, help="Gaussian noise of the noisy run")
     parser.add_argument("--images", type=int, default=500, help="first N test images to score")

@@ -21,11 +21,12 @@ import numpy as np
 from denoiser import inference
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
-from denoiser.datasets import load_dataset
-from denoiser.noise import add_noise
+from denoiser.datasets import DATASETS, load_dataset
+from denoiser.models import MODELS
+from denoiser.noise import add_noise, parse_noises
 from denoiser.weights import read_manifest
 
-from .reporting import plot, section, splice_readme
+from .reporting import check_readme, plot, section, splice_readme
 from .results import Row, merge, read_results, write_results
 from .scoring import Predict, score
 from .targets import protocol_noises
@@ -58,45 +59,46 @@ def evaluate_dataset(dataset: str, model_names: list[str], noises: list[tuple[st
     return rows
 
 
-def parse_noises(text: str) -> list[tuple[str, float]]:
-    return [(kind, float(level)) for kind, level in (item.split(":") for item in text.split(","))]
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", help="comma-separated (default: every dataset that has weights)")
-    parser.add_argument("--models", help="comma-separated (default: every model with weights)")
-    parser.add_argument("--noise", type=parse_noises,
-                        help="comma-separated kind:level pairs (default: each dataset's protocol, training.targets)")
-    parser.add_argument("--baselines", default=",".join(BASELINES), help="comma-separated; empty for none")
+    parser.add_argument("--datasets", type=DATASETS.args, help="comma-separated (default: every dataset with weights)")
+    parser.add_argument("--models", type=MODELS.args, help="comma-separated (default: every model with weights)")
+    parser.add_argument("--noises", type=parse_noises, metavar="KIND:LEVEL,...",
+                        help="comma-separated pairs (default: each dataset's protocol, training.targets)")
+    parser.add_argument("--baselines", type=BASELINES.args, default=list(BASELINES),
+                        help="comma-separated; empty for none (default: all)")
     parser.add_argument("--images", type=int, default=1000, help="first N test images")
-    parser.add_argument("--out", default=str(settings().results_dir),
+    parser.add_argument("--out", type=Path, default=settings().results_dir,
                         help="folder for results.json/.md and the plot (default: the weights folder's results/)")
-    parser.add_argument("--readme", help="README to update between the results markers")
+    parser.add_argument("--readme", type=Path, help="README to update between the results markers")
     parser.add_argument("--ensemble", action=argparse.BooleanOptionalAction,
                         help="force the 8-way self-ensemble on or off (default: as the library decides per dataset)")
     args = parser.parse_args(argv)
 
-    entries = read_manifest()
-    datasets = args.datasets.split(",") if args.datasets else list(dict.fromkeys(e.dataset for e in entries))
+    trained = {(e.dataset, e.model) for e in read_manifest()}
+    datasets = args.datasets or list(dict.fromkeys(dataset for dataset, _ in sorted(trained)))
+    missing = [f"{d}/{m}" for d in datasets for m in args.models or [] if (d, m) not in trained]
+    if missing:
+        parser.error(f"--models: no trained weights for {', '.join(missing)}.")
+    if args.readme:
+        try:
+            check_readme(args.readme)
+        except (OSError, ValueError) as error:
+            parser.error(f"--readme: {error}")
     rows = []
     for dataset in datasets:
-        names = [e.model for e in entries if e.dataset == dataset
-                 and (not args.models or e.model in args.models.split(","))]
-        baselines = [b for b in args.baselines.split(",") if b]
-        rows += evaluate_dataset(dataset, names, args.noise or protocol_noises(dataset), baselines, args.images,
-                                 args.ensemble)
+        names = [m for m in MODELS if (dataset, m) in trained and (not args.models or m in args.models)]
+        rows += evaluate_dataset(dataset, names, args.noises or protocol_noises(dataset), args.baselines,
+                                 args.images, args.ensemble)
 
-    out = Path(args.out)
-    rows = merge(read_results(out), rows)
-    write_results(out, rows)
-    text = section(rows, out)
-    (out / "results.md").write_text(text)
-    plot(rows, out / "psnr_vs_level.png")
+    rows = merge(read_results(args.out), rows)
+    write_results(args.out, rows)
+    text = section(rows, args.out)
+    (args.out / "results.md").write_text(text)
+    plot(rows, args.out / "psnr_vs_level.png")
     print(text)
     if args.readme:
-        splice_readme(Path(args.readme), text)
-
+        splice_readme(args.readme, text)
 
 if __name__ == "__main__":
     main()

@@ -114,10 +114,15 @@ def plot(rows: list[Row], path: Path) -> None:
     plt.close(fig)
 
 
-def splice_readme(readme: Path, text: str) -> None:
-    """Replace what stands between the README's results markers; ValueError when they are missing."""
-    old = readme.read_text()
-    if START not in old or END not in old:
+def check_readme(readme: Path) -> str:
+    """The README's text; ValueError when it lacks the results markers."""
+    text = readme.read_text()
+    if START not in text or END not in text:
         raise ValueError(f"{readme} has no {START} ... {END} markers to replace.")
-    head, rest = old.split(START, 1)
+    return text
+
+
+def splice_readme(readme: Path, text: str) -> None:
+    """Replace what stands between the README's results markers."""
+    head, rest = check_readme(readme).split(START, 1)
     readme.write_text(head + START + "\n" + text + "\n" + END + rest.split(END, 1)[1])

@@ -144,7 +144,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
         )
-        loss = LOSSES[config.loss or models.model_spec(config.model).loss]
+        loss = LOSSES[config.loss or models.MODELS.lookup(config.model).loss]
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     clock = EpochClock(run_dir / "clock.json")
     model.fit(
@@ -180,8 +180,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
-    parser.add_argument("--model", required=True, choices=list(models.MODELS))
+    parser.add_argument("--dataset", required=True, type=DATASETS.arg)
+    parser.add_argument("--model", required=True, type=models.MODELS.arg)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--noise", default="gaussian", choices=noise_choices(),
