@@ -80,7 +80,7 @@ def load(dataset: str, model: str | None, kind: str | None = None) -> denoiser.D
     """The chosen model; with AUTO (or none) the library's best for the noise kind."""
     try:
         return denoiser.load(dataset, None if model in (None, "", AUTO) else model, noise=kind)
-    except (denoiser.WeightsError, denoiser.DatasetError) as error:
+    except (denoiser.WeightsError, denoiser.DatasetError, denoiser.UnknownName) as error:
         raise fail(str(error)) from None
 
 

@@ -14,12 +14,13 @@ from .imaging import ImageError, read_image
 from .inference import Autoencoder, Denoiser, ResizedWarning, best_model, interpolate, load, trained_models
 from .models import BEST, LATENT, MODELS, SPECIALISTS
 from .noise import NOISES, add_noise
+from .registry import UnknownName
 from .weights import WeightsEntry, WeightsError, read_manifest
 
 __all__ = [
     "BEST", "DATASETS", "LATENT", "MODELS", "NOISES", "SPECIALISTS", "Autoencoder", "DatasetError", "Denoiser",
-    "ImageError", "ResizedWarning", "WeightsEntry", "WeightsError", "add_noise", "best_model", "interpolate",
-    "list_models", "load", "load_dataset", "read_image", "trained_models",
+    "ImageError", "ResizedWarning", "UnknownName", "WeightsEntry", "WeightsError", "add_noise", "best_model",
+    "interpolate", "list_models", "load", "load_dataset", "read_image", "trained_models",
 ]
 
 

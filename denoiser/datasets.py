@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .config import settings
+from .registry import Registry
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,9 @@ class Dataset:
         return self.spec.class_names[int(value)] if self.spec.class_names else str(value)
 
 
-DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in (
+DATASETS: Registry[DatasetSpec] = Registry(
+    "dataset",
+    (
         DatasetSpec("mnist", "MNIST", (28, 28, 1), tuple(str(d) for d in range(10))),
         DatasetSpec(
             "fashion_mnist",
@@ -79,20 +80,13 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec("photos", "Photos", (None, None, 3), (), orientation_free=True,
                     gaussian_levels=tuple(round(s / 255, 4) for s in (15, 25, 50)), fallback="cifar10"),
-    )
-}
+    ),
+)
 PHOTO_SPLITS = {"train": "train", "test": "val"}  # our split -> its folder under DENOISER_DATA_DIR/photos
 
 
 class DatasetError(RuntimeError):
     """A dataset could not be had; the message says what was tried."""
-
-
-def spec(name: str) -> DatasetSpec:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise DatasetError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.") from None
 
 
 def to_float(images: np.ndarray, channels: int) -> np.ndarray:
@@ -104,7 +98,7 @@ def to_float(images: np.ndarray, channels: int) -> np.ndarray:
 @functools.lru_cache(maxsize=None)
 def load_dataset(name: str) -> Dataset:
     """Load a dataset once per process, from `DENOISER_DATA_DIR` or else `keras.datasets`."""
-    dataset_spec = spec(name)
+    dataset_spec = DATASETS.lookup(name)
     data_dir = settings().data_dir
     if not dataset_spec.fixed_size:
         return _load_photos(dataset_spec, data_dir)

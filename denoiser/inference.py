@@ -17,8 +17,8 @@ import tensorflow as tf
 
 from . import imaging
 from .config import settings
-from .datasets import spec as dataset_spec
-from .models import BEST, SPECIALISTS, model_spec
+from .datasets import DATASETS
+from .models import BEST, MODELS, SPECIALISTS
 from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
@@ -65,7 +65,7 @@ class Denoiser:
         colour = batch[..., :3] if alpha is not None else batch
         if ensemble is None:
             small = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
-            ensemble = small and dataset_spec(self.entry.dataset).orientation_free
+            ensemble = small and DATASETS.lookup(self.entry.dataset).orientation_free
         out = self._run(imaging.convert_channels(colour, self.channels), progress, ensemble)
         out = np.clip(out, 0.0, 1.0)
         out = imaging.convert_channels(out, colour.shape[-1])
@@ -86,7 +86,7 @@ class Denoiser:
         if note := self.resize_note(size):
             warnings.warn(note, ResizedWarning, stacklevel=3)
             return imaging.resize(predict(imaging.resize(batch, self.fixed_size)), size)
-        multiple = model_spec(self.name).size_multiple
+        multiple = MODELS.lookup(self.name).size_multiple
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
         if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * MARGIN) ** 2:
@@ -170,7 +170,7 @@ def trained_models(dataset: str) -> dict[str, str]:
     A dataset's own models win; its fallback's fill in the names it has not trained
     (photos borrow CIFAR-10's until their own exist).
     """
-    fallback = dataset_spec(dataset).fallback
+    fallback = DATASETS.lookup(dataset).fallback
     owners = [fallback, dataset] if fallback else [dataset]
     return {entry.model: entry.dataset for owner in owners for entry in read_manifest() if entry.dataset == owner}
 
@@ -196,10 +196,10 @@ def load(dataset: str, model: str | None = None, noise: str | None = None) -> De
 
 @functools.lru_cache(maxsize=32)
 def _load(dataset: str, model: str) -> Denoiser:
-    dataset_spec(dataset)
+    DATASETS.lookup(dataset)
     entry = find_entry(dataset, model)
     network = keras.models.load_model(weights_file(entry), compile=False)
-    wrapper = Autoencoder if model_spec(entry.model).latent else Denoiser
+    wrapper = Autoencoder if MODELS.lookup(entry.model).latent else Denoiser
     return wrapper(entry, network)
 
 

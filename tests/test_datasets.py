@@ -2,14 +2,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from denoiser.datasets import DATASETS, DatasetError, load_dataset, spec
+from denoiser.datasets import DATASETS, DatasetError, load_dataset
+from denoiser.registry import UnknownName
 
 from .conftest import data_available
 
 
 def test_unknown_dataset_names_the_choices():
-    with pytest.raises(DatasetError, match="mnist, fashion_mnist, cifar10"):
-        spec("imagenet")
+    with pytest.raises(UnknownName, match="Unknown dataset 'imagenet'; choose one of mnist, fashion_mnist, cifar10"):
+        DATASETS.lookup("imagenet")
 
 
 def test_missing_file_says_what_was_tried(tmp_path, monkeypatch):

@@ -8,16 +8,15 @@ self-ensemble on CIFAR-10, whose models have it on by default). BM3D's scores co
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import denoiser
-from denoiser.baselines import BASELINES
 from denoiser.config import settings
+from denoiser.datasets import DATASETS
 from denoiser.metrics import mean_scores
 
-from training.evaluate import TARGETS
+from training.results import read_results
+from training.targets import protocol_noises, threshold
 
 from .conftest import data_available
 
@@ -26,10 +25,9 @@ pytestmark = pytest.mark.quality
 IMAGES = 200  # the manifest's metrics use the first 200 test images too
 MARGIN_DB = 0.3  # allowance for scoring 200 images instead of the evaluation's set
 
-# For Gaussian noise the app's model must reach each of the project's TARGETS less MARGIN_DB:
-# (dataset, sigma) -> (reference, dB), where reference is "absolute" (dB is the floor) or "bm3d"
-# (dB over BM3D's score in the committed evaluation). For the other kinds it must beat the best classical method there.
-OTHER_NOISES = [("salt_pepper", 0.1), ("speckle", 0.2), ("poisson", 30.0)]
+# The app's model must meet each target of the protocol (training.targets) less MARGIN_DB, where the
+# target's reference (BM3D, the best classical method) is read from the committed evaluation.
+PROTOCOL = [(dataset, kind, level) for dataset in DATASETS for kind, level in protocol_noises(dataset)]
 
 
 def _need(dataset: str, model: str) -> None:
@@ -45,21 +43,6 @@ def _psnr(dataset: str, model: str, sigma: float, ensemble: bool | None = None, 
     return mean_scores(clean, denoiser.load(dataset, model).denoise(noisy, ensemble=ensemble))["psnr"]
 
 
-def _committed(dataset: str, kind: str, level: float, methods: set[str]) -> float:
-    """The best score among `methods` for one noise in the committed evaluation."""
-    path = settings().results_dir / "results.json"
-    rows = json.loads(path.read_text()) if path.is_file() else []
-    scores = [r["psnr"] for r in rows if (r["dataset"], r["noise"], r["level"]) == (dataset, kind, level)
-              and r["method"] in methods]
-    if not scores:
-        pytest.skip(f"no score of {', '.join(sorted(methods))} for {dataset} {kind} {level:g} in {path}")
-    return max(scores)
-
-
-def _bm3d(dataset: str, sigma: float) -> float:
-    return _committed(dataset, "gaussian", sigma, {"bm3d"})
-
-
 @pytest.mark.parametrize("dataset, model", [(e.dataset, e.model) for e in denoiser.list_models()])
 def test_committed_weights_score_what_their_manifest_says(dataset, model):
     _need(dataset, model)
@@ -69,22 +52,14 @@ def test_committed_weights_score_what_their_manifest_says(dataset, model):
     assert _psnr(dataset, model, 0.3, ensemble=False) == pytest.approx(recorded, abs=0.05)
 
 
-@pytest.mark.parametrize("dataset, sigma", list(TARGETS))
-def test_the_apps_model_meets_the_gaussian_targets(dataset, sigma):
-    best = denoiser.best_model(dataset, "gaussian")  # what the app and `load(..., noise=)` use
-    _need(dataset, best)
-    reference, gain = TARGETS[(dataset, sigma)]
-    floor = (_bm3d(dataset, sigma) if reference == "bm3d" else 0.0) + gain - MARGIN_DB
-    assert _psnr(dataset, best, sigma) >= floor
-
-
-@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10"])
-@pytest.mark.parametrize("kind, level", OTHER_NOISES)
-def test_the_apps_model_beats_every_classical_method_on_other_noises(dataset, kind, level):
-    model = denoiser.best_model(dataset, kind)
+@pytest.mark.parametrize("dataset, kind, level", PROTOCOL)
+def test_the_apps_model_meets_its_target(dataset, kind, level):
+    model = denoiser.best_model(dataset, kind)  # what the app and `load(..., noise=)` use
     _need(dataset, model)
-    classical = _committed(dataset, kind, level, set(BASELINES))
-    assert _psnr(dataset, model, level, kind=kind) > classical - MARGIN_DB
+    target = threshold(dataset, kind, level, read_results(settings().results_dir))
+    if target is None:
+        pytest.skip(f"the reference of {dataset} {kind} {level:g} is not in the committed evaluation")
+    assert target.met(_psnr(dataset, model, level, kind=kind) + MARGIN_DB)
 
 
 def test_best_denoiser_beats_every_study_model_on_mnist():

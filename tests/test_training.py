@@ -10,7 +10,8 @@ import denoiser
 from denoiser.config import settings
 from denoiser.datasets import load_dataset
 from denoiser.weights import read_manifest
-from training import diagnose, evaluate, train
+from training import diagnose, evaluate, reporting, targets, train
+from training.results import Row, merge
 from training.data import patch_pipeline, pipeline
 
 from .conftest import synthetic_dataset
@@ -123,8 +124,8 @@ def test_interrupted_run_resumes(tmp_path, monkeypatch):
 
 def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, tmp_path, capsys):
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{evaluate.START}\nold\n{evaluate.END}\noutro\n")
-    evaluate.main(["--datasets", "mnist", "--images", "4", "--noise", "gaussian:0.1,salt_pepper:0.1",
+    readme.write_text(f"intro\n{reporting.START}\nold\n{reporting.END}\noutro\n")
+    evaluate.main(["--datasets", "mnist", "--images", "4", "--noises", "gaussian:0.1,salt_pepper:0.1",
                    "--baselines", "median,nl_means,bm3d", "--out", str(tmp_path / "out"), "--readme", str(readme)])
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
     methods = {r["method"] for r in rows}
@@ -140,24 +141,43 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
     assert re.search(target, text)
     assert re.search(r"\| MNIST \| salt_pepper 0\.1 \| `res_unet` \| [\d.]+ \| > best classical = [\d.]+ \|", text)
     assert "### MNIST" in capsys.readouterr().out
+    # evaluating one model again replaces its rows only: the other models and noises stay
+    evaluate.main(["--datasets", "mnist", "--models", "res_unet", "--images", "2", "--noises", "gaussian:0.1",
+                   "--baselines", "", "--out", str(tmp_path / "out"), "--readme", str(readme)])
+    again = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(again) == len(rows) and {r["method"] for r in again} == methods
+    changed = [r for r in again if r not in rows]
+    assert {(r["method"], r["noise"], r["images"]) for r in changed} <= {("res_unet", "gaussian", 2),
+                                                                         ("noisy input", "gaussian", 2)}
+    assert "| `latent_ae` |" in readme.read_text()
+
+
+def test_results_merge_by_dataset_method_noise_and_level():
+    def row(method, level, psnr):
+        return Row("mnist", method, "model", "gaussian", level, psnr, 0.9, 0.01, 10)
+
+    old = [row("res_unet", 0.1, 30.0), row("cnn_pool", 0.1, 25.0), row("res_unet", 0.3, 24.0)]
+    merged = merge(old, [row("res_unet", 0.1, 31.0), row("res_unet", 0.5, 21.0)])
+    assert [(r.method, r.level, r.psnr) for r in merged] == [("res_unet", 0.1, 31.0), ("cnn_pool", 0.1, 25.0),
+                                                             ("res_unet", 0.3, 24.0), ("res_unet", 0.5, 21.0)]
 
 
 def test_targets_are_strict_only_where_the_issue_says_more_than():
     def row(dataset, method, kind, psnr):
-        return evaluate.Row(dataset, method, kind, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
+        return Row(dataset, method, kind, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
 
     bm3d = [row("cifar10", "bm3d", "baseline", 28.0), row("mnist", "bm3d", "baseline", 25.0)]
-    beat_bm3d = evaluate.threshold("cifar10", "gaussian", 0.1, bm3d)  # "> BM3D": a tie is not a win
+    beat_bm3d = targets.threshold("cifar10", "gaussian", 0.1, bm3d)  # "> BM3D": a tie is not a win
     assert (beat_bm3d.wording, beat_bm3d.limit) == ("> BM3D", 28.0)
     assert not beat_bm3d.met(28.0) and beat_bm3d.met(28.01)
-    absolute = evaluate.threshold("mnist", "gaussian", 0.1, bm3d)  # "≥ 31.0": reaching it is enough
+    absolute = targets.threshold("mnist", "gaussian", 0.1, bm3d)  # "≥ 31.0": reaching it is enough
     assert absolute.met(31.0) and not absolute.met(30.99)
     app_model = row("cifar10", denoiser.best_model("cifar10", "gaussian"), "model", 28.0)
-    assert "> BM3D = 28.00 | **no** |" in evaluate.targets_markdown(bm3d + [app_model])
+    assert "> BM3D = 28.00 | **no** |" in reporting.targets_markdown(bm3d + [app_model])
     only_median = [row("cifar10", "median", "baseline", 26.0), app_model]  # no BM3D: no verdict, not a weaker one
-    assert evaluate.threshold("cifar10", "gaussian", 0.1, only_median) is None
-    assert "| 28.00 | its reference was not run | — |" in evaluate.targets_markdown(only_median)
-    assert "| not run | > BM3D = 28.00 | — |" in evaluate.targets_markdown(bm3d)
+    assert targets.threshold("cifar10", "gaussian", 0.1, only_median) is None
+    assert "| 28.00 | its reference was not run | — |" in reporting.targets_markdown(only_median)
+    assert "| not run | > BM3D = 28.00 | — |" in reporting.targets_markdown(bm3d)
 
 
 def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
@@ -166,7 +186,7 @@ def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
     assert result["verdict"] == diagnose.verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])
     assert result["clean_input"]["psnr"] > 0 and result["noisy_input"]["psnr"] > 0
-    table = evaluate.diagnosis_markdown(tmp_path / "out")
+    table = reporting.diagnosis_markdown(tmp_path / "out")
     assert f"| MNIST | `cnn_pool` | {result['params']:,} | 2 |" in table
 
 
@@ -185,3 +205,17 @@ def test_warm_start_records_the_whole_chain(tmp_path):
     second = train.train(train.TrainConfig(epochs=2, init_from=str(path), learning_rate=1e-4, **base), data, "second")
     assert second.command == "first && second"
     assert second.epochs == 3 and second.train_seconds > first.train_seconds
+
+
+@pytest.mark.parametrize("flags, why", [(["--models", "res_unet,unet9"], "Unknown model 'unet9'"),
+                                        (["--noises", "gaussian:0.1,blur:1"], "Unknown noise kind 'blur'"),
+                                        (["--datasets", "svhn"], "Unknown dataset 'svhn'"),
+                                        (["--baselines", "wiener"], "Unknown baseline 'wiener'"),
+                                        (["--datasets", "fashion_mnist", "--models", "res_unet"],
+                                         "no trained weights for fashion_mnist/res_unet")])
+def test_evaluate_refuses_unknown_names_before_any_work(use_weights, tmp_path, monkeypatch, capsys, flags, why):
+    monkeypatch.setattr(evaluate, "evaluate_dataset", lambda *args: pytest.fail("evaluated before checking names"))
+    with pytest.raises(SystemExit):
+        evaluate.main(flags + ["--out", str(tmp_path)])
+    assert why in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

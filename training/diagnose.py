@@ -21,7 +21,7 @@ from denoiser.config import settings
 from denoiser.datasets import DATASETS, load_dataset
 from denoiser.noise import add_noise
 
-from .evaluate import score
+from .scoring import network_predict, score
 from .train import TrainConfig, train
 
 VERDICT_MARGIN_DB = 1.0  # clean reconstruction must beat denoising by this much to clear capacity
@@ -39,7 +39,7 @@ def diagnose(dataset: str, model: str, steps: int, sigma: float, images: int, ru
                              runs_dir=str(runs_dir / "diagnose-runs" / noise), weights_dir=str(weights_dir))
         entry = train(config, data, "training.diagnose")
         network = keras.models.load_model(weights_dir / entry.file, compile=False)
-        scores, _ = score(lambda x: network.predict(x, batch_size=256, verbose=0), clean, inputs)
+        scores, _ = score(network_predict(network), clean, inputs)
         result["clean_input" if noise == "none" else "noisy_input"] = {k: round(v, 3) for k, v in scores.items()}
         result["params"] = entry.params
     result["verdict"] = verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])
@@ -53,8 +53,8 @@ def verdict(clean_psnr: float, noisy_psnr: float) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
-    parser.add_argument("--model", default="cnn_dense", choices=list(models.MODELS))
+    parser.add_argument("--dataset", default="cifar10", type=DATASETS.arg)
+    parser.add_argument("--model", default="cnn_dense", type=models.MODELS.arg)
     parser.add_argument("--steps", type=int, default=500, help="training batches for each of the two runs")
     parser.add_argument("--sigma", type=float, default=0.1, help="Gaussian noise of the noisy run")
     parser.add_argument("--images", type=int, default=500, help="first N test images to score")

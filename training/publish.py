@@ -14,7 +14,7 @@ from pathlib import Path
 from denoiser.config import settings
 from denoiser.datasets import DATASETS
 from denoiser.models import MODELS
-from denoiser.weights import MANIFEST, WeightsEntry, read_manifest
+from denoiser.weights import MANIFEST, WeightsEntry, WeightsError, read_manifest
 
 CARD = """---
 license: mit
@@ -71,7 +71,7 @@ def upload_plan(weights_dir: Path) -> list[Path]:
     entries = read_manifest(weights_dir)
     missing = [e.file for e in entries if not (weights_dir / e.file).is_file()]
     if missing:
-        raise SystemExit(f"Manifest entries without a weights file: {', '.join(missing)}")
+        raise WeightsError(f"Manifest entries without a weights file: {', '.join(missing)}")
     results = sorted((weights_dir / "results").glob("*")) if (weights_dir / "results").is_dir() else []
     return [weights_dir / e.file for e in entries] + [weights_dir / MANIFEST] + results
 
@@ -83,7 +83,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print what would be uploaded, upload nothing")
     args = parser.parse_args(argv)
 
-    files = upload_plan(args.weights_dir)
+    try:
+        files = upload_plan(args.weights_dir)
+    except WeightsError as error:
+        parser.exit(2, f"error: {error}\n")
     card = model_card(read_manifest(args.weights_dir))
     total = sum(f.stat().st_size for f in files)
     print(f"{'Would upload' if args.dry_run else 'Uploading'} to {args.repo}: {len(files)} files, "

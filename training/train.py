@@ -27,7 +27,7 @@ from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
-from . import evaluate
+from .scoring import gaussian_metrics
 from .data import noise_choices, patch_pipeline, pipeline
 
 
@@ -144,7 +144,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         schedule = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
         )
-        loss = LOSSES[config.loss or models.model_spec(config.model).loss]
+        loss = LOSSES[config.loss or models.MODELS.lookup(config.model).loss]
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     clock = EpochClock(run_dir / "clock.json")
     model.fit(
@@ -171,7 +171,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         epochs=config.epochs + (earlier.epochs if earlier else 0),
         train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
         params=int(bare.count_params()),
-        metrics=evaluate.gaussian_metrics(bare, data, config.eval_images),
+        metrics=gaussian_metrics(bare, data, config.eval_images),
     )
     write_entry(entry, Path(config.weights_dir))
     clock.path.unlink()  # the run is complete: the same command now starts afresh
@@ -180,8 +180,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
-    parser.add_argument("--model", required=True, choices=list(models.MODELS))
+    parser.add_argument("--dataset", required=True, type=DATASETS.arg)
+    parser.add_argument("--model", required=True, type=models.MODELS.arg)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--noise", default="gaussian", choices=noise_choices(),

@@ -12,6 +12,7 @@ from typing import Callable
 
 import keras
 
+from ..registry import Registry
 from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, res_unet
 
 
@@ -28,9 +29,9 @@ class ModelSpec:
     loss: str = "mse"  # the training loss; sigmoid-output study models #1, #3, #4 use cross-entropy
 
 
-MODELS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
+MODELS: Registry[ModelSpec] = Registry(
+    "model",
+    (
         ModelSpec("cnn_pool", "Conv + max-pooling", cnn_pool.build,
                   "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, study=1,
                   loss="binary_crossentropy"),
@@ -57,23 +58,16 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("res_unet_gaussian", "Residual U-Net, Gaussian only", res_unet.build,
                   "The same U-Net fine-tuned on Gaussian noise alone: what the app runs for Gaussian noise.",
                   True, 4),
-    )
-}
+    ),
+)
 
 BEST = "res_unet"  # the all-rounder, trained on every noise kind; the default where the noise is unknown
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"
 
 
-def model_spec(name: str) -> ModelSpec:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODELS)}.") from None
-
-
 def build(name: str, shape: tuple[int, int, int]) -> keras.Model:
     """Build a registry model for images of `shape`; fully convolutional ones take any size."""
-    spec = model_spec(name)
+    spec = MODELS.lookup(name)
     input_shape = (None, None, shape[-1]) if spec.fully_convolutional else tuple(shape)
     return spec.build(input_shape)
