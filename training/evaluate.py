@@ -27,7 +27,7 @@ from denoiser.noise import add_noise, parse_noises
 from denoiser.weights import read_manifest
 
 from .reporting import check_readme, plot, section, splice_readme
-from .results import Row, merge, read_results, write_results
+from .results import Row, merge, model_method, read_results, write_results
 from .scoring import Predict, score
 from .targets import protocol_noises
 
@@ -37,17 +37,34 @@ def baseline_predict(name: str, noise: str, level: float) -> Predict:
     return lambda batch: np.stack([run_baseline(name, image, sigma) for image in batch])
 
 
-def evaluate_dataset(dataset: str, model_names: list[str], noises: list[tuple[str, float]],
+def noisy_copies(clean: np.ndarray, noise: str, level: float, per_image: bool) -> np.ndarray:
+    """The protocol's noisy images: one seed (0) for a batch of small images; for photos the
+    seed is each image's index, so that one photo's noise does not depend on how many are scored."""
+    if not per_image:
+        return add_noise(clean, noise, level, seed=0)
+    return np.stack([add_noise(image, noise, level, seed=index) for index, image in enumerate(clean)])
+
+
+def servable(dataset: str, wanted: list[str] | None) -> dict[str, str]:
+    """The models to evaluate on a dataset -> whose weights they run; a dataset of any image size
+    (photos) takes only the fully convolutional ones, which see the whole image."""
+    any_size = not DATASETS[dataset].fixed_size
+    return {model: owner for model, owner in inference.trained_models(dataset).items()
+            if (not wanted or model in wanted) and not (any_size and not MODELS[model].fully_convolutional)}
+
+
+def evaluate_dataset(dataset: str, models: dict[str, str], noises: list[tuple[str, float]],
                      baselines: list[str], count: int, ensemble: bool | None = None) -> list[Row]:
     clean = load_dataset(dataset).test_images(count)
+    count = len(clean)
     rows = []
     for noise, level in noises:
-        noisy = add_noise(clean, noise, level, seed=0)
+        noisy = noisy_copies(clean, noise, level, per_image=not DATASETS[dataset].fixed_size)
         methods: list[tuple[str, str, Predict, int | None]] = [("noisy input", "input", lambda x: x, None)]
-        for name in model_names:
+        for name, owner in models.items():
             den = inference.load(dataset, name)
             predict = functools.partial(den.denoise, ensemble=ensemble)
-            methods.append((name, "model", predict, den.model.count_params()))
+            methods.append((model_method(dataset, name, owner), "model", predict, den.model.count_params()))
         methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines
                     if BASELINES[name].suits(noise, clean.shape[1:3])]
         for method, kind, predict, params in methods:
@@ -77,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
 
     trained = {(e.dataset, e.model) for e in read_manifest()}
     datasets = args.datasets or list(dict.fromkeys(dataset for dataset, _ in sorted(trained)))
-    missing = [f"{d}/{m}" for d in datasets for m in args.models or [] if (d, m) not in trained]
+    missing = [f"{d}/{m}" for d in datasets for m in args.models or [] if m not in servable(d, [m])]
     if missing:
         parser.error(f"--models: no trained weights for {', '.join(missing)}.")
     if args.readme:
@@ -87,8 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--readme: {error}")
     rows = []
     for dataset in datasets:
-        names = [m for m in MODELS if (dataset, m) in trained and (not args.models or m in args.models)]
-        rows += evaluate_dataset(dataset, names, args.noises or protocol_noises(dataset), args.baselines,
+        rows += evaluate_dataset(dataset, servable(dataset, args.models), args.noises or protocol_noises(dataset), args.baselines,
                                  args.images, args.ensemble)
 
     rows = merge(read_results(args.out), rows)

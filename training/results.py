@@ -13,6 +13,11 @@ from pathlib import Path
 RESULTS = "results.json"
 
 
+def model_method(dataset: str, model: str, owner: str) -> str:
+    """A model's method name in the rows; a borrowed one (photos running CIFAR-10's) says whose it is."""
+    return model if owner == dataset else f"{owner}/{model}"
+
+
 @dataclass
 class Row:
     dataset: str

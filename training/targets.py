@@ -29,6 +29,8 @@ GAUSSIAN_GOALS: dict[str, dict[float, Goal]] = {
     "mnist": {0.1: Goal(31.0, over_bm3d=False), 0.3: Goal(24.5, over_bm3d=False), 0.5: Goal(21.0, over_bm3d=False)},
     "fashion_mnist": {0.1: Goal(3.0), 0.3: Goal(5.0), 0.5: Goal(5.0)},
     "cifar10": {0.1: Goal(0.0), 0.3: Goal(1.5), 0.5: Goal(2.0)},
+    # issue #10: sigma 15, 25 and 50 of 255 on the 20 validation photos
+    "photos": dict(zip(DATASETS["photos"].gaussian_levels, (Goal(0.3), Goal(0.6), Goal(1.5)))),
 }
 
 
