@@ -329,9 +329,8 @@ def model_cards() -> str:
     cards = []
     for entry in denoiser.list_models():
         spec, config = MODELS[entry.model], entry.config
-        metrics = ", ".join(
-            f"{key.replace('_', ' σ ')}: {m['psnr']:.2f} dB / {m['ssim']:.3f}" for key, m in entry.metrics.items()
-        )
+        metrics = ", ".join(f"Gaussian σ {sigma:g}: {m['psnr']:.2f} dB / {m['ssim']:.3f}"
+                            for sigma, m in entry.gaussian_scores().items())
         cards.append(
             f"#### {DATASETS[entry.dataset].title} · {spec.title} (`{entry.model}`)\n{spec.summary}  \n"
             f"{entry.params:,} parameters; {entry.epochs} epochs in {entry.train_seconds / 60:.1f} min on "

@@ -19,8 +19,8 @@ from .weights import WeightsEntry, WeightsError, read_manifest
 
 __all__ = [
     "BEST", "DATASETS", "LATENT", "MODELS", "NOISES", "SPECIALISTS", "Autoencoder", "DatasetError", "Denoiser",
-    "ImageError", "ResizedWarning", "UnknownName", "WeightsEntry", "WeightsError", "add_noise", "best_model", "interpolate",
-    "list_models", "load", "load_dataset", "read_image",
+    "ImageError", "ResizedWarning", "UnknownName", "WeightsEntry", "WeightsError", "add_noise", "best_model",
+    "interpolate", "list_models", "load", "load_dataset", "read_image",
 ]
 
 

@@ -14,6 +14,12 @@ from pathlib import Path
 from .config import settings
 
 MANIFEST = "manifest.json"
+GAUSSIAN = "gaussian_"  # metric keys: GAUSSIAN + sigma, e.g. gaussian_0.1 or gaussian_0.0588 (15 of 255)
+
+
+def metric_key(sigma: float) -> str:
+    """The manifest's key for the scores at Gaussian noise of `sigma`."""
+    return f"{GAUSSIAN}{sigma:g}"
 
 
 @dataclass
@@ -29,7 +35,20 @@ class WeightsEntry:
 
     @property
     def file(self) -> str:
+        """The weights file, relative to the weights folder and the Hub repository: `<dataset>/<model>.keras`."""
         return f"{self.dataset}/{self.model}.keras"
+
+    def path(self, weights_dir: Path | None = None) -> Path:
+        """The weights file in a local weights folder (default: DENOISER_WEIGHTS_DIR)."""
+        return (weights_dir or settings().weights_dir) / self.file
+
+    def gaussian(self, sigma: float) -> dict[str, float] | None:
+        """The recorded PSNR / SSIM at Gaussian noise of `sigma`, or None."""
+        return self.metrics.get(metric_key(sigma))
+
+    def gaussian_scores(self) -> dict[float, dict[str, float]]:
+        """Every recorded Gaussian score, by sigma."""
+        return {float(key[len(GAUSSIAN):]): scores for key, scores in self.metrics.items() if key.startswith(GAUSSIAN)}
 
 
 class WeightsError(FileNotFoundError):
@@ -68,7 +87,7 @@ def find_entry(dataset: str, model: str) -> WeightsEntry:
 
 def weights_file(entry: WeightsEntry) -> Path:
     """The local `.keras` file of an entry, downloaded from the Hub when it is missing."""
-    local = settings().weights_dir / entry.file
+    local = entry.path()
     if local.is_file():
         return local
     repo = settings().hub_repo

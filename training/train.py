@@ -114,7 +114,7 @@ def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
     if not config.init_from:
         return None
     for entry in read_manifest(Path(config.weights_dir)):
-        if (Path(config.weights_dir) / entry.file).resolve() == Path(config.init_from).resolve():
+        if entry.path(Path(config.weights_dir)).resolve() == Path(config.init_from).resolve():
             return entry
     return None
 
@@ -158,11 +158,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         ],
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    path = Path(config.weights_dir) / data.spec.name / f"{config.model}.keras"
-    path.parent.mkdir(parents=True, exist_ok=True)
     bare = models.build(config.model, shape)  # without optimizer state: half the file size
     bare.set_weights(model.get_weights())
-    bare.save(path)
     entry = WeightsEntry(
         dataset=data.spec.name,
         model=config.model,
@@ -173,6 +170,9 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         params=int(bare.count_params()),
         metrics=gaussian_metrics(bare, data, config.eval_images),
     )
+    path = entry.path(Path(config.weights_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bare.save(path)
     write_entry(entry, Path(config.weights_dir))
     clock.path.unlink()  # the run is complete: the same command now starts afresh
     return entry
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     config = parse_args(argv)
     entry = train(config, load_dataset(config.dataset), "python -m training.train " + shlex.join(argv))
-    print(json.dumps({"weights": f"{config.weights_dir}/{entry.file}", **entry.metrics}, indent=1))
+    print(json.dumps({"weights": str(entry.path(Path(config.weights_dir))), **entry.metrics}, indent=1))
 
 
 if __name__ == "__main__":
