@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -177,14 +178,15 @@ def best_model(dataset: str, noise: str | None = None) -> str:
 
 def load(dataset: str, model: str | None = None, noise: str | None = None) -> Denoiser:
     """A trained model for a dataset, loaded once; by default the best one for `noise` (best_model)."""
-    return _load(dataset, model or best_model(dataset, noise))
+    return _load(dataset, model or best_model(dataset, noise), settings().weights_dir)
 
 
 @functools.lru_cache(maxsize=32)
-def _load(dataset: str, model: str) -> Denoiser:
+def _load(dataset: str, model: str, weights_dir: Path) -> Denoiser:
+    """Keyed on the weights folder too, so pointing DENOISER_WEIGHTS_DIR elsewhere loads from there."""
     DATASETS.lookup(dataset)
-    entry = find_entry(dataset, model)
-    network = keras.models.load_model(weights_file(entry), compile=False)
+    entry = find_entry(dataset, model, weights_dir)
+    network = keras.models.load_model(weights_file(entry, weights_dir), compile=False)
     wrapper = Autoencoder if MODELS.lookup(entry.model).latent else Denoiser
     return wrapper(entry, network)
 

@@ -76,8 +76,8 @@ def write_entry(entry: WeightsEntry, weights_dir: Path | None = None) -> None:
     path.write_text(json.dumps(rows, indent=1) + "\n")
 
 
-def find_entry(dataset: str, model: str) -> WeightsEntry:
-    entries = read_manifest()
+def find_entry(dataset: str, model: str, weights_dir: Path | None = None) -> WeightsEntry:
+    entries = read_manifest(weights_dir)
     for entry in entries:
         if (entry.dataset, entry.model) == (dataset, model):
             return entry
@@ -85,9 +85,10 @@ def find_entry(dataset: str, model: str) -> WeightsEntry:
     raise WeightsError(f"No weights for dataset {dataset!r} and model {model!r}. Trained models: {have}.")
 
 
-def weights_file(entry: WeightsEntry) -> Path:
+def weights_file(entry: WeightsEntry, weights_dir: Path | None = None) -> Path:
     """The local `.keras` file of an entry, downloaded from the Hub when it is missing."""
-    local = entry.path()
+    folder = weights_dir or settings().weights_dir
+    local = entry.path(folder)
     if local.is_file():
         return local
     repo = settings().hub_repo
@@ -97,7 +98,7 @@ def weights_file(entry: WeightsEntry) -> Path:
         return Path(hf_hub_download(repo_id=repo, filename=entry.file))
     except Exception as error:  # offline mode, missing repo or file, network errors
         raise WeightsError(
-            f"Weights file {entry.file} is not in {settings().weights_dir} and could not be downloaded "
+            f"Weights file {entry.file} is not in {folder} and could not be downloaded "
             f"from the Hugging Face Hub repository {repo!r} ({type(error).__name__}: {error}). "
             f"Train it instead with: {entry.command}"
         ) from error

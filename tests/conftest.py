@@ -72,10 +72,6 @@ def tiny_weights(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def use_weights(tiny_weights, monkeypatch):
-    """Point the library at the tiny weights, with a clean model cache on both sides."""
-    from denoiser import inference
-
+    """Point the library at the tiny weights (models are cached per weights folder)."""
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tiny_weights))
-    inference._load.cache_clear()
-    yield tiny_weights
-    inference._load.cache_clear()
+    return tiny_weights

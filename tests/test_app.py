@@ -16,7 +16,7 @@ from PIL import Image
 
 import app
 import denoiser
-from denoiser import BEST, LATENT, MODELS, NOISES, inference
+from denoiser import BEST, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES
 from denoiser.metrics import psnr
 
@@ -337,13 +337,11 @@ def test_interpolation_waits_for_both_images(ring: str) -> None:
 
 def test_interpolation_of_a_dataset_without_weights_says_so(ring: str, monkeypatch: pytest.MonkeyPatch,
                                                           tmp_path: Path) -> None:
+    need_weights("cifar10", LATENT)
+    app.walk("cifar10", ring, ring, 0.5)  # loads, and caches, the real weights
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
-    inference._load.cache_clear()  # forget models loaded from the real weights
-    try:
-        with pytest.raises(gr.Error, match="No weights"):
-            app.walk("cifar10", ring, ring, 0.5)
-    finally:
-        inference._load.cache_clear()
+    with pytest.raises(gr.Error, match="No weights"):
+        app.walk("cifar10", ring, ring, 0.5)
 
 
 # About

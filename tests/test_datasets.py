@@ -15,10 +15,8 @@ def test_unknown_dataset_names_the_choices():
 def test_missing_file_says_what_was_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
     monkeypatch.setattr("keras.datasets.mnist.load_data", lambda: (_ for _ in ()).throw(OSError("offline")))
-    load_dataset.cache_clear()
     with pytest.raises(DatasetError) as error:
         load_dataset("mnist")
-    load_dataset.cache_clear()
     assert str(tmp_path / "mnist.npz") in str(error.value)
     assert "keras.datasets.mnist.load_data()" in str(error.value)
 
@@ -26,10 +24,8 @@ def test_missing_file_says_what_was_tried(tmp_path, monkeypatch):
 def test_broken_file_is_reported(tmp_path, monkeypatch):
     (tmp_path / "cifar10.npz").write_bytes(b"not a zip file")
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
     with pytest.raises(DatasetError, match="not a readable dataset file"):
         load_dataset("cifar10")
-    load_dataset.cache_clear()
 
 
 def test_local_folder_round_trip(tmp_path, monkeypatch):
@@ -37,9 +33,8 @@ def test_local_folder_round_trip(tmp_path, monkeypatch):
     y = np.arange(5, dtype=np.uint8)
     np.savez(tmp_path / "fashion_mnist.npz", x_train=x, y_train=y, x_test=x, y_test=y)
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
     data = load_dataset("fashion_mnist")
-    load_dataset.cache_clear()
+    assert load_dataset("fashion_mnist") is data  # read once per folder
     assert data.x_test.dtype == np.uint8
     images = data.test_images(3)
     assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
@@ -55,3 +50,14 @@ def test_shared_data_has_keras_layout(name):
     assert data.x_test.shape[1:] == DATASETS[name].shape[: 2 if name != "cifar10" else 3]
     assert len(data.x_test) == 10_000
     assert len(DATASETS[name].class_names) == 10
+
+
+def test_datasets_are_read_once_per_folder(tmp_path, monkeypatch):
+    for value, folder in ((0, tmp_path / "a"), (255, tmp_path / "b")):
+        folder.mkdir()
+        x = np.full((2, 28, 28), value, np.uint8)
+        np.savez(folder / "mnist.npz", x_train=x, y_train=np.arange(2), x_test=x, y_test=np.arange(2))
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path / "a"))
+    assert load_dataset("mnist").x_test.max() == 0
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path / "b"))
+    assert load_dataset("mnist").x_test.min() == 255

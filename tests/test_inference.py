@@ -81,8 +81,11 @@ def test_too_many_pixels_is_refused(use_weights, monkeypatch):
         denoiser.load("mnist").denoise(np.zeros((40, 40), np.float32))
 
 
-def test_models_load_once(use_weights):
+def test_models_load_once_per_weights_folder(use_weights, tmp_path, monkeypatch):
     assert denoiser.load("mnist") is denoiser.load("mnist", model="res_unet")
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))  # a folder without weights
+    with pytest.raises(denoiser.WeightsError, match="Trained models: none"):
+        denoiser.load("mnist", model="res_unet")
 
 
 def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):

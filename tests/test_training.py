@@ -8,7 +8,6 @@ import tensorflow as tf
 
 import denoiser
 from denoiser.config import settings
-from denoiser.datasets import load_dataset
 from denoiser.weights import read_manifest
 from training import diagnose, evaluate, reporting, targets, train
 from training.results import Row, merge
@@ -25,9 +24,7 @@ def synthetic_data_dir(tmp_path, monkeypatch):
         np.savez(tmp_path / f"{name}.npz", x_train=data.x_train, y_train=data.y_train,
                  x_test=data.x_test, y_test=data.y_test)
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
-    yield tmp_path
-    load_dataset.cache_clear()
+    return tmp_path
 
 
 def _first_batch(dataset: tf.data.Dataset):
