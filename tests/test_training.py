@@ -59,6 +59,7 @@ def test_one_level_flag_narrows_the_kinds_own_range():
     assert train.parse_args(base + ["--noise", "gaussian", "--level-max", "0.2"]).level_range == (0.0, 0.2)
     assert train.parse_args(base + ["--noise", "mix"]).level_range is None
     assert train.parse_args(base).weights_dir == os.path.relpath(settings().weights_dir)  # no machine path recorded
+    assert train.parse_args(base) == train.TrainConfig("mnist", "cnn_pool")  # the flags' defaults are the config's
 
 
 @pytest.mark.parametrize("flags", [["--noise", "mix", "--level-min", "0.1"], ["--noise", "poisson", "--level-max", "0"],
