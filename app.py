@@ -80,7 +80,7 @@ def fail(message: str) -> gr.Error:
     return gr.Error(message, duration=None, print_exception=False)
 
 
-def load(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
+def load_denoiser(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
     """The chosen model; with AUTO (or none) the library's best for the noise kind."""
     try:
         return denoiser.load(weights_dataset(dataset), None if model in (None, "", AUTO) else model, noise=kind)
@@ -119,7 +119,7 @@ def view(image: np.ndarray) -> str:
     return save(screen(image), "view.png")
 
 
-def read(path: str | None) -> tuple[np.ndarray, str]:
+def read_upload(path: str | None) -> tuple[np.ndarray, str]:
     if not path:
         raise fail(PROMPT)
     try:
@@ -132,7 +132,7 @@ def prepare(
     path: str | None, kind: str, level: float, seed: float | None, add: bool
 ) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
     """The clean original (None when the upload is already noisy), the noisy image and notes."""
-    image, note = read(path)
+    image, note = read_upload(path)
     notes = [note] if note else []
     if not add:
         return None, image, [*notes, "Add noise is off: the upload is denoised as is, with no original to score."]
@@ -151,7 +151,7 @@ def timed(title: str, run: Callable[..., np.ndarray], *args: Any, **kwargs: Any)
 def run_model(dataset: str, model: str | None, kind: str, noisy: np.ndarray,
               progress: gr.Progress) -> tuple[Result, list[str]]:
     """One trained model's result, with a note when a fixed-size model had to resize the image."""
-    den = load(dataset, model, kind)
+    den = load_denoiser(dataset, model, kind)
 
     def tiles(done: int, total: int) -> None:
         progress((done, total), desc=f"{den.name}: tiles")
@@ -278,8 +278,8 @@ def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tupl
     """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings."""
     if not (path_a and path_b):
         return None, [], None, None
-    ae = load(dataset, LATENT)
-    image_a, image_b = read(path_a)[0], read(path_b)[0]
+    ae = load_denoiser(dataset, LATENT)
+    image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
     latents = np.concatenate([ae.encode(image_a), ae.encode(image_b)])
     frames = ae.decode_line(latents[0], latents[1], steps=STEPS)
     pictures = [screen(frame) for frame in frames]
@@ -294,7 +294,7 @@ def between(encoded: tuple[str, np.ndarray] | None, t: float) -> str | None:
     if encoded is None:
         return None
     dataset, latents = encoded
-    return view(load(dataset, LATENT).decode((1 - t) * latents[0] + t * latents[1])[0])
+    return view(load_denoiser(dataset, LATENT).decode((1 - t) * latents[0] + t * latents[1])[0])
 
 
 # About tab

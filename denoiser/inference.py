@@ -19,7 +19,7 @@ import tensorflow as tf
 from . import imaging
 from .config import settings
 from .datasets import DATASETS
-from .models import BEST, MODELS, SPECIALISTS
+from .models import ALL_ROUNDER, MODELS, SPECIALISTS
 from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
@@ -173,7 +173,7 @@ def best_model(dataset: str, noise: str | None = None) -> str:
     """
     specialist = SPECIALISTS.get(noise or "")
     trained = {entry.model for entry in read_manifest() if entry.dataset == dataset}
-    return specialist if specialist in trained else BEST
+    return specialist if specialist in trained else ALL_ROUNDER
 
 
 def load(dataset: str, model: str | None = None, noise: str | None = None) -> Denoiser:

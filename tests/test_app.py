@@ -17,7 +17,7 @@ from PIL import Image
 
 import app
 import denoiser
-from denoiser import BEST, LATENT, MODELS, NOISES
+from denoiser import ALL_ROUNDER, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES
 from denoiser.metrics import psnr
 
@@ -42,7 +42,7 @@ def size(path: str) -> tuple[int, int]:
     return Image.open(path).size
 
 
-def run(path: str, dataset: str = "mnist", model: str | None = BEST, kind: str = "gaussian", level: float = 0.3,
+def run(path: str, dataset: str = "mnist", model: str | None = ALL_ROUNDER, kind: str = "gaussian", level: float = 0.3,
         seed: int = 0, add: bool = True, baselines: bool = False, **kwargs) -> tuple:
     return app.denoise(path, dataset, model, kind, level, seed, add, baselines, **kwargs)
 
@@ -123,19 +123,19 @@ def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.Mon
 
 
 def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     need_data("mnist")
     path, _ = app.sample("mnist")
     original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
     assert gain(path, download, "gaussian", 0.3, 3) > 3.0
-    assert "PSNR" in report and MODELS[BEST].title in report
+    assert "PSNR" in report and MODELS[ALL_ROUNDER].title in report
     assert size(original) == size(noisy) == size(denoised) and min(size(original)) >= 252  # 28 px enlarged 9x
     assert comparison == []
 
 
 @pytest.mark.parametrize("kind", NOISES)
 def test_every_noise_kind(kind: str, ring: str) -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     original, noisy, denoised, report, download, _ = run(ring, model=app.AUTO, kind=kind, level=NOISES[kind].default)
     assert size(original) == size(noisy) == size(denoised)
     assert not np.array_equal(pixels(noisy), pixels(original))
@@ -145,7 +145,7 @@ def test_every_noise_kind(kind: str, ring: str) -> None:
 
 
 def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     original, noisy, _, report, _, _ = run(ring, add=False)
     assert original is None
     assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.MAX_PIXELS)[0])))
@@ -153,13 +153,13 @@ def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
 
 
 def test_same_seed_same_noise_other_seed_other_noise(ring: str) -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     first, again, other = (pixels(run(ring, seed=seed)[1]) for seed in (5, 5, 6))
     assert np.array_equal(first, again) and not np.array_equal(first, other)
 
 
 def test_baselines_on_request(ring: str) -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     *_, report, _, comparison = run(ring, baselines=True)
     assert [caption.split(":")[0] for _, caption in comparison] == [spec.title for spec in BASELINES.values()]
     assert all(re.search(r"\d+\.\d\d dB · \d+\.\d\d s", caption) for _, caption in comparison)
@@ -174,7 +174,7 @@ def test_fixed_size_model_says_it_resized(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_on_large_images(tmp_path: Path) -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     calls = []
     run(digit(tmp_path / "large.png", (600, 600)), progress=lambda value, desc=None: calls.append(value))
     done, total = calls[-1]
@@ -182,7 +182,7 @@ def test_progress_is_reported_on_large_images(tmp_path: Path) -> None:
 
 
 def test_photo_at_full_resolution_with_the_cifar10_denoiser() -> None:
-    need_weights("cifar10", BEST)
+    need_weights("cifar10", ALL_ROUNDER)
     path, _ = app.sample(app.PHOTO)
     download = run(path, dataset=app.PHOTO, level=0.2)[4]
     assert Image.open(download).size == Image.open(path).size
@@ -191,7 +191,7 @@ def test_photo_at_full_resolution_with_the_cifar10_denoiser() -> None:
 
 
 def test_compare_all_is_best_first(ring: str) -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     report, items = app.compare(ring, "mnist", "gaussian", 0.3, 0, True)
     captions = [caption for _, caption in items]
     scores = [float(re.search(r"(-?\d+\.\d+) dB", caption).group(1)) for caption in captions]
@@ -262,7 +262,7 @@ GOOD_FILES = {
 
 @pytest.mark.parametrize("case", GOOD_FILES)
 def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None:
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     write, expected = GOOD_FILES[case]
     write(tmp_path / "upload")
     path = str(next(tmp_path.iterdir()))
@@ -277,7 +277,7 @@ def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None
     if case == "RGBA PNG":
         assert shown.shape[2] == 3
     if case == "1x1 image":
-        assert f"| {MODELS[BEST].title} |" in report and "BM3D skipped" in report
+        assert f"| {MODELS[ALL_ROUNDER].title} |" in report and "BM3D skipped" in report
 
 
 def test_a_corrupt_image_gives_a_clear_message(tmp_path: Path) -> None:
@@ -297,9 +297,9 @@ def test_a_text_file_gives_a_clear_message(tmp_path: Path) -> None:
 def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "huge.png"
     Image.new("RGB", (8000, 5000), (90, 140, 200)).save(path)
-    image, note = app.read(str(path))
+    image, note = app.read_upload(str(path))
     assert image.shape[0] * image.shape[1] <= app.MAX_PIXELS and "Downscaled from 8000×5000" in note
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     monkeypatch.setattr(app, "MAX_PIXELS", 500_000)  # the same path, but quick to denoise in a test
     *_, report, download, _ = run(str(path), level=0.1)
     width, height = Image.open(download).size
@@ -316,7 +316,7 @@ def test_uploads_are_held_to_the_librarys_pixel_limit_too(tmp_path: Path, monkey
     path = tmp_path / "wide.png"
     Image.new("L", (400, 300), 128).save(path)
     monkeypatch.setenv("DENOISER_MAX_PIXELS", "10000")  # a deployment's lower limit
-    image, note = app.read(str(path))
+    image, note = app.read_upload(str(path))
     assert image.shape[0] * image.shape[1] <= 10_000 and "Downscaled from 400×300" in note
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from denoiser import BEST, LATENT
+from denoiser import ALL_ROUNDER, LATENT
 from training.appserver import running_app
 
 from .conftest import need_data, need_weights
@@ -34,7 +34,7 @@ WAIT_MS = 120_000  # the first event loads TensorFlow's model; CI machines are s
 def check_prerequisites() -> None:
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
-    for model in (BEST, LATENT):
+    for model in (ALL_ROUNDER, LATENT):
         need_weights("mnist", model)
     need_data("mnist")
 

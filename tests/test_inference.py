@@ -91,8 +91,8 @@ def test_models_load_once_per_weights_folder(use_weights, tmp_path, monkeypatch)
 def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):
     assert denoiser.best_model("mnist", "gaussian") == denoiser.SPECIALISTS["gaussian"]
     assert denoiser.load("mnist", noise="gaussian").name == denoiser.SPECIALISTS["gaussian"]
-    assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.BEST
-    assert denoiser.best_model("cifar10", "gaussian") == denoiser.BEST  # no specialist trained there
+    assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.ALL_ROUNDER
+    assert denoiser.best_model("cifar10", "gaussian") == denoiser.ALL_ROUNDER  # no specialist trained there
     assert denoiser.load("mnist", model="res_unet", noise="gaussian").name == "res_unet"  # a named model wins
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from denoiser import BEST
+from denoiser import ALL_ROUNDER
 from training.appserver import running_app
 from training.benchmark import load_run
 
@@ -15,7 +15,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def test_concurrent_clients_all_get_answers(tmp_path):
-    need_weights("mnist", BEST)
+    need_weights("mnist", ALL_ROUNDER)
     image = tmp_path / "digit.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)).save(image)
     with running_app(ARTIFACTS / "load-app.log") as app:

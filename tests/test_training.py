@@ -150,8 +150,8 @@ def test_results_merge_by_dataset_method_noise_and_level():
 
 
 def test_targets_are_strict_only_where_the_issue_says_more_than():
-    def row(dataset, method, kind, psnr):
-        return Row(dataset, method, kind, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
+    def row(dataset, method, method_type, psnr):
+        return Row(dataset, method, method_type, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
 
     bm3d = [row("cifar10", "bm3d", "baseline", 28.0), row("mnist", "bm3d", "baseline", 25.0)]
     beat_bm3d = targets.threshold("cifar10", "gaussian", 0.1, bm3d)  # "> BM3D": a tie is not a win

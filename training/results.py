@@ -17,7 +17,7 @@ RESULTS = "results.json"
 class Row:
     dataset: str
     method: str
-    kind: str  # "model", "baseline" or "input"
+    method_type: str  # "model", "baseline" or "input"
     noise: str
     level: float
     psnr: float

@@ -61,7 +61,8 @@ MODELS: Registry[ModelSpec] = Registry(
     ),
 )
 
-BEST = "res_unet"  # the all-rounder, trained on every noise kind; the default where the noise is unknown
+# Trained on every noise kind: what best_model() picks where no specialist for the noise is trained.
+ALL_ROUNDER = "res_unet"
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"
 
