@@ -294,27 +294,20 @@ def between(encoded: tuple[str, np.ndarray] | None, t: float) -> str | None:
     if encoded is None:
         return None
     dataset, latents = encoded
-    return view(load_denoiser(dataset, LATENT).decode((1 - t) * latents[0] + t * latents[1])[0])
+    return view(load_denoiser(dataset, LATENT).decode_between(latents[0], latents[1], t)[0])
 
 
 # About tab
 
 
-STORY = """
-**The 2020 study** compared four Keras denoising autoencoders on MNIST and Fashion-MNIST. The best,
-strided convolutions with a 16-d dense latent (`cnn_dense`), failed on CIFAR-10. Training it on clean
-images showed that capacity, not noise, was the cause, and a larger network (`cnn_dense_large`) fixed it.
-Walking the latent space between two encodings gave new samples (see *Latent interpolation*).
-Our reproduction confirms the capacity diagnosis; on its short training budget the larger network
-does not yet fix CIFAR-10 (see the tables below).
+README = Path(__file__).resolve().parent / "README.md"
+STORY_START, STORY_END = "<!-- story:start -->", "<!-- story:end -->"
 
-**This project** adds a residual U-Net that predicts the noise, is blind to its level and takes
-any image size: an all-rounder trained on four noise kinds (`res_unet`) and, for Gaussian noise,
-the same network fine-tuned on Gaussian noise alone (`res_unet_gaussian`). *Best for the noise
-(auto)* in the model menu picks between them. On CIFAR-10 and photos it also averages the outputs
-for the 8 flips and rotations of the input. The first table below says, for every noise, whether
-the model the app uses beats the targets and the classical methods, BM3D included.
-"""
+
+def story() -> str:
+    """The About tab's story: the README's, so that the two never drift apart."""
+    text = README.read_text() if README.is_file() else ""
+    return text.split(STORY_START, 1)[-1].split(STORY_END, 1)[0] if STORY_END in text else ""
 
 
 def results_section() -> tuple[str, str | None]:
@@ -392,7 +385,7 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
         strip = gr.Gallery(label="Steps", format="png", columns=STEPS, rows=1, height=DISPLAY // 2)
         encoded = gr.State()
     with gr.Tab("About"):
-        gr.Markdown(STORY)
+        gr.Markdown(story())
         table, plot = results_section()
         gr.Markdown(table)
         gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)

@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="folder for the denoised PNGs (created if missing)")
     parser.add_argument("--dataset", default="cifar10", type=DATASETS.arg,
                         help="whose model to use: cifar10 is the colour denoiser for photos of any size")
-    parser.add_argument("--model", type=MODELS.arg,
-                        help=f"model name (default: the best for --add-noise's kind, else the all-rounder {ALL_ROUNDER})")
+    parser.add_argument("--model", type=MODELS.arg, help="model name (default: the best for --add-noise's kind, "
+                        f"else the all-rounder {ALL_ROUNDER})")
     parser.add_argument("--add-noise", type=parse_noise, metavar="KIND:LEVEL",
                         help="add this noise first, e.g. gaussian:0.1 (default: the inputs are already noisy)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed, for repeatable --add-noise")

@@ -372,3 +372,9 @@ def test_model_cards_show_every_trained_model(use_weights: Path) -> None:
         assert f"(`{entry.model}`)" in card and f"{entry.params:,} parameters" in card
         psnr = entry.gaussian(0.3)["psnr"]
         assert f"Gaussian σ 0.3: {psnr:.2f} dB" in card
+
+
+def test_about_tells_the_readmes_story() -> None:
+    text = app.story()
+    assert text.strip().startswith("**The 2020 study**") and "res_unet_gaussian" in text
+    assert text in app.README.read_text() and "<!--" not in text

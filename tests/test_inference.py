@@ -1,10 +1,13 @@
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
 import denoiser
 from denoiser import inference
+from denoiser.models import build
+from denoiser.weights import WeightsEntry
 
 
 def test_list_models_reads_the_manifest(use_weights):
@@ -116,7 +119,20 @@ def test_encode_decode_and_interpolate(use_weights):
     np.testing.assert_allclose(frames[0], ae.decode(ae.encode(a))[0], atol=1e-5)
     np.testing.assert_allclose(frames[2], ae.decode((ae.encode(a) + ae.encode(b)) / 2)[0], atol=1e-5)
     np.testing.assert_allclose(ae.decode_line(ae.encode(a)[0], ae.encode(b)[0], steps=5), frames, atol=1e-6)
+    np.testing.assert_allclose(ae.decode_between(ae.encode(a)[0], ae.encode(b)[0], 0.25), frames[1:2], atol=1e-6)
     with pytest.raises(ValueError, match="at least 2"):
         denoiser.interpolate(ae, a, b, steps=1)
     with pytest.raises(ValueError, match="two latent vectors of one size"):
         ae.decode_line(z, z[0], steps=2)  # a batch is not a vector
+
+
+@pytest.mark.parametrize("name", [name for name, spec in denoiser.MODELS.items() if spec.fully_convolutional])
+def test_every_fully_convolutional_model_tiles_exactly(name, monkeypatch):
+    """The receptive field on each ModelSpec is wide enough: tiles of a fresh network match its whole-image output."""
+    keras.utils.set_random_seed(0)
+    entry = WeightsEntry("cifar10", name, "", {}, 0, 0.0, 0)
+    den = inference.Denoiser(entry, build(name, (None, None, 3)))
+    image = np.random.default_rng(0).random((104, 92, 3), dtype=np.float32)
+    whole = den.denoise(image, ensemble=False)
+    monkeypatch.setenv("DENOISER_TILE", "32")
+    np.testing.assert_allclose(den.denoise(image, ensemble=False), whole, atol=1e-5)

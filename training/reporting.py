@@ -41,7 +41,8 @@ def results_markdown(rows: list[Row]) -> str:
             params = f"{row[0].params:,}" if row[0].params else ""
             values = [f"{cell[(m, *n)].psnr:.2f} / {cell[(m, *n)].ssim:.3f}" if (m, *n) in cell else "" for n in noises]
             ms = f"{1000 * np.mean([r.seconds_per_image for r in row]):.2f}"
-            lines.append("| " + " | ".join([f"`{m}`" if row[0].method_type == "model" else m, params, *values, ms]) + " |")
+            name = f"`{m}`" if row[0].method_type == "model" else m
+            lines.append("| " + " | ".join([name, params, *values, ms]) + " |")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
