@@ -83,10 +83,11 @@ class TrainConfig:
         return Path(self.runs_dir) / self.dataset / self.model
 
 
+# No multi-machine strategy: Keras 3's Model.fit does not run under MultiWorkerMirroredStrategy
+# (keras-team/keras#20585); two workers on 127.0.0.1 fail in fit's first step (README, Training).
 STRATEGIES = {
     "none": tf.distribute.get_strategy,
     "mirrored": tf.distribute.MirroredStrategy,
-    "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
 }
 
 
@@ -199,8 +200,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--augment", action="store_true", help="random flips of the clean images")
     parser.add_argument("--patch-size", type=int, help="side of the random training patches, for datasets of "
                         "any image size (photos) (default: %(default)s)")
-    parser.add_argument("--strategy", choices=list(STRATEGIES), help="tf.distribute strategy: several GPUs "
-                        "(mirrored) or machines (multiworker, README) (default: %(default)s)")
+    parser.add_argument("--strategy", choices=list(STRATEGIES),
+                        help="tf.distribute strategy: 'mirrored' uses every GPU of this machine (default: %(default)s)")
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
     parser.add_argument("--eval-images", type=int, help="test images for the manifest's metrics (default: %(default)s)")
     parser.add_argument("--runs-dir", help="TensorBoard logs and resumable backups (default: %(default)s)")
