@@ -76,7 +76,7 @@ def fail(message: str) -> gr.Error:
     return gr.Error(message, duration=None, print_exception=False)
 
 
-def load(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
+def load_denoiser(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
     """The chosen model; with AUTO (or none) the library's best for the noise kind."""
     try:
         return denoiser.load(dataset, None if model in (None, "", AUTO) else model, noise=kind)
@@ -115,7 +115,7 @@ def view(image: np.ndarray) -> str:
     return save(screen(image), "view.png")
 
 
-def read(path: str | None) -> tuple[np.ndarray, str]:
+def read_upload(path: str | None) -> tuple[np.ndarray, str]:
     if not path:
         raise fail(PROMPT)
     try:
@@ -128,7 +128,7 @@ def prepare(
     path: str | None, kind: str, level: float, seed: float | None, add: bool
 ) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
     """The clean original (None when the upload is already noisy), the noisy image and notes."""
-    image, note = read(path)
+    image, note = read_upload(path)
     notes = [note] if note else []
     if not add:
         return None, image, [*notes, "Add noise is off: the upload is denoised as is, with no original to score."]
@@ -147,7 +147,7 @@ def timed(title: str, run: Callable[..., np.ndarray], *args: Any, **kwargs: Any)
 def run_model(dataset: str, model: str | None, kind: str, noisy: np.ndarray,
               progress: gr.Progress) -> tuple[Result, list[str]]:
     """One trained model's result, with a note when a fixed-size model had to resize the image."""
-    den = load(dataset, model, kind)
+    den = load_denoiser(dataset, model, kind)
 
     def tiles(done: int, total: int) -> None:
         progress((done, total), desc=f"{den.name}: tiles")
@@ -274,8 +274,8 @@ def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tupl
     """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings."""
     if not (path_a and path_b):
         return None, [], None, None
-    ae = load(dataset, LATENT)
-    image_a, image_b = read(path_a)[0], read(path_b)[0]
+    ae = load_denoiser(dataset, LATENT)
+    image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
     latents = np.concatenate([ae.encode(image_a), ae.encode(image_b)])
     frames = ae.decode_line(latents[0], latents[1], steps=STEPS)
     pictures = [screen(frame) for frame in frames]
@@ -290,27 +290,20 @@ def between(encoded: tuple[str, np.ndarray] | None, t: float) -> str | None:
     if encoded is None:
         return None
     dataset, latents = encoded
-    return view(load(dataset, LATENT).decode((1 - t) * latents[0] + t * latents[1])[0])
+    return view(load_denoiser(dataset, LATENT).decode_between(latents[0], latents[1], t)[0])
 
 
 # About tab
 
 
-STORY = """
-**The 2020 study** compared four Keras denoising autoencoders on MNIST and Fashion-MNIST. The best,
-strided convolutions with a 16-d dense latent (`cnn_dense`), failed on CIFAR-10. Training it on clean
-images showed that capacity, not noise, was the cause, and a larger network (`cnn_dense_large`) fixed it.
-Walking the latent space between two encodings gave new samples (see *Latent interpolation*).
-Our reproduction confirms the capacity diagnosis; on its short training budget the larger network
-does not yet fix CIFAR-10 (see the tables below).
+README = Path(__file__).resolve().parent / "README.md"
+STORY_START, STORY_END = "<!-- story:start -->", "<!-- story:end -->"
 
-**This project** adds a residual U-Net that predicts the noise, is blind to its level and takes
-any image size: an all-rounder trained on four noise kinds (`res_unet`) and, for Gaussian noise,
-the same network fine-tuned on Gaussian noise alone (`res_unet_gaussian`). *Best for the noise
-(auto)* in the model menu picks between them. On CIFAR-10 and photos it also averages the outputs
-for the 8 flips and rotations of the input. The first table below says, for every noise, whether
-the model the app uses beats the targets and the classical methods, BM3D included.
-"""
+
+def story() -> str:
+    """The About tab's story: the README's, so that the two never drift apart."""
+    text = README.read_text() if README.is_file() else ""
+    return text.split(STORY_START, 1)[-1].split(STORY_END, 1)[0] if STORY_END in text else ""
 
 
 def results_section() -> tuple[str, str | None]:
@@ -325,9 +318,8 @@ def model_cards() -> str:
     cards = []
     for entry in denoiser.list_models():
         spec, config = MODELS[entry.model], entry.config
-        metrics = ", ".join(
-            f"{key.replace('_', ' σ ')}: {m['psnr']:.2f} dB / {m['ssim']:.3f}" for key, m in entry.metrics.items()
-        )
+        metrics = ", ".join(f"Gaussian σ {sigma:g}: {m['psnr']:.2f} dB / {m['ssim']:.3f}"
+                            for sigma, m in entry.gaussian_scores().items())
         cards.append(
             f"#### {DATASETS[entry.dataset].title} · {spec.title} (`{entry.model}`)\n{spec.summary}  \n"
             f"{entry.params:,} parameters; {entry.epochs} epochs in {entry.train_seconds / 60:.1f} min on "
@@ -390,7 +382,7 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
         strip = gr.Gallery(label="Steps", format="png", columns=STEPS, rows=1, height=DISPLAY // 2)
         encoded = gr.State()
     with gr.Tab("About"):
-        gr.Markdown(STORY)
+        gr.Markdown(story())
         table, plot = results_section()
         gr.Markdown(table)
         gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)

@@ -22,7 +22,7 @@ from . import add_noise, load
 from .config import settings
 from .datasets import DATASETS
 from .imaging import ImageError, read_image, save_png
-from .models import BEST, MODELS
+from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="folder for the denoised PNGs (created if missing)")
     parser.add_argument("--dataset", default="photos", type=DATASETS.arg,
                         help="whose model to use: photos is the colour denoiser for pictures of any size")
-    parser.add_argument("--model", type=MODELS.arg,
-                        help=f"model name (default: the best for --add-noise's kind, else {BEST}, the all-rounder)")
+    parser.add_argument("--model", type=MODELS.arg, help="model name (default: the best for --add-noise's kind, "
+                        f"else the all-rounder {ALL_ROUNDER})")
     parser.add_argument("--add-noise", type=parse_noise, metavar="KIND:LEVEL",
                         help="add this noise first, e.g. gaussian:0.1 (default: the inputs are already noisy)")
     parser.add_argument("--seed", type=int, default=0, help="noise seed, for repeatable --add-noise")

@@ -95,11 +95,14 @@ def to_float(images: np.ndarray, channels: int) -> np.ndarray:
     return images[..., None] if channels == 1 and images.shape[-1] != 1 else images
 
 
-@functools.lru_cache(maxsize=None)
 def load_dataset(name: str) -> Dataset:
-    """Load a dataset once per process, from `DENOISER_DATA_DIR` or else `keras.datasets`."""
-    dataset_spec = DATASETS.lookup(name)
-    data_dir = settings().data_dir
+    """A dataset from `DENOISER_DATA_DIR` or else `keras.datasets`, read once per process and folder."""
+    return _load_dataset(DATASETS.lookup(name), settings().data_dir)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_dataset(dataset_spec: DatasetSpec, data_dir: Path | None) -> Dataset:
+    name = dataset_spec.name
     if not dataset_spec.fixed_size:
         return _load_photos(dataset_spec, data_dir)
     tried = []

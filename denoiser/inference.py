@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -18,12 +19,11 @@ import tensorflow as tf
 from . import imaging
 from .config import settings
 from .datasets import DATASETS
-from .models import BEST, MODELS, SPECIALISTS
+from .models import ALL_ROUNDER, MODELS, SPECIALISTS
 from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
 BATCH = 64
-MARGIN = 32  # context around each tile; res_unet's receptive field reaches 27 pixels out
 
 
 class ResizedWarning(UserWarning):
@@ -89,7 +89,7 @@ class Denoiser:
         multiple = MODELS.lookup(self.name).size_multiple
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
-        if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * MARGIN) ** 2:
+        if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * self.margin) ** 2:
             out = predict(padded)  # small images go through in batches, not one by one
         else:
             out = np.stack([self._tiled(image, progress, predict) for image in padded])
@@ -115,14 +115,20 @@ class Denoiser:
                 outputs.append(np.rot90(out[:, :, ::-1] if mirror else out, -turns, axes=(1, 2)))
         return np.mean(outputs, axis=0)
 
+    @property
+    def margin(self) -> int:
+        """Context around each tile: the model's receptive field, rounded up to its size multiple."""
+        spec = MODELS.lookup(self.name)
+        return -(-(spec.receptive_field or 0) // spec.size_multiple) * spec.size_multiple
+
     def _tiled(self, image: np.ndarray, progress: Progress | None, predict: Callable) -> np.ndarray:
         """Denoise one image in tiles with a context margin, so memory stays bounded.
 
-        Each tile is run with MARGIN extra pixels on every side that are then cut away;
+        Each tile is run with `margin` extra pixels on every side that are then cut away;
         the margin covers the network's receptive field, so the seams match the
-        whole-image result. Windows start on multiples of 4 to keep the strided grid.
+        whole-image result. Windows start on multiples of the model's size multiple to keep the strided grid.
         """
-        tile, margin = settings().tile, MARGIN
+        tile, margin = settings().tile, self.margin
         height, width = image.shape[:2]
         out = np.empty_like(image)
         cores = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]
@@ -160,8 +166,12 @@ class Autoencoder(Denoiser):
                              f"{latent_b.shape}.")
         if int(steps) != steps or steps < 2:
             raise ValueError("Interpolation needs a whole number of steps, at least 2 (the two ends).")
-        t = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
-        return self.decode((1 - t) * latent_a + t * latent_b)
+        return self.decode_between(latent_a, latent_b, np.linspace(0.0, 1.0, int(steps)))
+
+    def decode_between(self, latent_a: np.ndarray, latent_b: np.ndarray, t: float | np.ndarray) -> np.ndarray:
+        """Decode the points a fraction t (a number or an array of them) of the way from latent_a to latent_b."""
+        t = np.reshape(np.asarray(t, np.float32), (-1, 1))
+        return self.decode((1 - t) * np.asarray(latent_a, np.float32) + t * np.asarray(latent_b, np.float32))
 
 
 def trained_models(dataset: str) -> dict[str, str]:
@@ -182,7 +192,7 @@ def best_model(dataset: str, noise: str | None = None) -> str:
     that know the noise get the better one without having to know which that is.
     """
     specialist = SPECIALISTS.get(noise or "")
-    return specialist if specialist in trained_models(dataset) else BEST
+    return specialist if specialist in trained_models(dataset) else ALL_ROUNDER
 
 
 def load(dataset: str, model: str | None = None, noise: str | None = None) -> Denoiser:
@@ -191,14 +201,15 @@ def load(dataset: str, model: str | None = None, noise: str | None = None) -> De
     A dataset with a fallback (photos) runs the fallback's model of that name until it has its own.
     """
     model = model or best_model(dataset, noise)
-    return _load(trained_models(dataset).get(model, dataset), model)
+    return _load(trained_models(dataset).get(model, dataset), model, settings().weights_dir)
 
 
 @functools.lru_cache(maxsize=32)
-def _load(dataset: str, model: str) -> Denoiser:
+def _load(dataset: str, model: str, weights_dir: Path) -> Denoiser:
+    """Keyed on the weights folder too, so pointing DENOISER_WEIGHTS_DIR elsewhere loads from there."""
     DATASETS.lookup(dataset)
-    entry = find_entry(dataset, model)
-    network = keras.models.load_model(weights_file(entry), compile=False)
+    entry = find_entry(dataset, model, weights_dir)
+    network = keras.models.load_model(weights_file(entry, weights_dir), compile=False)
     wrapper = Autoencoder if MODELS.lookup(entry.model).latent else Denoiser
     return wrapper(entry, network)
 

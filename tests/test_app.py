@@ -6,6 +6,7 @@ datasets folder (`DENOISER_DATA_DIR`; conftest.py points it at ../shared/dataset
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -16,25 +17,11 @@ from PIL import Image
 
 import app
 import denoiser
-from denoiser import BEST, DATASETS, LATENT, MODELS, NOISES, inference
+from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES
-from denoiser.config import settings
 from denoiser.metrics import psnr
 
-
-def need_weights(dataset: str, model: str = BEST) -> None:
-    """Skip unless the (dataset, model) weights are in the manifest and on disk (no Hub download)."""
-    trained = {(e.dataset, e.model) for e in denoiser.list_models()}
-    if (dataset, model) not in trained or not (settings().weights_dir / dataset / f"{model}.keras").is_file():
-        pytest.skip(f"no trained weights for {dataset}/{model} in {settings().weights_dir}; "
-                    f"train them with training/train_all.sh")
-
-
-def need_data(dataset: str) -> None:
-    """Skip unless the dataset's .npz is in DENOISER_DATA_DIR (tests never download datasets)."""
-    folder = settings().data_dir
-    if folder is None or not (folder / f"{dataset}.npz").is_file():
-        pytest.skip(f"dataset {dataset} not available: set DENOISER_DATA_DIR to a folder holding {dataset}.npz")
+from .conftest import need_data, need_weights
 
 
 def digit(path: Path, size: tuple[int, int] = (28, 28)) -> str:
@@ -55,7 +42,7 @@ def size(path: str) -> tuple[int, int]:
     return Image.open(path).size
 
 
-def run(path: str, dataset: str = "mnist", model: str | None = BEST, kind: str = "gaussian", level: float = 0.3,
+def run(path: str, dataset: str = "mnist", model: str | None = ALL_ROUNDER, kind: str = "gaussian", level: float = 0.3,
         seed: int = 0, add: bool = True, baselines: bool = False, **kwargs) -> tuple:
     return app.denoise(path, dataset, model, kind, level, seed, add, baselines, **kwargs)
 
@@ -66,6 +53,12 @@ def gain(path: str, download: str, kind: str, level: float, seed: int) -> float:
     noisy = denoiser.add_noise(clean, kind, level, seed)
     denoised, _ = denoiser.read_image(download, app.MAX_PIXELS)
     return psnr(clean, denoised) - psnr(clean, noisy)
+
+
+@pytest.fixture(autouse=True)
+def seeded_sampler() -> None:
+    """The Sample button draws with `random`: a fixed seed makes every run test the same images."""
+    random.seed(0)
 
 
 @pytest.fixture
@@ -130,19 +123,19 @@ def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.Mon
 
 
 def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     need_data("mnist")
     path, _ = app.sample("mnist")
     original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
     assert gain(path, download, "gaussian", 0.3, 3) > 3.0
-    assert "PSNR" in report and MODELS[BEST].title in report
+    assert "PSNR" in report and MODELS[ALL_ROUNDER].title in report
     assert size(original) == size(noisy) == size(denoised) and min(size(original)) >= 252  # 28 px enlarged 9x
     assert comparison == []
 
 
 @pytest.mark.parametrize("kind", NOISES)
 def test_every_noise_kind(kind: str, ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     original, noisy, denoised, report, download, _ = run(ring, model=app.AUTO, kind=kind, level=NOISES[kind].default)
     assert size(original) == size(noisy) == size(denoised)
     assert not np.array_equal(pixels(noisy), pixels(original))
@@ -152,7 +145,7 @@ def test_every_noise_kind(kind: str, ring: str) -> None:
 
 
 def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     original, noisy, _, report, _, _ = run(ring, add=False)
     assert original is None
     assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.MAX_PIXELS)[0])))
@@ -160,13 +153,13 @@ def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
 
 
 def test_same_seed_same_noise_other_seed_other_noise(ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     first, again, other = (pixels(run(ring, seed=seed)[1]) for seed in (5, 5, 6))
     assert np.array_equal(first, again) and not np.array_equal(first, other)
 
 
 def test_baselines_on_request(ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     *_, report, _, comparison = run(ring, baselines=True)
     assert [caption.split(":")[0] for _, caption in comparison] == [spec.title for spec in BASELINES.values()]
     assert all(re.search(r"\d+\.\d\d dB · \d+\.\d\d s", caption) for _, caption in comparison)
@@ -181,7 +174,7 @@ def test_fixed_size_model_says_it_resized(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_on_large_images(tmp_path: Path) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     calls = []
     run(digit(tmp_path / "large.png", (600, 600)), progress=lambda value, desc=None: calls.append(value))
     done, total = calls[-1]
@@ -189,7 +182,7 @@ def test_progress_is_reported_on_large_images(tmp_path: Path) -> None:
 
 
 def test_photo_at_full_resolution_with_the_cifar10_denoiser() -> None:
-    need_weights("cifar10")
+    need_weights("cifar10", ALL_ROUNDER)
     path, _ = app.sample(app.PHOTO)
     download = run(path, dataset=app.PHOTO, level=0.2)[4]
     assert Image.open(download).size == Image.open(path).size
@@ -198,7 +191,7 @@ def test_photo_at_full_resolution_with_the_cifar10_denoiser() -> None:
 
 
 def test_compare_all_is_best_first(ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     report, items = app.compare(ring, "mnist", "gaussian", 0.3, 0, True)
     captions = [caption for _, caption in items]
     scores = [float(re.search(r"(-?\d+\.\d+) dB", caption).group(1)) for caption in captions]
@@ -269,7 +262,7 @@ GOOD_FILES = {
 
 @pytest.mark.parametrize("case", GOOD_FILES)
 def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     write, expected = GOOD_FILES[case]
     write(tmp_path / "upload")
     path = str(next(tmp_path.iterdir()))
@@ -284,7 +277,7 @@ def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None
     if case == "RGBA PNG":
         assert shown.shape[2] == 3
     if case == "1x1 image":
-        assert f"| {MODELS[BEST].title} |" in report and "BM3D skipped" in report
+        assert f"| {MODELS[ALL_ROUNDER].title} |" in report and "BM3D skipped" in report
 
 
 def test_a_corrupt_image_gives_a_clear_message(tmp_path: Path) -> None:
@@ -304,9 +297,9 @@ def test_a_text_file_gives_a_clear_message(tmp_path: Path) -> None:
 def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "huge.png"
     Image.new("RGB", (8000, 5000), (90, 140, 200)).save(path)
-    image, note = app.read(str(path))
+    image, note = app.read_upload(str(path))
     assert image.shape[0] * image.shape[1] <= app.MAX_PIXELS and "Downscaled from 8000×5000" in note
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     monkeypatch.setattr(app, "MAX_PIXELS", 500_000)  # the same path, but quick to denoise in a test
     *_, report, download, _ = run(str(path), level=0.1)
     width, height = Image.open(download).size
@@ -323,7 +316,7 @@ def test_uploads_are_held_to_the_librarys_pixel_limit_too(tmp_path: Path, monkey
     path = tmp_path / "wide.png"
     Image.new("L", (400, 300), 128).save(path)
     monkeypatch.setenv("DENOISER_MAX_PIXELS", "10000")  # a deployment's lower limit
-    image, note = app.read(str(path))
+    image, note = app.read_upload(str(path))
     assert image.shape[0] * image.shape[1] <= 10_000 and "Downscaled from 400×300" in note
 
 
@@ -351,13 +344,11 @@ def test_interpolation_waits_for_both_images(ring: str) -> None:
 
 def test_interpolation_of_a_dataset_without_weights_says_so(ring: str, monkeypatch: pytest.MonkeyPatch,
                                                           tmp_path: Path) -> None:
+    need_weights("cifar10", LATENT)
+    app.walk("cifar10", ring, ring, 0.5)  # loads, and caches, the real weights
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
-    inference._load.cache_clear()  # forget models loaded from the real weights
-    try:
-        with pytest.raises(gr.Error, match="No weights"):
-            app.walk("cifar10", ring, ring, 0.5)
-    finally:
-        inference._load.cache_clear()
+    with pytest.raises(gr.Error, match="No weights"):
+        app.walk("cifar10", ring, ring, 0.5)
 
 
 # About
@@ -373,7 +364,17 @@ def test_about_shows_results_or_says_they_are_missing(tmp_path: Path, monkeypatc
     assert text == "| method | PSNR |\n" and Path(plot).is_file()
 
 
-def test_model_cards_show_every_trained_model() -> None:
-    cards = app.model_cards()
-    for entry in denoiser.list_models():
-        assert f"{entry.params:,} parameters" in cards and f"(`{entry.model}`)" in cards
+def test_model_cards_show_every_trained_model(use_weights: Path) -> None:
+    entries = denoiser.list_models()
+    cards = app.model_cards().split("#### ")[1:]
+    assert len(cards) == len(entries) == 5  # conftest's tiny weights: never an empty manifest
+    for card, entry in zip(cards, entries):
+        assert f"(`{entry.model}`)" in card and f"{entry.params:,} parameters" in card
+        psnr = entry.gaussian(0.3)["psnr"]
+        assert f"Gaussian σ 0.3: {psnr:.2f} dB" in card
+
+
+def test_about_tells_the_readmes_story() -> None:
+    text = app.story()
+    assert text.strip().startswith("**The 2020 study**") and "res_unet_gaussian" in text
+    assert text in app.README.read_text() and "<!--" not in text

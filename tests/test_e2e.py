@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-import denoiser
-from denoiser import BEST, LATENT
-from denoiser.config import settings
+from denoiser import ALL_ROUNDER, LATENT
 from training.appserver import running_app
+
+from .conftest import need_data, need_weights
 
 pytestmark = pytest.mark.e2e
 
@@ -34,13 +34,9 @@ WAIT_MS = 120_000  # the first event loads TensorFlow's model; CI machines are s
 def check_prerequisites() -> None:
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
-    trained = {(e.dataset, e.model) for e in denoiser.list_models()}
-    for model in (BEST, LATENT):
-        if ("mnist", model) not in trained or not (settings().weights_dir / "mnist" / f"{model}.keras").is_file():
-            pytest.skip(f"no trained weights for mnist/{model} in {settings().weights_dir}")
-    folder = settings().data_dir
-    if folder is None or not (folder / "mnist.npz").is_file():
-        pytest.skip("MNIST not available: set DENOISER_DATA_DIR to a folder holding mnist.npz")
+    for model in (ALL_ROUNDER, LATENT):
+        need_weights("mnist", model)
+    need_data("mnist")
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,14 @@ import dataclasses
 import shutil
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
 import denoiser
 from denoiser import inference
-from denoiser.weights import write_entry
+from denoiser.models import build
+from denoiser.weights import WeightsEntry, write_entry
 
 
 def test_list_models_reads_the_manifest(use_weights):
@@ -84,15 +86,18 @@ def test_too_many_pixels_is_refused(use_weights, monkeypatch):
         denoiser.load("mnist").denoise(np.zeros((40, 40), np.float32))
 
 
-def test_models_load_once(use_weights):
+def test_models_load_once_per_weights_folder(use_weights, tmp_path, monkeypatch):
     assert denoiser.load("mnist") is denoiser.load("mnist", model="res_unet")
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))  # a folder without weights
+    with pytest.raises(denoiser.WeightsError, match="Trained models: none"):
+        denoiser.load("mnist", model="res_unet")
 
 
 def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):
     assert denoiser.best_model("mnist", "gaussian") == denoiser.SPECIALISTS["gaussian"]
     assert denoiser.load("mnist", noise="gaussian").name == denoiser.SPECIALISTS["gaussian"]
-    assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.BEST
-    assert denoiser.best_model("cifar10", "gaussian") == denoiser.BEST  # no specialist trained there
+    assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.ALL_ROUNDER
+    assert denoiser.best_model("cifar10", "gaussian") == denoiser.ALL_ROUNDER  # no specialist trained there
     assert denoiser.load("mnist", model="res_unet", noise="gaussian").name == "res_unet"  # a named model wins
 
 
@@ -132,7 +137,20 @@ def test_encode_decode_and_interpolate(use_weights):
     np.testing.assert_allclose(frames[0], ae.decode(ae.encode(a))[0], atol=1e-5)
     np.testing.assert_allclose(frames[2], ae.decode((ae.encode(a) + ae.encode(b)) / 2)[0], atol=1e-5)
     np.testing.assert_allclose(ae.decode_line(ae.encode(a)[0], ae.encode(b)[0], steps=5), frames, atol=1e-6)
+    np.testing.assert_allclose(ae.decode_between(ae.encode(a)[0], ae.encode(b)[0], 0.25), frames[1:2], atol=1e-6)
     with pytest.raises(ValueError, match="at least 2"):
         denoiser.interpolate(ae, a, b, steps=1)
     with pytest.raises(ValueError, match="two latent vectors of one size"):
         ae.decode_line(z, z[0], steps=2)  # a batch is not a vector
+
+
+@pytest.mark.parametrize("name", [name for name, spec in denoiser.MODELS.items() if spec.fully_convolutional])
+def test_every_fully_convolutional_model_tiles_exactly(name, monkeypatch):
+    """The receptive field on each ModelSpec is wide enough: tiles of a fresh network match its whole-image output."""
+    keras.utils.set_random_seed(0)
+    entry = WeightsEntry("cifar10", name, "", {}, 0, 0.0, 0)
+    den = inference.Denoiser(entry, build(name, (None, None, 3)))
+    image = np.random.default_rng(0).random((104, 92, 3), dtype=np.float32)
+    whole = den.denoise(image, ensemble=False)
+    monkeypatch.setenv("DENOISER_TILE", "32")
+    np.testing.assert_allclose(den.denoise(image, ensemble=False), whole, atol=1e-5)

@@ -18,7 +18,7 @@ from denoiser.metrics import mean_scores
 from training.results import read_results
 from training.targets import protocol_noises, threshold
 
-from .conftest import data_available
+from .conftest import need_data, need_weights
 
 pytestmark = pytest.mark.quality
 
@@ -31,10 +31,8 @@ PROTOCOL = [(dataset, kind, level) for dataset in DATASETS for kind, level in pr
 
 
 def _need(dataset: str, model: str) -> None:
-    if not data_available(dataset):
-        pytest.skip(f"{dataset}.npz not in DENOISER_DATA_DIR")
-    if (dataset, model) not in {(e.dataset, e.model) for e in denoiser.list_models()}:
-        pytest.skip(f"no committed weights for {dataset}/{model}")
+    need_data(dataset)
+    need_weights(dataset, model)
 
 
 def _psnr(dataset: str, model: str, sigma: float, ensemble: bool | None = None, kind: str = "gaussian") -> float:
@@ -48,7 +46,7 @@ def test_committed_weights_score_what_their_manifest_says(dataset, model):
     _need(dataset, model)
     entry = next(e for e in denoiser.list_models() if (e.dataset, e.model) == (dataset, model))
     assert entry.config["eval_images"] == IMAGES
-    recorded = entry.metrics["gaussian_0.3"]["psnr"]  # one pass of the network, as training measured it
+    recorded = entry.gaussian(0.3)["psnr"]  # one pass of the network, as training measured it
     assert _psnr(dataset, model, 0.3, ensemble=False) == pytest.approx(recorded, abs=0.05)
 
 

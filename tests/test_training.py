@@ -10,6 +10,7 @@ from PIL import Image
 import denoiser
 from denoiser.config import settings
 from denoiser.datasets import load_dataset
+from denoiser.metrics import psnr
 from denoiser.weights import read_manifest
 from training import diagnose, evaluate, reporting, targets, train
 from training.results import Row, merge
@@ -32,9 +33,7 @@ def synthetic_data_dir(tmp_path, monkeypatch):
             photo = np.concatenate([tiles[i], tiles[i + 2]], axis=1)
             Image.fromarray(photo).save(tmp_path / "photos" / split / f"{i}.jpg", quality=95)
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
-    yield tmp_path
-    load_dataset.cache_clear()
+    return tmp_path
 
 
 def _first_batch(dataset: tf.data.Dataset):
@@ -81,6 +80,7 @@ def test_one_level_flag_narrows_the_kinds_own_range():
     assert train.parse_args(base + ["--noise", "gaussian", "--level-max", "0.2"]).level_range == (0.0, 0.2)
     assert train.parse_args(base + ["--noise", "mix"]).level_range is None
     assert train.parse_args(base).weights_dir == os.path.relpath(settings().weights_dir)  # no machine path recorded
+    assert train.parse_args(base) == train.TrainConfig("mnist", "cnn_pool")  # the flags' defaults are the config's
 
 
 @pytest.mark.parametrize("flags", [["--noise", "mix", "--level-min", "0.1"], ["--noise", "poisson", "--level-max", "0"],
@@ -185,8 +185,8 @@ def test_results_merge_by_dataset_method_noise_and_level():
 
 
 def test_targets_are_strict_only_where_the_issue_says_more_than():
-    def row(dataset, method, kind, psnr):
-        return Row(dataset, method, kind, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
+    def row(dataset, method, method_type, psnr):
+        return Row(dataset, method, method_type, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
 
     bm3d = [row("cifar10", "bm3d", "baseline", 28.0), row("mnist", "bm3d", "baseline", 25.0)]
     beat_bm3d = targets.threshold("cifar10", "gaussian", 0.1, bm3d)  # "> BM3D": a tie is not a win
@@ -206,16 +206,30 @@ def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
                    "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
     result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
-    assert result["verdict"] == diagnose.verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])
-    assert result["clean_input"]["psnr"] > 0 and result["noisy_input"]["psnr"] > 0
+    assert set(result) == {"dataset", "model", "steps", "sigma", "images", "clean_input", "noisy_input", "params",
+                           "verdict"}
+    # the clean run sees its own targets: after 2 steps it is still far from the noisy input's ~20 dB, not equal to it
+    assert 0 < result["clean_input"]["psnr"] != result["noisy_input"]["psnr"] > 0
+    assert result["verdict"] in ("capacity", "noise")  # which one is test_diagnosis_blames_capacity_only_when...
     table = reporting.diagnosis_markdown(tmp_path / "out")
-    assert f"| MNIST | `cnn_pool` | {result['params']:,} | 2 |" in table
+    row = (f"| MNIST | `cnn_pool` | {result['params']:,} | 2 | {result['clean_input']['psnr']:.2f} | "
+           f"(0.1) {result['noisy_input']['psnr']:.2f} | {result['verdict']} |")
+    assert row in table
 
 
 @pytest.mark.parametrize("clean, noisy, cause", [(16.87, 17.01, "capacity"), (16.5, 16.0, "capacity"),
                                                  (30.0, 20.0, "noise"), (21.0, 20.0, "noise")])
 def test_diagnosis_blames_capacity_only_when_clean_inputs_do_not_help(clean, noisy, cause):
     assert diagnose.verdict(clean, noisy) == cause
+
+
+def test_psnr_loss_is_minus_the_mean_per_image_psnr():
+    clean = np.full((2, 8, 8, 1), 0.5, np.float32)
+    denoised = clean + np.array([0.1, 0.1 / np.sqrt(10)], np.float32)[:, None, None, None]  # 20 dB and 30 dB
+    loss = float(train.psnr_loss(tf.constant(clean), tf.constant(denoised)))
+    assert loss == pytest.approx(-np.mean([psnr(c, d) for c, d in zip(clean, denoised)]), abs=0.05)
+    assert loss == pytest.approx(-25.0, abs=0.05)  # not minus the PSNR of the mean error, 22.6 dB
+    assert float(train.psnr_loss(tf.constant(clean), tf.constant(clean))) == pytest.approx(-50.0)  # the floor
 
 
 def test_warm_start_records_the_whole_chain(tmp_path):

@@ -38,7 +38,7 @@ def diagnose(dataset: str, model: str, steps: int, sigma: float, images: int, ru
                              level_min=sigma, level_max=sigma, eval_images=8,
                              runs_dir=str(runs_dir / "diagnose-runs" / noise), weights_dir=str(weights_dir))
         entry = train(config, data, "training.diagnose")
-        network = keras.models.load_model(weights_dir / entry.file, compile=False)
+        network = keras.models.load_model(entry.path(weights_dir), compile=False)
         scores, _ = score(network_predict(network), clean, inputs)
         result["clean_input" if noise == "none" else "noisy_input"] = {k: round(v, 3) for k, v in scores.items()}
         result["params"] = entry.params

@@ -67,9 +67,9 @@ def evaluate_dataset(dataset: str, models: dict[str, str], noises: list[tuple[st
             methods.append((model_method(dataset, name, owner), "model", predict, den.model.count_params()))
         methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines
                     if BASELINES[name].suits(noise, clean.shape[1:3])]
-        for method, kind, predict, params in methods:
+        for method, method_type, predict, params in methods:
             scores, seconds = score(predict, clean, noisy)
-            rows.append(Row(dataset, method, kind, noise, level, round(scores["psnr"], 3),
+            rows.append(Row(dataset, method, method_type, noise, level, round(scores["psnr"], 3),
                             round(scores["ssim"], 4), round(seconds, 5), count, params))
             print(f"{dataset:14s} {noise}:{level:<5g} {method:18s} {scores['psnr']:6.2f} dB "
                   f"SSIM {scores['ssim']:.3f}  {seconds * 1000:8.2f} ms/img", flush=True)

@@ -40,9 +40,7 @@ images, where a denoiser's guesses could be taken for data.
 
 Mean PSNR (dB) / SSIM on the first test images with Gaussian noise of σ, noise seed 0.
 
-| dataset | model | parameters | epochs | training time | σ=0.1 | σ=0.3 | σ=0.5 |
-|---|---|---|---|---|---|---|---|
-{rows}
+{tables}
 
 ## Training settings
 
@@ -52,28 +50,34 @@ Each file is rebuilt by its command (run from the project root with `DENOISER_DA
 """
 
 
-def model_card(entries: list[WeightsEntry]) -> str:
-    def cell(entry: WeightsEntry, sigma: float) -> str:
-        metric = entry.metrics.get(f"gaussian_{sigma}")
-        return f"{metric['psnr']:.2f} / {metric['ssim']:.3f}" if metric else ""
+def metrics_table(dataset: str, entries: list[WeightsEntry]) -> str:
+    """One dataset's models, a column per Gaussian level it is scored at (DatasetSpec.gaussian_levels)."""
+    levels = DATASETS[dataset].gaussian_levels
+    lines = [f"### {DATASETS[dataset].title}\n",
+             "| model | parameters | epochs | training time | " + " | ".join(f"σ={s:g}" for s in levels) + " |",
+             "|---|---|---|---|" + "---|" * len(levels)]
+    for e in entries:
+        cells = [f"{m['psnr']:.2f} / {m['ssim']:.3f}" if (m := e.gaussian(s)) else "" for s in levels]
+        lines.append(f"| `{e.model}` ({MODELS[e.model].title}) | {e.params:,} | {e.epochs} | "
+                     f"{e.train_seconds / 60:.1f} min | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
-    rows = "\n".join(
-        f"| {DATASETS[e.dataset].title} | `{e.model}` ({MODELS[e.model].title}) | {e.params:,} | {e.epochs} | "
-        f"{e.train_seconds / 60:.1f} min | {cell(e, 0.1)} | {cell(e, 0.3)} | {cell(e, 0.5)} |"
-        for e in entries
-    )
+
+def model_card(entries: list[WeightsEntry]) -> str:
+    datasets = dict.fromkeys(e.dataset for e in entries)
+    tables = "\n\n".join(metrics_table(d, [e for e in entries if e.dataset == d]) for d in datasets)
     commands = "\n".join(f"- `{e.file}`: `{e.command}`" for e in entries)
-    return CARD.format(rows=rows, commands=commands)
+    return CARD.format(tables=tables, commands=commands)
 
 
 def upload_plan(weights_dir: Path) -> list[Path]:
     """The files that go up: every manifest entry's weights, the manifest and the results."""
     entries = read_manifest(weights_dir)
-    missing = [e.file for e in entries if not (weights_dir / e.file).is_file()]
+    missing = [e.file for e in entries if not e.path(weights_dir).is_file()]
     if missing:
         raise WeightsError(f"Manifest entries without a weights file: {', '.join(missing)}")
     results = sorted((weights_dir / "results").glob("*")) if (weights_dir / "results").is_dir() else []
-    return [weights_dir / e.file for e in entries] + [weights_dir / MANIFEST] + results
+    return [e.path(weights_dir) for e in entries] + [weights_dir / MANIFEST] + results
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from denoiser import inference
 from denoiser.datasets import DATASETS
-from denoiser.models import BEST, SPECIALISTS
+from denoiser.models import ALL_ROUNDER, SPECIALISTS
 
 from .results import Row, model_method
 from .targets import threshold
@@ -43,7 +43,8 @@ def results_markdown(rows: list[Row]) -> str:
             params = f"{row[0].params:,}" if row[0].params else ""
             values = [f"{cell[(m, *n)].psnr:.2f} / {cell[(m, *n)].ssim:.3f}" if (m, *n) in cell else "" for n in noises]
             ms = f"{1000 * np.mean([r.seconds_per_image for r in row]):.2f}"
-            lines.append("| " + " | ".join([f"`{m}`" if row[0].kind == "model" else m, params, *values, ms]) + " |")
+            name = f"`{m}`" if row[0].method_type == "model" else m
+            lines.append("| " + " | ".join([name, params, *values, ms]) + " |")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
@@ -107,7 +108,7 @@ def plot(rows: list[Row], path: Path) -> None:
         for method in dict.fromkeys(r.method for r in subset):
             points = sorted((r.level, r.psnr) for r in subset if r.method == method)
             ax.plot(*zip(*points), marker="o", color=colours[method], label=method,
-                    linewidth=3 if method in (BEST, *SPECIALISTS.values()) else 1.2)
+                    linewidth=3 if method in (ALL_ROUNDER, *SPECIALISTS.values()) else 1.2)
         ax.set(title=DATASETS[dataset].title, xlabel="Gaussian noise σ", ylabel="PSNR (dB)")
         ax.grid(alpha=0.3)
     handles = [plt.Line2D([], [], color=colours[m], marker="o", label=m) for m in methods]

@@ -22,7 +22,7 @@ def model_method(dataset: str, model: str, owner: str) -> str:
 class Row:
     dataset: str
     method: str
-    kind: str  # "model", "baseline" or "input"
+    method_type: str  # "model", "baseline" or "input"
     noise: str
     level: float
     psnr: float

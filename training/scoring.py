@@ -15,6 +15,7 @@ import numpy as np
 from denoiser.datasets import Dataset
 from denoiser.metrics import mean_scores
 from denoiser.noise import add_noise
+from denoiser.weights import metric_key
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
@@ -45,5 +46,5 @@ def gaussian_metrics(network: keras.Model, data: Dataset, count: int) -> dict[st
     for sigma in data.spec.gaussian_levels:
         noisy = add_noise(clean, "gaussian", sigma, seed=0)
         scores, _ = score(network_predict(network, batch_size), clean, noisy)
-        metrics[f"gaussian_{sigma}"] = {k: round(v, 3) for k, v in scores.items()}
+        metrics[metric_key(sigma)] = {k: round(v, 3) for k, v in scores.items()}
     return metrics

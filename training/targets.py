@@ -56,7 +56,8 @@ def threshold(dataset: str, noise: str, level: float, rows: list[Row]) -> Target
 
     None when the method it is measured against is not among the rows.
     """
-    classical = [r.psnr for r in rows if (r.dataset, r.noise, r.level, r.kind) == (dataset, noise, level, "baseline")]
+    classical = [r.psnr for r in rows
+                 if (r.dataset, r.noise, r.level, r.method_type) == (dataset, noise, level, "baseline")]
     bm3d = [r.psnr for r in rows if (r.dataset, r.method, r.noise, r.level) == (dataset, "bm3d", noise, level)]
     goal = GAUSSIAN_GOALS.get(dataset, {}).get(level) if noise == "gaussian" else None
     if goal is None:

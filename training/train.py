@@ -15,7 +15,7 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
@@ -66,7 +66,8 @@ class TrainConfig:
     init_from: str | None = None
     eval_images: int = 200
     runs_dir: str = "runs"
-    weights_dir: str = "weights"
+    # the manifest keeps no machine path: DENOISER_WEIGHTS_DIR relative to the working folder
+    weights_dir: str = field(default_factory=lambda: os.path.relpath(settings().weights_dir))
 
     @property
     def level_range(self) -> tuple[float, float] | None:
@@ -82,10 +83,11 @@ class TrainConfig:
         return Path(self.runs_dir) / self.dataset / self.model
 
 
+# No multi-machine strategy: Keras 3's Model.fit does not run under MultiWorkerMirroredStrategy
+# (keras-team/keras#20585); two workers on 127.0.0.1 fail in fit's first step (README, Training).
 STRATEGIES = {
     "none": tf.distribute.get_strategy,
     "mirrored": tf.distribute.MirroredStrategy,
-    "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
 }
 
 
@@ -114,7 +116,7 @@ def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
     if not config.init_from:
         return None
     for entry in read_manifest(Path(config.weights_dir)):
-        if (Path(config.weights_dir) / entry.file).resolve() == Path(config.init_from).resolve():
+        if entry.path(Path(config.weights_dir)).resolve() == Path(config.init_from).resolve():
             return entry
     return None
 
@@ -158,11 +160,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         ],
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    path = Path(config.weights_dir) / data.spec.name / f"{config.model}.keras"
-    path.parent.mkdir(parents=True, exist_ok=True)
     bare = models.build(config.model, shape)  # without optimizer state: half the file size
     bare.set_weights(model.get_weights())
-    bare.save(path)
     entry = WeightsEntry(
         dataset=data.spec.name,
         model=config.model,
@@ -173,6 +172,9 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         params=int(bare.count_params()),
         metrics=gaussian_metrics(bare, data, config.eval_images),
     )
+    path = entry.path(Path(config.weights_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bare.save(path)
     write_entry(entry, Path(config.weights_dir))
     clock.path.unlink()  # the run is complete: the same command now starts afresh
     return entry
@@ -182,32 +184,31 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True, type=DATASETS.arg)
     parser.add_argument("--model", required=True, type=models.MODELS.arg)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--noise", default="gaussian", choices=noise_choices(),
-                        help="noise kind to train on; 'mix' draws a kind per batch, 'none' trains plain reconstruction")
+    parser.add_argument("--epochs", type=int, help="(default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, help="(default: %(default)s)")
+    parser.add_argument("--noise", choices=noise_choices(), help="noise kind to train on; 'mix' draws a kind per "
+                        "batch, 'none' trains plain reconstruction (default: %(default)s)")
     parser.add_argument("--level-min", type=float, help="lowest noise level (default: the kind's own range)")
     parser.add_argument("--level-max", type=float, help="highest noise level (default: the kind's own range)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak Adam rate, cosine-decayed")
+    parser.add_argument("--learning-rate", type=float, help="peak Adam rate, cosine-decayed (default: %(default)s)")
     parser.add_argument("--loss", choices=list(LOSSES),
                         help="training loss (default: the model's own; MSE, or cross-entropy for study #1, #3, #4);"
                         " 'psnr' weighs every image the same, as the evaluation does")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="(default: %(default)s)")
     parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: one pass over the data)")
     parser.add_argument("--train-images", type=int, help="train on the first N training images only")
     parser.add_argument("--augment", action="store_true", help="random flips of the clean images")
-    parser.add_argument("--patch-size", type=int, default=96,
-                        help="side of the random training patches, for datasets of any image size (photos)")
-    parser.add_argument("--strategy", default="none", choices=list(STRATEGIES),
-                        help="tf.distribute strategy: several GPUs (mirrored) or machines (multiworker)")
+    parser.add_argument("--patch-size", type=int, help="side of the random training patches, for datasets of "
+                        "any image size (photos) (default: %(default)s)")
+    parser.add_argument("--strategy", choices=list(STRATEGIES),
+                        help="tf.distribute strategy: 'mirrored' uses every GPU of this machine (default: %(default)s)")
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
-    parser.add_argument("--eval-images", type=int, default=200, help="test images for the manifest's metrics")
-    parser.add_argument("--runs-dir", default="runs", help="TensorBoard logs and resumable backups")
-    parser.add_argument("--weights-dir",
-                        help="where the .keras file and manifest entry go (default: $DENOISER_WEIGHTS_DIR or weights/)")
-    args = parser.parse_args(argv)
-    args.weights_dir = args.weights_dir or os.path.relpath(settings().weights_dir)  # the manifest keeps no machine path
-    config = TrainConfig(**vars(args))
+    parser.add_argument("--eval-images", type=int, help="test images for the manifest's metrics (default: %(default)s)")
+    parser.add_argument("--runs-dir", help="TensorBoard logs and resumable backups (default: %(default)s)")
+    parser.add_argument("--weights-dir", help="where the .keras file and manifest entry go (default: "
+                        "$DENOISER_WEIGHTS_DIR, relative to this folder: %(default)s)")
+    parser.set_defaults(**asdict(TrainConfig(dataset="", model="")))  # the defaults are TrainConfig's, written once
+    config = TrainConfig(**vars(parser.parse_args(argv)))
     if config.level_min is not None or config.level_max is not None:
         if config.noise not in NOISES:
             parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")
@@ -226,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     config = parse_args(argv)
     entry = train(config, load_dataset(config.dataset), "python -m training.train " + shlex.join(argv))
-    print(json.dumps({"weights": f"{config.weights_dir}/{entry.file}", **entry.metrics}, indent=1))
+    print(json.dumps({"weights": str(entry.path(Path(config.weights_dir))), **entry.metrics}, indent=1))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ class ModelSpec:
     summary: str
     fully_convolutional: bool  # takes any height and width (a multiple of size_multiple)
     size_multiple: int = 1
+    # How many pixels out an output pixel sees (fully convolutional models): large images are denoised in
+    # tiles whose margin covers it, so the tiles match the whole-image result (tests/test_inference.py).
+    receptive_field: int | None = None
     latent: bool = False  # has an encoder and a decoder for interpolation
     study: int | None = None  # number in the 2020 study, if it is one of its four
     loss: str = "mse"  # the training loss; sigmoid-output study models #1, #3, #4 use cross-entropy
@@ -33,17 +36,17 @@ MODELS: Registry[ModelSpec] = Registry(
     "model",
     (
         ModelSpec("cnn_pool", "Conv + max-pooling", cnn_pool.build,
-                  "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, study=1,
+                  "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, 14, study=1,
                   loss="binary_crossentropy"),
         ModelSpec("cnn_dense", "Strided conv + dense latent", cnn_dense.build,
                   "Study #2, the winner: strided convs, a 16-d dense latent, transposed-conv decoder.",
                   False, latent=True, study=2),
         ModelSpec("cnn_unpadded", "Unpadded conv", cnn_unpadded.build,
-                  "Study #3: no pooling, unpadded convs and transposed convs back to size.", True, study=3,
+                  "Study #3: no pooling, unpadded convs and transposed convs back to size.", True, 1, 6, study=3,
                   loss="binary_crossentropy"),
         ModelSpec("cnn_deep", "Deep conv + BatchNorm", cnn_deep.build,
                   "Study #4: conv/BatchNorm blocks of 32, 64, 128 with pooling, upsampling decoder.",
-                  True, 4, study=4, loss="binary_crossentropy"),
+                  True, 4, 16, study=4, loss="binary_crossentropy"),
         ModelSpec("cnn_dense_large", "Strided conv + dense latent, large",
                   functools.partial(cnn_dense.build, filters=(64, 128), latent_dim=128),
                   "The winner with 2x filters and a 128-d latent: the study's fix for CIFAR-10.",
@@ -54,14 +57,15 @@ MODELS: Registry[ModelSpec] = Registry(
                   False, latent=True),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
-                  True, 4),
+                  True, 4, 27),
         ModelSpec("res_unet_gaussian", "Residual U-Net, Gaussian only", res_unet.build,
                   "The same U-Net fine-tuned on Gaussian noise alone: what the app runs for Gaussian noise.",
-                  True, 4),
+                  True, 4, 27),
     ),
 )
 
-BEST = "res_unet"  # the all-rounder, trained on every noise kind; the default where the noise is unknown
+# Trained on every noise kind: what best_model() picks where no specialist for the noise is trained.
+ALL_ROUNDER = "res_unet"
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"
 
