@@ -41,6 +41,7 @@ from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
 from denoiser.imaging import enlarge, to_uint8
 from denoiser.metrics import psnr, ssim
+from denoiser.samples import SAMPLED, load_samples
 
 MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
@@ -221,18 +222,22 @@ def level_slider(kind: str) -> gr.Slider:
 
 
 def sample(dataset: str) -> tuple[str, str]:
-    """A random test image of the dataset (a scikit-image photo for Photo) as a PNG, and its caption."""
+    """A random built-in test image of the dataset (a scikit-image photo for Photo) as a PNG, and its caption.
+
+    The caption is cleared when there is no sample, so it never describes another picture.
+    """
     if dataset == PHOTO:
         name = random.choice(PHOTOS)
         return save(Image.fromarray(getattr(skimage.data, name)()), f"{name}.png"), f"scikit-image photo: **{name}**"
     try:
-        data = denoiser.load_dataset(dataset)
+        samples = load_samples(dataset)
     except denoiser.DatasetError as error:
         gr.Warning(f"Cannot sample {DATASETS[dataset].title}: {error}")
-        return gr.skip(), gr.skip()
-    index = random.randrange(len(data.x_test))
-    path = save(Image.fromarray(data.x_test[index]), f"{dataset}-{index}.png")
-    return path, f"{data.spec.title} test image #{index}: **{data.label(index)}**"
+        return gr.skip(), ""
+    position = random.randrange(len(samples))
+    index = int(samples.indices[position])
+    path = save(Image.fromarray(samples.images[position]), f"{dataset}-{index}.png")
+    return path, f"{samples.spec.title} test image #{index}: **{samples.label(position)}**"
 
 
 def denoise(
@@ -351,7 +356,8 @@ def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str
     target.upload(lambda: "", None, caption, api_visibility="private")
 
 
-DENOISE_CHOICES = [(spec.title, name) for name, spec in DATASETS.items()] + [("Photo", PHOTO)]
+WALK_CHOICES = [(DATASETS[name].title, name) for name in SAMPLED]  # the datasets with built-in samples
+DENOISE_CHOICES = [*WALK_CHOICES, ("Photo", PHOTO)]
 
 with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
     gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
@@ -378,7 +384,7 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
                 compare_all = gr.Button("Compare all", variant="primary")
             comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
     with gr.Tab("Latent interpolation"):
-        walk_dataset = gr.Radio([(s.title, n) for n, s in DATASETS.items()], value="mnist", label="Dataset")
+        walk_dataset = gr.Radio(WALK_CHOICES, value="mnist", label="Dataset")
         with gr.Row():
             with gr.Column():
                 image_a = gr.File(label="Image A", elem_id="a")

@@ -1,7 +1,7 @@
 """The app's event functions, called directly on the real trained weights.
 
-Tests skip, saying why, when a weights file they need is not trained yet or when the
-datasets folder (`DENOISER_DATA_DIR`; conftest.py points it at ../shared/datasets) is missing.
+Tests skip, saying why, when a weights file they need is not trained yet. Sampled test
+images come from the built-in samples, so no dataset is needed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from denoiser import BEST, LATENT, MODELS, NOISES, inference
 from denoiser.baselines import BASELINES
 from denoiser.config import settings
 from denoiser.metrics import psnr
+from denoiser.samples import SAMPLED, load_samples
 
 
 def need_weights(dataset: str, model: str = BEST) -> None:
@@ -28,13 +29,6 @@ def need_weights(dataset: str, model: str = BEST) -> None:
     if (dataset, model) not in trained or not (settings().weights_dir / dataset / f"{model}.keras").is_file():
         pytest.skip(f"no trained weights for {dataset}/{model} in {settings().weights_dir}; "
                     f"train them with training/train_all.sh")
-
-
-def need_data(dataset: str) -> None:
-    """Skip unless the dataset's .npz is in DENOISER_DATA_DIR (tests never download datasets)."""
-    folder = settings().data_dir
-    if folder is None or not (folder / f"{dataset}.npz").is_file():
-        pytest.skip(f"dataset {dataset} not available: set DENOISER_DATA_DIR to a folder holding {dataset}.npz")
 
 
 def digit(path: Path, size: tuple[int, int] = (28, 28)) -> str:
@@ -102,13 +96,15 @@ def test_model_menu_offers_auto_first_then_every_trained_model(dataset: str) -> 
 # Sampling
 
 
-def test_sample_draws_a_test_image_with_its_class() -> None:
-    need_data("fashion_mnist")
-    path, caption = app.sample("fashion_mnist")
+@pytest.mark.parametrize("dataset", SAMPLED)
+def test_sample_draws_a_built_in_test_image_with_its_class(dataset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DENOISER_DATA_DIR", raising=False)  # no dataset at hand: the built-in samples suffice
+    path, caption = app.sample(dataset)
     index = int(re.search(r"#(\d+)", caption).group(1))
-    data = denoiser.load_dataset("fashion_mnist")
-    assert np.array_equal(pixels(path), data.x_test[index])
-    assert data.label(index) in caption
+    samples = load_samples(dataset)
+    position = list(samples.indices).index(index)
+    assert np.array_equal(pixels(path), samples.images[position])
+    assert f"**{samples.label(position)}**" in caption
 
 
 def test_sample_photo_comes_from_scikit_image() -> None:
@@ -121,9 +117,9 @@ def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.Mon
     def unavailable(name: str) -> None:
         raise denoiser.DatasetError(f"Dataset {name!r} is not available.")
 
-    monkeypatch.setattr(app.denoiser, "load_dataset", unavailable)
+    monkeypatch.setattr(app, "load_samples", unavailable)
     with pytest.warns(UserWarning, match="Cannot sample CIFAR-10"):
-        assert app.sample("cifar10") == (gr.skip(), gr.skip())
+        assert app.sample("cifar10") == (gr.skip(), "")  # the upload stays; the old caption goes
 
 
 # Denoising
@@ -131,7 +127,6 @@ def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.Mon
 
 def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
     need_weights("mnist")
-    need_data("mnist")
     path, _ = app.sample("mnist")
     original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
     assert gain(path, download, "gaussian", 0.3, 3) > 3.0
