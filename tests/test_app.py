@@ -107,6 +107,32 @@ def test_sample_draws_a_built_in_test_image_with_its_class(dataset: str, monkeyp
     assert f"**{samples.label(position)}**" in caption
 
 
+def test_arrival_loads_a_sample_for_denoise_and_two_for_the_walk() -> None:
+    [load] = [fn for fn in app.demo.fns.values() if fn.targets == [(app.demo._id, "load")]]
+    assert [block._id for block in load.outputs] == [block._id for block in (
+        app.upload, app.caption, app.image_a, app.caption_a, app.image_b, app.caption_b)]
+    values = load.fn()
+    for path, caption in zip(values[::2], values[1::2]):
+        assert pixels(path).shape == (28, 28) and caption.startswith("MNIST test image #")
+    # Setting the files fires the events that denoise and walk, as an upload would.
+    changed = {target for fn in app.demo.fns.values() if fn.fn in (app.denoise, app.walk) for target in fn.targets}
+    assert {(app.upload._id, "change"), (app.image_a._id, "change"), (app.image_b._id, "change")} <= changed
+
+
+def test_a_new_file_clears_the_caption_of_the_last_sample() -> None:
+    clearing = {target for fn in app.demo.fns.values() if fn.fn is app.clear_caption for target in fn.targets}
+    for file in (app.upload, app.image_a, app.image_b):
+        assert {(file._id, "upload"), (file._id, "clear")} <= clearing
+    assert (app.examples.dataset._id, "click") in clearing  # an example photo replaces the upload too
+
+
+def test_photo_examples_are_the_scikit_image_photos_and_show_in_photo_mode() -> None:
+    assert [Path(row[0]).stem for row in app.examples.examples] == list(app.PHOTOS)
+    assert all(Path(row[0]).is_file() for row in app.examples.examples)
+    [toggle] = [fn for fn in app.demo.fns.values() if fn.outputs == [app.photo_examples]]
+    assert toggle.fn(app.PHOTO).visible is True and toggle.fn("mnist").visible is False
+
+
 def test_sample_photo_comes_from_scikit_image() -> None:
     path, caption = app.sample(app.PHOTO)
     assert any(name in caption for name in app.PHOTOS)
@@ -152,6 +178,27 @@ def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
     assert original is None
     assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.MAX_PIXELS)[0])))
     assert "| Noisy input | — | — |" in report and "Add noise is off" in report
+
+
+def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: Path) -> None:
+    need_weights("mnist")
+    path = tmp_path / "colour.png"
+    Image.fromarray(np.stack([np.full((28, 28), 250), np.tile(np.arange(28) * 9, (28, 1)),
+                              np.zeros((28, 28))], -1).astype(np.uint8)).save(path)
+    original, noisy, denoised, report, download, _ = run(str(path), level=0.1)
+    gray = app.convert_channels(denoiser.read_image(path, app.MAX_PIXELS)[0], 1)
+    assert pixels(original).ndim == 2 and np.array_equal(pixels(original), pixels(app.view(gray)))
+    assert Image.open(download).mode == "L"
+    noisy_psnr = psnr(gray, denoiser.add_noise(gray, "gaussian", 0.1, 0))
+    assert f"| Noisy input | {noisy_psnr:.2f} |" in report  # scored against the gray image, not the colour one
+    assert "MNIST model works in gray" in report and "Original shown and scored is the converted image" in report
+
+
+def test_a_gray_upload_to_a_colour_model_is_shown_and_scored_in_colour(ring: str) -> None:
+    need_weights("cifar10")
+    original, _, _, report, download, _ = run(ring, dataset="cifar10", level=0.1)
+    assert pixels(original).shape[-1] == 3 and Image.open(download).mode == "RGB"
+    assert "CIFAR-10 model works in colour" in report
 
 
 def test_same_seed_same_noise_other_seed_other_noise(ring: str) -> None:
@@ -264,11 +311,11 @@ GOOD_FILES = {
 
 @pytest.mark.parametrize("case", GOOD_FILES)
 def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None:
-    need_weights("mnist")
+    need_weights("cifar10")
     write, expected = GOOD_FILES[case]
     write(tmp_path / "upload")
     path = str(next(tmp_path.iterdir()))
-    original, _, denoised, report, download, _ = run(path, level=0.1, baselines=True)
+    original, _, denoised, report, download, _ = run(path, dataset=app.PHOTO, level=0.1, baselines=True)  # colour kept
     assert size(download) == expected
     assert "PSNR" in report and size(original) == size(denoised)
     shown = pixels(original)
