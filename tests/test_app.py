@@ -6,6 +6,7 @@ images come from the built-in samples, so no dataset is needed.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -419,3 +420,42 @@ def test_model_cards_show_every_trained_model() -> None:
     cards = app.model_cards()
     for entry in denoiser.list_models():
         assert f"{entry.params:,} parameters" in cards and f"(`{entry.model}`)" in cards
+
+
+# Speed
+
+
+def test_warm_up_loads_every_model_the_app_opens_with(monkeypatch: pytest.MonkeyPatch, ring: str) -> None:
+    for dataset in SAMPLED:
+        need_weights(dataset, denoiser.best_model(dataset, app.NOISE))
+        need_weights(dataset, LATENT)
+    inference._load.cache_clear()
+    app.warm_up()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a model was loaded after the warm-up")
+
+    monkeypatch.setattr(inference.keras.models, "load_model", not_again)
+    for dataset in SAMPLED:
+        assert "PSNR" in run(ring, dataset=dataset, model=app.AUTO, kind=app.NOISE)[3]
+        app.walk(dataset, ring, ring, 0.5)
+
+
+def test_old_files_are_swept_at_most_once_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    def old_file() -> Path:
+        path = Path(app.tempfile.mkdtemp(dir=app.OUT)) / "old.png"
+        path.write_bytes(b"x")
+        past = app.time.time() - app.KEEP_SECONDS - 1
+        os.utime(path, (past, past))
+        return path
+
+    monkeypatch.setattr(app, "next_sweep", 0.0)
+    first = old_file()
+    app.view(np.zeros((4, 4, 1), np.float32))
+    assert not first.exists()  # swept
+    second = old_file()
+    app.view(np.zeros((4, 4, 1), np.float32))
+    assert second.exists()  # not listed again within the minute: a save costs no sweep
+    monkeypatch.setattr(app, "next_sweep", 0.0)
+    app.view(np.zeros((4, 4, 1), np.float32))
+    assert not second.exists()
