@@ -265,7 +265,7 @@ def level_slider(kind: str) -> gr.Slider:
 
 
 def sample(dataset: str) -> tuple[str, str]:
-    """A random built-in test image of the dataset (a scikit-image photo for Photo) as a PNG, and its caption.
+    """A random built-in test image of the dataset (a scikit-image photo for Photo) as a file, and its caption.
 
     The caption is cleared when there is no sample, so it never describes another picture.
     """
