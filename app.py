@@ -23,6 +23,7 @@ noisy), classical baselines.
 from __future__ import annotations
 
 import random
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,8 +40,9 @@ import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
-from denoiser.imaging import enlarge, to_uint8
+from denoiser.imaging import convert_channels, enlarge, to_uint8
 from denoiser.metrics import psnr, ssim
+from denoiser.samples import SAMPLED, load_samples
 
 MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
@@ -51,6 +53,18 @@ PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bu
 PROMPT = "Upload an image or press **Sample**."
 OUT = Path(tempfile.mkdtemp(prefix="denoiser-app-"))
 KEEP_SECONDS = 3600  # files under OUT older than this are deleted, like Gradio's own cache
+SWEEP_SECONDS = 60  # at most one sweep for old files a minute: a sweep lists every file under OUT
+NOISE = "gaussian"  # the noise kind the app opens with
+
+
+def photo_files() -> dict[str, str]:
+    """scikit-image's bundled photos, copied as they are to a temporary folder (Gradio serves no site-packages)."""
+    folder = Path(tempfile.mkdtemp(prefix="denoiser-photos-"))
+    found = {path.stem: path for path in Path(skimage.data.data_dir).iterdir()}
+    return {name: shutil.copy(found[name], folder) for name in PHOTOS}
+
+
+PHOTO_FILES = photo_files()
 
 
 @dataclass
@@ -88,6 +102,25 @@ def to_pil(image: np.ndarray) -> Image.Image:
     return Image.fromarray(to_uint8(image[..., 0] if image.shape[-1] == 1 else image))
 
 
+next_sweep = 0.0
+
+
+def sweep() -> None:
+    """Delete files under OUT older than KEEP_SECONDS, at most every SWEEP_SECONDS.
+
+    Sweeping on every save cost each request a listing of every file the last hour left (a third of
+    a 28×28 request's time after a few hundred requests).
+    """
+    global next_sweep
+    now = time.time()
+    if now < next_sweep:
+        return
+    next_sweep = now + SWEEP_SECONDS
+    for old in OUT.glob("*/*"):
+        if old.stat().st_mtime < now - KEEP_SECONDS:
+            old.unlink(missing_ok=True)
+
+
 def save(picture: Image.Image, name: str, **options: Any) -> str:
     """Write a picture under a fresh temporary folder and return its path; prune old ones.
 
@@ -95,10 +128,7 @@ def save(picture: Image.Image, name: str, **options: Any) -> str:
     atomically, while PIL images are rewritten in place, which breaks a download when two
     requests return the same picture at once.
     """
-    cutoff = time.time() - KEEP_SECONDS
-    for old in OUT.glob("*/*"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+    sweep()
     path = Path(tempfile.mkdtemp(dir=OUT)) / name
     picture.save(path, **options)
     return str(path)
@@ -112,7 +142,7 @@ def screen(image: np.ndarray) -> Image.Image:
 
 
 def view(image: np.ndarray) -> str:
-    return save(screen(image), "view.png")
+    return save(screen(image), "view.png", compress_level=1)  # 3x faster to write than the default 6
 
 
 def read_upload(path: str | None) -> tuple[np.ndarray, str]:
@@ -124,12 +154,26 @@ def read_upload(path: str | None) -> tuple[np.ndarray, str]:
         raise fail(str(error)) from None
 
 
+def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:
+    """The image in the dataset's model's channels, so that the Original shown and scored is what the model sees."""
+    spec = DATASETS[dataset]
+    channels = spec.shape[-1]
+    if image.shape[-1] == channels:
+        return image, []
+    how = "gray (luma)" if channels == 1 else "colour (its gray in R, G and B)"
+    return convert_channels(image, channels), [
+        f"The {spec.title} model works in {'gray' if channels == 1 else 'colour'}: the upload was converted to "
+        f"{how}, and the Original shown and scored is the converted image."
+    ]
+
+
 def prepare(
-    path: str | None, kind: str, level: float, seed: float | None, add: bool
+    path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool
 ) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
-    """The clean original (None when the upload is already noisy), the noisy image and notes."""
+    """The clean original in the model's channels (None when the upload is already noisy), the noisy image, notes."""
     image, note = read_upload(path)
-    notes = [note] if note else []
+    image, converted = in_model_channels(image, dataset)
+    notes = ([note] if note else []) + converted
     if not add:
         return None, image, [*notes, "Add noise is off: the upload is denoised as is, with no original to score."]
     try:
@@ -217,18 +261,22 @@ def level_slider(kind: str) -> gr.Slider:
 
 
 def sample(dataset: str) -> tuple[str, str]:
-    """A random test image of the dataset (a scikit-image photo for Photo) as a PNG, and its caption."""
+    """A random built-in test image of the dataset (a scikit-image photo for Photo) as a file, and its caption.
+
+    The caption is cleared when there is no sample, so it never describes another picture.
+    """
     if dataset == PHOTO:
         name = random.choice(PHOTOS)
-        return save(Image.fromarray(getattr(skimage.data, name)()), f"{name}.png"), f"scikit-image photo: **{name}**"
+        return PHOTO_FILES[name], f"scikit-image photo: **{name}**"
     try:
-        data = denoiser.load_dataset(dataset)
+        samples = load_samples(dataset)
     except denoiser.DatasetError as error:
         gr.Warning(f"Cannot sample {DATASETS[dataset].title}: {error}")
-        return gr.skip(), gr.skip()
-    index = random.randrange(len(data.x_test))
-    path = save(Image.fromarray(data.x_test[index]), f"{dataset}-{index}.png")
-    return path, f"{data.spec.title} test image #{index}: **{data.label(index)}**"
+        return gr.skip(), ""
+    position = random.randrange(len(samples))
+    index = int(samples.indices[position])
+    path = save(Image.fromarray(samples.images[position]), f"{dataset}-{index}.png")
+    return path, f"{samples.spec.title} test image #{index}: **{samples.label(position)}**"
 
 
 def denoise(
@@ -238,7 +286,7 @@ def denoise(
     """Denoise event: original, noisy and denoised views, metrics, the PNG download and baselines."""
     if not path:
         return None, None, None, PROMPT, None, []
-    clean, noisy, notes = prepare(path, kind, level, seed, add)
+    clean, noisy, notes = prepare(path, dataset, kind, level, seed, add)
     result, resized = run_model(dataset, model, kind, noisy, progress)
     extra, skipped = run_baselines(noisy, kind, baseline_sigma(kind, level, add)) if baselines else ([], [])
     results = scored(clean, [Result("Noisy input", noisy), result, *extra])
@@ -257,7 +305,7 @@ def compare(
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
 ) -> tuple[str, list[tuple[str, str]]]:
     """Compare-all event: the same noisy image through every model and baseline, best PSNR first."""
-    clean, noisy, notes = prepare(path, kind, level, seed, add)
+    clean, noisy, notes = prepare(path, dataset, kind, level, seed, add)
     results = []
     for model in trained_models(dataset):
         result, resized = run_model(dataset, model, kind, noisy, progress)
@@ -332,14 +380,28 @@ def model_cards() -> str:
 # Layout
 
 
-def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str) -> None:
-    """A Sample button and caption under an upload widget; an upload clears the caption."""
+def arrive() -> tuple[str, str, str, str, str, str]:
+    """Load event: an MNIST sample for the Denoise tab and two for the Latent tab, so every feature shows at once.
+
+    Setting the files fires their change events, which denoise and draw the walk as a user's upload would.
+    """
+    return *sample("mnist"), *sample("mnist"), *sample("mnist")
+
+
+def clear_caption() -> str:
+    return ""
+
+
+def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str) -> gr.Markdown:
+    """A Sample button and caption under an upload widget; an upload or a clear empties the caption."""
     button, caption = gr.Button(label), gr.Markdown()
     button.click(sample, dataset, [target, caption], api_visibility="private")
-    target.upload(lambda: "", None, caption, api_visibility="private")
+    gr.on([target.upload, target.clear], clear_caption, None, caption, api_visibility="private")
+    return caption
 
 
-DENOISE_CHOICES = [(spec.title, name) for name, spec in DATASETS.items()]
+WALK_CHOICES = [(DATASETS[name].title, name) for name in SAMPLED]  # the datasets with built-in samples
+DENOISE_CHOICES = [*WALK_CHOICES, ("Photo", PHOTO)]
 
 with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
     gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
@@ -349,11 +411,14 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
             model = model_menu("mnist")
             # Uploads are files, not gr.Image, so read_image sees their EXIF, bit depth and mode untouched.
             upload = gr.File(label="Image (any picture file)", elem_id="upload")
-            sample_button(upload, dataset, "Sample")
+            caption = sample_button(upload, dataset, "Sample")
+            with gr.Column(visible=False) as photo_examples:
+                examples = gr.Examples([[PHOTO_FILES[name]] for name in PHOTOS], upload, label="Example photos",
+                                       example_labels=list(PHOTOS))
             add = gr.Checkbox(True, label="Add noise (off: the upload is already noisy)")
-            kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value="gaussian", label="Noise",
+            kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value=NOISE, label="Noise",
                                info="With Add noise off: the kind already in the upload (it picks the model)")
-            level = level_slider("gaussian")
+            level = level_slider(NOISE)
             seed = gr.Number(0, precision=0, minimum=0, label="Seed")
             baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")
         with gr.Column(scale=3):
@@ -366,19 +431,18 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
                 compare_all = gr.Button("Compare all", variant="primary")
             comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
     with gr.Tab("Latent interpolation"):
-        walk_dataset = gr.Radio([(s.title, n) for n, s in DATASETS.items() if s.fixed_size], value="mnist",
-                                label="Dataset")
+        walk_dataset = gr.Radio(WALK_CHOICES, value="mnist", label="Dataset")
         with gr.Row():
             with gr.Column():
                 image_a = gr.File(label="Image A", elem_id="a")
-                sample_button(image_a, walk_dataset, "Sample A")
+                caption_a = sample_button(image_a, walk_dataset, "Sample A")
             with gr.Column():
                 frame = gr.Image(label="A → B", format="png", height=DISPLAY, elem_id="frame")
                 t = gr.Slider(0, 1, value=0.5, step=0.01, label="t", elem_id="t")
                 gif = gr.DownloadButton("Download the walk (GIF)")
             with gr.Column():
                 image_b = gr.File(label="Image B", elem_id="b")
-                sample_button(image_b, walk_dataset, "Sample B")
+                caption_b = sample_button(image_b, walk_dataset, "Sample B")
         strip = gr.Gallery(label="Steps", format="png", columns=STEPS, rows=1, height=DISPLAY // 2)
         encoded = gr.State()
     with gr.Tab("About"):
@@ -395,14 +459,31 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
     # A new dataset or noise kind first resets the model menu or the level range, then denoises again.
     again = {"fn": denoise, "inputs": noise_inputs, "outputs": denoise_outputs, "api_visibility": "private"}
     dataset.change(model_menu, dataset, model, api_visibility="private").then(**again)
+    dataset.change(lambda name: gr.Column(visible=name == PHOTO), dataset, photo_examples, api_visibility="private")
+    examples.dataset.click(clear_caption, None, caption, api_visibility="private")
     kind.change(level_slider, kind, level, api_visibility="private").then(**again)
     compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare")
     gr.on([image_a.change, image_b.change, walk_dataset.change], walk, [walk_dataset, image_a, image_b, t],
           [frame, strip, gif, encoded], api_name="interpolate")
     t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last",
              api_visibility="private")
+    demo.load(arrive, None, [upload, caption, image_a, caption_a, image_b, caption_b], api_visibility="private")
 
 demo.queue(default_concurrency_limit=2)
 
+
+def warm_up() -> None:
+    """Run every event the app opens with once per dataset, so that no visitor waits for TensorFlow's first calls.
+
+    The first call of a model loads it and traces its graph for the input's shape (about 0.8 s for MNIST);
+    afterwards a 28×28 image takes milliseconds.
+    """
+    for name in SAMPLED:
+        path = sample(name)[0]
+        denoise(path, name, AUTO, NOISE, NOISES[NOISE].default, 0, True, False, progress=lambda *_, **__: None)
+        walk(name, path, path, 0.5)
+
+
 if __name__ == "__main__":
+    warm_up()
     demo.launch(max_file_size="50mb")

@@ -40,6 +40,11 @@ class DatasetSpec:
     def fixed_size(self) -> bool:
         return self.shape[0] is not None
 
+    def label_name(self, value: np.ndarray | int | str) -> str:
+        """A label as a person reads it: the class name, or for photos, which have no classes, the file name."""
+        value = np.ravel(value)[0]
+        return self.class_names[int(value)] if self.class_names else str(value)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -54,9 +59,8 @@ class Dataset:
         return to_float(self.x_test[:count], self.spec.shape[-1])
 
     def label(self, index: int) -> str:
-        """The class name of a test image; for photos, which have no classes, its file name."""
-        value = np.ravel(self.y_test[index])[0]
-        return self.spec.class_names[int(value)] if self.spec.class_names else str(value)
+        """The class name of a test image; for photos, its file name."""
+        return self.spec.label_name(self.y_test[index])
 
 
 DATASETS: Registry[DatasetSpec] = Registry(

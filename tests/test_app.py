@@ -1,11 +1,12 @@
 """The app's event functions, called directly on the real trained weights.
 
-Tests skip, saying why, when a weights file they need is not trained yet or when the
-datasets folder (`DENOISER_DATA_DIR`; conftest.py points it at ../shared/datasets) is missing.
+Tests skip, saying why, when a weights file they need is not trained yet. Sampled test
+images come from the built-in samples, so no dataset is needed.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from pathlib import Path
@@ -17,11 +18,12 @@ from PIL import Image
 
 import app
 import denoiser
-from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES
+from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES, inference
 from denoiser.baselines import BASELINES
 from denoiser.metrics import psnr
+from denoiser.samples import SAMPLED, load_samples
 
-from .conftest import need_data, need_weights
+from .conftest import need_weights
 
 
 def digit(path: Path, size: tuple[int, int] = (28, 28)) -> str:
@@ -95,13 +97,41 @@ def test_model_menu_offers_auto_first_then_every_trained_model(dataset: str) -> 
 # Sampling
 
 
-def test_sample_draws_a_test_image_with_its_class() -> None:
-    need_data("fashion_mnist")
-    path, caption = app.sample("fashion_mnist")
+@pytest.mark.parametrize("dataset", SAMPLED)
+def test_sample_draws_a_built_in_test_image_with_its_class(dataset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DENOISER_DATA_DIR", raising=False)  # no dataset at hand: the built-in samples suffice
+    path, caption = app.sample(dataset)
     index = int(re.search(r"#(\d+)", caption).group(1))
-    data = denoiser.load_dataset("fashion_mnist")
-    assert np.array_equal(pixels(path), data.x_test[index])
-    assert data.label(index) in caption
+    samples = load_samples(dataset)
+    position = list(samples.indices).index(index)
+    assert np.array_equal(pixels(path), samples.images[position])
+    assert f"**{samples.label(position)}**" in caption
+
+
+def test_arrival_loads_a_sample_for_denoise_and_two_for_the_walk() -> None:
+    [load] = [fn for fn in app.demo.fns.values() if fn.targets == [(app.demo._id, "load")]]
+    assert [block._id for block in load.outputs] == [block._id for block in (
+        app.upload, app.caption, app.image_a, app.caption_a, app.image_b, app.caption_b)]
+    values = load.fn()
+    for path, caption in zip(values[::2], values[1::2]):
+        assert pixels(path).shape == (28, 28) and caption.startswith("MNIST test image #")
+    # Setting the files fires the events that denoise and walk, as an upload would.
+    changed = {target for fn in app.demo.fns.values() if fn.fn in (app.denoise, app.walk) for target in fn.targets}
+    assert {(app.upload._id, "change"), (app.image_a._id, "change"), (app.image_b._id, "change")} <= changed
+
+
+def test_a_new_file_clears_the_caption_of_the_last_sample() -> None:
+    clearing = {target for fn in app.demo.fns.values() if fn.fn is app.clear_caption for target in fn.targets}
+    for file in (app.upload, app.image_a, app.image_b):
+        assert {(file._id, "upload"), (file._id, "clear")} <= clearing
+    assert (app.examples.dataset._id, "click") in clearing  # an example photo replaces the upload too
+
+
+def test_photo_examples_are_the_scikit_image_photos_and_show_in_photo_mode() -> None:
+    assert [Path(row[0]).stem for row in app.examples.examples] == list(app.PHOTOS)
+    assert all(Path(row[0]).is_file() for row in app.examples.examples)
+    [toggle] = [fn for fn in app.demo.fns.values() if fn.outputs == [app.photo_examples]]
+    assert toggle.fn(app.PHOTO).visible is True and toggle.fn("mnist").visible is False
 
 
 def test_sample_photo_comes_from_scikit_image() -> None:
@@ -114,9 +144,9 @@ def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.Mon
     def unavailable(name: str) -> None:
         raise denoiser.DatasetError(f"Dataset {name!r} is not available.")
 
-    monkeypatch.setattr(app.denoiser, "load_dataset", unavailable)
+    monkeypatch.setattr(app, "load_samples", unavailable)
     with pytest.warns(UserWarning, match="Cannot sample CIFAR-10"):
-        assert app.sample("cifar10") == (gr.skip(), gr.skip())
+        assert app.sample("cifar10") == (gr.skip(), "")  # the upload stays; the old caption goes
 
 
 # Denoising
@@ -124,7 +154,6 @@ def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.Mon
 
 def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
     need_weights("mnist", ALL_ROUNDER)
-    need_data("mnist")
     path, _ = app.sample("mnist")
     original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
     assert gain(path, download, "gaussian", 0.3, 3) > 3.0
@@ -150,6 +179,27 @@ def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
     assert original is None
     assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.MAX_PIXELS)[0])))
     assert "| Noisy input | — | — |" in report and "Add noise is off" in report
+
+
+def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: Path) -> None:
+    need_weights("mnist")
+    path = tmp_path / "colour.png"
+    Image.fromarray(np.stack([np.full((28, 28), 250), np.tile(np.arange(28) * 9, (28, 1)),
+                              np.zeros((28, 28))], -1).astype(np.uint8)).save(path)
+    original, noisy, denoised, report, download, _ = run(str(path), level=0.1)
+    gray = app.convert_channels(denoiser.read_image(path, app.MAX_PIXELS)[0], 1)
+    assert pixels(original).ndim == 2 and np.array_equal(pixels(original), pixels(app.view(gray)))
+    assert Image.open(download).mode == "L"
+    noisy_psnr = psnr(gray, denoiser.add_noise(gray, "gaussian", 0.1, 0))
+    assert f"| Noisy input | {noisy_psnr:.2f} |" in report  # scored against the gray image, not the colour one
+    assert "MNIST model works in gray" in report and "Original shown and scored is the converted image" in report
+
+
+def test_a_gray_upload_to_a_colour_model_is_shown_and_scored_in_colour(ring: str) -> None:
+    need_weights("cifar10")
+    original, _, _, report, download, _ = run(ring, dataset="cifar10", level=0.1)
+    assert pixels(original).shape[-1] == 3 and Image.open(download).mode == "RGB"
+    assert "CIFAR-10 model works in colour" in report
 
 
 def test_same_seed_same_noise_other_seed_other_noise(ring: str) -> None:
@@ -262,11 +312,11 @@ GOOD_FILES = {
 
 @pytest.mark.parametrize("case", GOOD_FILES)
 def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None:
-    need_weights("mnist", ALL_ROUNDER)
+    need_weights("cifar10", ALL_ROUNDER)
     write, expected = GOOD_FILES[case]
     write(tmp_path / "upload")
     path = str(next(tmp_path.iterdir()))
-    original, _, denoised, report, download, _ = run(path, level=0.1, baselines=True)
+    original, _, denoised, report, download, _ = run(path, dataset=app.PHOTO, level=0.1, baselines=True)  # colour kept
     assert size(download) == expected
     assert "PSNR" in report and size(original) == size(denoised)
     shown = pixels(original)
@@ -378,3 +428,42 @@ def test_about_tells_the_readmes_story() -> None:
     text = app.story()
     assert text.strip().startswith("**The 2020 study**") and "res_unet_gaussian" in text
     assert text in app.README.read_text() and "<!--" not in text
+
+
+# Speed
+
+
+def test_warm_up_loads_every_model_the_app_opens_with(monkeypatch: pytest.MonkeyPatch, ring: str) -> None:
+    for dataset in SAMPLED:
+        need_weights(dataset, denoiser.best_model(dataset, app.NOISE))
+        need_weights(dataset, LATENT)
+    inference._load.cache_clear()
+    app.warm_up()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a model was loaded after the warm-up")
+
+    monkeypatch.setattr(inference.keras.models, "load_model", not_again)
+    for dataset in SAMPLED:
+        assert "PSNR" in run(ring, dataset=dataset, model=app.AUTO, kind=app.NOISE)[3]
+        app.walk(dataset, ring, ring, 0.5)
+
+
+def test_old_files_are_swept_at_most_once_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    def old_file() -> Path:
+        path = Path(app.tempfile.mkdtemp(dir=app.OUT)) / "old.png"
+        path.write_bytes(b"x")
+        past = app.time.time() - app.KEEP_SECONDS - 1
+        os.utime(path, (past, past))
+        return path
+
+    monkeypatch.setattr(app, "next_sweep", 0.0)
+    first = old_file()
+    app.view(np.zeros((4, 4, 1), np.float32))
+    assert not first.exists()  # swept
+    second = old_file()
+    app.view(np.zeros((4, 4, 1), np.float32))
+    assert second.exists()  # not listed again within the minute: a save costs no sweep
+    monkeypatch.setattr(app, "next_sweep", 0.0)
+    app.view(np.zeros((4, 4, 1), np.float32))
+    assert not second.exists()
