@@ -37,10 +37,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(log: Path, timeout: float = 180.0) -> Iterator[RunningApp]:
-    """The app in a subprocess, answering on its URL; stopped on exit. Its output goes to `log`."""
+def running_app(log: Path, timeout: float = 180.0, env: dict[str, str] | None = None) -> Iterator[RunningApp]:
+    """The app in a subprocess, answering on its URL; stopped on exit. Its output goes to `log`;
+    `env` adds to its environment."""
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+    env = {**os.environ, **(env or {}), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False"}
     log.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}/"
