@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from denoiser.config import PROJECT_ROOT
 from denoiser.datasets import DATASETS, Dataset
@@ -33,6 +37,25 @@ def synthetic_dataset(name: str, count: int = 256, seed: int = 0) -> Dataset:
     labels = rng.integers(0, 10, count)
     split = count * 3 // 4
     return Dataset(DATASETS[name], x[:split], labels[:split], x[split:], labels[split:])
+
+
+def encoded(image: Image.Image, format: str = "PNG", **options) -> bytes:
+    """The file an image would be saved as."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def png(width: int, height: int, rows: int) -> bytes:
+    """A black 8-bit gray PNG whose header says width×height, with `rows` rows of data (fewer: truncated).
+
+    Built by hand, so a bomb costs the test its compressed size, not its pixels."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    pack, row = zlib.compressobj(9), bytes(width + 1)
+    data = b"".join(pack.compress(row) for _ in range(rows)) + pack.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
 def data_available(name: str) -> bool:

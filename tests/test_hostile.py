@@ -6,11 +6,8 @@ request still gets an answer; at the end the app's peak memory must be within th
 
 from __future__ import annotations
 
-import io
 import re
-import struct
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +23,8 @@ from denoiser import BEST, NOISES
 from denoiser.config import APP_MEMORY_BUDGET_MIB, settings
 from denoiser.scratch import LOCK
 from training.appserver import RunningApp, running_app
+
+from .conftest import encoded, png
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 NEEDED = [("mnist", BEST), ("cifar10", BEST), ("cifar10", "cnn_dense_large")]
@@ -64,32 +63,6 @@ def still_serving(app: App, tmp_path: Path) -> None:
     assert app.server.process.poll() is None
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims a huge size in its header, with one row of pixel data: a decompression bomb's shape."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(width + 1)))
-            + chunk(b"IEND", b""))
-
-
-def png_bomb(side: int) -> bytes:
-    """A real, complete side×side black PNG: a few hundred KB that decode to side² bytes."""
-    pack = zlib.compressobj(9)
-    row = bytes(side + 1)
-    data = b"".join(pack.compress(row) for _ in range(side)) + pack.flush()
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-
-
-def encoded(image: Image.Image, format: str = "PNG", **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=format, **options)
-    return buffer.getvalue()
-
-
 # Files that must be refused with a clear message, quickly and without harm.
 
 REFUSED: dict[str, tuple[str, Callable[[], bytes], str]] = {
@@ -98,8 +71,8 @@ REFUSED: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "zero bytes": ("empty.png", lambda: b"", "not an image"),
     "SVG": ("logo.svg", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>', "not an image"),
     "fake HEIC": ("photo.heic", lambda: b"\0\0\0\x18ftypheic" + bytes(200), "not an image"),
-    "30000×30000 bomb": ("bomb.png", lambda: png_header_only(30000, 30000), "could not be read|not decoded"),
-    "13000×13000 PNG": ("big.png", lambda: png_bomb(13000), "13000×13000 = 169,000,000 pixels"),
+    "30000×30000 bomb": ("bomb.png", lambda: png(30000, 30000, 1), "could not be read|not decoded"),
+    "13000×13000 PNG": ("big.png", lambda: png(13000, 13000, 13000), "13000×13000 = 169,000,000 pixels"),
 }
 
 
