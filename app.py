@@ -263,7 +263,8 @@ def model_menu(dataset: str) -> gr.Dropdown:
     if not names:
         return gr.Dropdown([], value=None, label="Model", allow_custom_value=True)
     choices = [("Best for the noise (auto)", AUTO)] + [(MODELS[name].title, name) for name in names]
-    # Any name passes Gradio, so an API call can name a model of any dataset; load() says which exist.
+    # Any name passes Gradio: the menu as built lists MNIST's models, yet an API call must be able to name
+    # every trained model of the dataset it chose. load() says which exist when the name is wrong.
     return gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True)
 
 
