@@ -22,12 +22,18 @@ noisy), classical baselines.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import os
 import random
 import shutil
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +46,10 @@ import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
-from denoiser.imaging import convert_channels, enlarge, to_uint8
+from denoiser.imaging import convert_channels, enlarge, header_pixels, to_uint8
 from denoiser.metrics import psnr, ssim
 from denoiser.samples import SAMPLED, load_samples
+from denoiser.scratch import Scratch
 
 MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
@@ -51,15 +58,67 @@ STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
 PHOTO = "photos"  # any picture, denoised at full resolution by the photo models (CIFAR-10's until trained)
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bundled with scikit-image
 PROMPT = "Upload an image or press **Sample**."
-OUT = Path(tempfile.mkdtemp(prefix="denoiser-app-"))
-KEEP_SECONDS = 3600  # files under OUT older than this are deleted, like Gradio's own cache
-SWEEP_SECONDS = 60  # at most one sweep for old files a minute: a sweep lists every file under OUT
+KEEP_SECONDS = 3600  # the app's own files older than this are deleted, like Gradio's cache
+KEEP_BYTES = 64 * 2**20  # and the oldest go first while they hold more than this
+# One folder per running app, for its files and Gradio's uploads and cache alike: no copies, removed at exit.
+SCRATCH = Scratch(Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()) / "denoiser-app",
+                  KEEP_SECONDS, KEEP_BYTES)
+os.environ["GRADIO_TEMP_DIR"] = str(SCRATCH.folder)
+LARGE_PIXELS = 1_000_000  # uploads over this (by their header) take the large lane
+BUSY = "The app is busy with other large images; try again in a minute, or send a smaller image."
+
+
+@dataclass
+class Lane:
+    """Image events of one size class: `slots` run at once; with `waiting` set, at most that many more
+    wait and the rest are told the app is busy, so large uploads cannot hold every queue slot."""
+
+    slots: int
+    waiting: int | None = None
+    _running: threading.Semaphore = field(init=False)
+    _admitted: threading.Semaphore | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._running = threading.Semaphore(self.slots)
+        self._admitted = None if self.waiting is None else threading.Semaphore(self.slots + self.waiting)
+
+    @contextlib.contextmanager
+    def enter(self) -> Iterator[None]:
+        if self._admitted is not None and not self._admitted.acquire(blocking=False):
+            raise gr.Error(BUSY, print_exception=False)
+        try:
+            with self._running:
+                yield
+        finally:
+            if self._admitted is not None:
+                self._admitted.release()
+
+
+LANES = {"small": Lane(slots=2), "large": Lane(slots=1, waiting=4)}
+# Queue slots of the image events: every large request that may run or wait, and the small lane's on top.
+IMAGE_SLOTS = LANES["small"].slots + LANES["large"].slots + LANES["large"].waiting
+
+
+def in_lane(*uploads: str) -> Callable[[Callable], Callable]:
+    """Run an event in the lane of its largest upload (the arguments named `uploads`), read from the header."""
+    def decorate(event: Callable) -> Callable:
+        signature = inspect.signature(event)
+
+        @functools.wraps(event)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            given = signature.bind_partial(*args, **kwargs).arguments
+            pixels = max((header_pixels(given[name]) for name in uploads if given.get(name)), default=0)
+            with LANES["large" if pixels > LARGE_PIXELS else "small"].enter():
+                return event(*args, **kwargs)
+        return run
+    return decorate
 NOISE = "gaussian"  # the noise kind the app opens with
 
 
 def photo_files() -> dict[str, str]:
     """scikit-image's bundled photos, copied as they are to a temporary folder (Gradio serves no site-packages)."""
-    folder = Path(tempfile.mkdtemp(prefix="denoiser-photos-"))
+    folder = SCRATCH.folder / "examples"  # beside the app's other files, removed with them at exit
+    folder.mkdir()
     found = {path.stem: path for path in Path(skimage.data.data_dir).iterdir()}
     return {name: shutil.copy(found[name], folder) for name in PHOTOS}
 
@@ -102,41 +161,19 @@ def to_pil(image: np.ndarray) -> Image.Image:
     return Image.fromarray(to_uint8(image[..., 0] if image.shape[-1] == 1 else image))
 
 
-next_sweep = 0.0
-
-
-def sweep() -> None:
-    """Delete files under OUT older than KEEP_SECONDS, at most every SWEEP_SECONDS.
-
-    Sweeping on every save cost each request a listing of every file the last hour left (a third of
-    a 28×28 request's time after a few hundred requests).
-    """
-    global next_sweep
-    now = time.time()
-    if now < next_sweep:
-        return
-    next_sweep = now + SWEEP_SECONDS
-    for old in OUT.glob("*/*"):
-        if old.stat().st_mtime < now - KEEP_SECONDS:
-            old.unlink(missing_ok=True)
-
-
 def save(picture: Image.Image, name: str, **options: Any) -> str:
-    """Write a picture under a fresh temporary folder and return its path; prune old ones.
+    """Write a picture under the app's scratch folder (old ones pruned) and return its path.
 
-    Every image leaves the app as a file path: Gradio copies files into its cache
-    atomically, while PIL images are rewritten in place, which breaks a download when two
-    requests return the same picture at once.
+    Every image leaves the app as a file path: Gradio serves files from its cache folder,
+    which is the scratch folder, as they are, while PIL images are rewritten in place,
+    which breaks a download when two requests return the same picture at once.
     """
-    sweep()
-    path = Path(tempfile.mkdtemp(dir=OUT)) / name
-    picture.save(path, **options)
-    return str(path)
+    return str(SCRATCH.write(name, lambda path: picture.save(path, **options)))
 
 
 def screen(image: np.ndarray) -> Image.Image:
     """An image as shown on screen: tiny ones enlarged with crisp pixels, huge ones shrunk."""
-    picture = to_pil(enlarge(image, DISPLAY))
+    picture = to_pil(enlarge(image, DISPLAY, PREVIEW))
     picture.thumbnail((PREVIEW, PREVIEW))
     return picture
 
@@ -248,16 +285,25 @@ def model_menu(dataset: str) -> gr.Dropdown:
     """The model picker for a dataset: 'best for the noise' first and chosen, then every trained model."""
     names = trained_models(dataset)
     if not names:
-        return gr.Dropdown([], value=None, label="Model")
+        return gr.Dropdown([], value=None, label="Model", allow_custom_value=True)
     choices = [("Best for the noise (auto)", AUTO)] + [(MODELS[name].title, name) for name in names]
-    return gr.Dropdown(choices, value=AUTO, label="Model")
+    # Any name passes Gradio: the menu as built lists MNIST's models, yet an API call must be able to name
+    # every trained model of the dataset it chose. load() says which exist when the name is wrong.
+    return gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True)
 
 
-def level_slider(kind: str) -> gr.Slider:
-    """The noise level slider, over the kind's own range."""
+def level_slider(kind: str, every_kind: bool = False) -> gr.Slider:
+    """The noise level slider, over the kind's own range (`every_kind`: over all kinds' ranges together).
+
+    The slider is built over every kind's range, because the API checks a level against the
+    slider as built: Poisson's [5, 100] must pass too, and NoiseKind.check then judges the
+    level by the kind's own range. The page narrows it to the chosen kind on load.
+    """
     spec = NOISES[kind]
+    low, high = (min(k.low for k in NOISES.values()), max(k.high for k in NOISES.values())) if every_kind else (
+        spec.low, spec.high)
     step = 0.01 if spec.high <= 1 else 1
-    return gr.Slider(spec.low, spec.high, value=spec.default, step=step, label=f"Noise level ({spec.level_name})")
+    return gr.Slider(low, high, value=spec.default, step=step, label=f"Noise level ({spec.level_name})")
 
 
 def sample(dataset: str) -> tuple[str, str]:
@@ -279,6 +325,7 @@ def sample(dataset: str) -> tuple[str, str]:
     return path, f"{samples.spec.title} test image #{index}: **{samples.label(position)}**"
 
 
+@in_lane("path")
 def denoise(
     path: str | None, dataset: str, model: str | None, kind: str, level: float, seed: float | None,
     add: bool, baselines: bool, progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
@@ -300,6 +347,7 @@ def denoise(
     )
 
 
+@in_lane("path")
 def compare(
     path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
@@ -318,6 +366,7 @@ def compare(
     return report(scored(clean, [Result("Noisy input", noisy)]) + results, notes + skipped), gallery(results)
 
 
+@in_lane("path_a", "path_b")
 def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tuple:
     """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings."""
     if not (path_a and path_b):
@@ -418,7 +467,7 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
             add = gr.Checkbox(True, label="Add noise (off: the upload is already noisy)")
             kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value=NOISE, label="Noise",
                                info="With Add noise off: the kind already in the upload (it picks the model)")
-            level = level_slider(NOISE)
+            level = level_slider(NOISE, every_kind=True)
             seed = gr.Number(0, precision=0, minimum=0, label="Seed")
             baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")
         with gr.Column(scale=3):
@@ -454,17 +503,21 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
 
     noise_inputs = [upload, dataset, model, kind, level, seed, add, baselines]
     denoise_outputs = [*shown, summary, download, comparison]
+    # The image events share one queue group; inside it, lanes keep small images clear of large ones.
+    images = {"concurrency_id": "images", "concurrency_limit": IMAGE_SLOTS}
     gr.on([upload.change, model.input, level.release, seed.change, add.change, baselines.change],
-          denoise, noise_inputs, denoise_outputs, api_name="denoise", trigger_mode="always_last")
+          denoise, noise_inputs, denoise_outputs, api_name="denoise", trigger_mode="always_last", **images)
     # A new dataset or noise kind first resets the model menu or the level range, then denoises again.
-    again = {"fn": denoise, "inputs": noise_inputs, "outputs": denoise_outputs, "api_visibility": "private"}
+    again = {"fn": denoise, "inputs": noise_inputs, "outputs": denoise_outputs, "api_visibility": "private", **images}
     dataset.change(model_menu, dataset, model, api_visibility="private").then(**again)
     dataset.change(lambda name: gr.Column(visible=name == PHOTO), dataset, photo_examples, api_visibility="private")
     examples.dataset.click(clear_caption, None, caption, api_visibility="private")
     kind.change(level_slider, kind, level, api_visibility="private").then(**again)
-    compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare")
+    demo.load(level_slider, kind, level, api_visibility="private")
+    compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare",
+                      **images)
     gr.on([image_a.change, image_b.change, walk_dataset.change], walk, [walk_dataset, image_a, image_b, t],
-          [frame, strip, gif, encoded], api_name="interpolate")
+          [frame, strip, gif, encoded], api_name="interpolate", **images)
     t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last",
              api_visibility="private")
     demo.load(arrive, None, [upload, caption, image_a, caption_a, image_b, caption_b], api_visibility="private")
@@ -486,4 +539,5 @@ def warm_up() -> None:
 
 if __name__ == "__main__":
     warm_up()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
     demo.launch(max_file_size="50mb")

@@ -61,16 +61,13 @@ class Denoiser:
             raise imaging.ImageError(
                 f"The image has {batch.shape[1] * batch.shape[2]:,} pixels; the limit is {settings().max_pixels:,}."
             )
-        alpha = batch[..., 3:] if batch.shape[-1] == 4 else None
-        colour = batch[..., :3] if alpha is not None else batch
+        colour, alpha = imaging.split_alpha(batch)
         if ensemble is None:
             small = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
             ensemble = small and DATASETS.lookup(self.entry.dataset).orientation_free
         out = self._run(imaging.convert_channels(colour, self.channels), progress, ensemble)
         out = np.clip(out, 0.0, 1.0)
-        out = imaging.convert_channels(out, colour.shape[-1])
-        if alpha is not None:
-            out = np.concatenate([out, alpha], axis=-1)
+        out = imaging.join_alpha(imaging.convert_channels(out, colour.shape[-1]), alpha)
         return out.reshape(shape)
 
     def resize_note(self, size: tuple[int, int]) -> str:

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from .imaging import as_batch
+from .imaging import as_batch, join_alpha, split_alpha
 from .registry import Registry
 
 NoiseFn = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.Tensor]
@@ -90,8 +90,12 @@ def apply_noise(images: tf.Tensor, kind: str, level: tf.Tensor | float, seed: tf
 
 
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
-    """Noisy copy of one image or a batch, gray (H, W) or colour (H, W, C); float32 in [0, 1]."""
+    """Noisy copy of one image or a batch, gray (H, W) or colour (H, W, C); float32 in [0, 1].
+
+    An alpha channel (RGBA) is kept as it is: transparency is not part of the picture.
+    """
     NOISES.lookup(kind).check(level)
     batch, shape = as_batch(image)
-    noisy = apply_noise(tf.constant(batch), kind, level, tf.constant([seed, 0], tf.int64))
-    return noisy.numpy().reshape(shape)
+    colour, alpha = split_alpha(batch)
+    noisy = apply_noise(tf.constant(colour), kind, level, tf.constant([seed, 0], tf.int64))
+    return join_alpha(noisy.numpy(), alpha).reshape(shape)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from denoiser.config import PROJECT_ROOT, settings
 from denoiser.datasets import DATASETS, Dataset
@@ -50,6 +54,25 @@ def need_weights(dataset: str, model: str) -> None:
     if entry is None or not entry.path().is_file():
         pytest.skip(f"no trained weights for {dataset}/{model} in {settings().weights_dir}; "
                     f"train them with training/train_all.sh")
+
+
+def encoded(image: Image.Image, format: str = "PNG", **options) -> bytes:
+    """The file an image would be saved as."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def png(width: int, height: int, rows: int) -> bytes:
+    """A black 8-bit gray PNG whose header says width×height, with `rows` rows of data (fewer: truncated).
+
+    Built by hand, so a bomb costs the test its compressed size, not its pixels."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    pack, row = zlib.compressobj(9), bytes(width + 1)
+    data = b"".join(pack.compress(row) for _ in range(rows)) + pack.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
 @pytest.fixture(scope="session")

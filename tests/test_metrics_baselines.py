@@ -45,3 +45,13 @@ def test_bm3d_is_offered_only_where_it_works():
     assert not bm3d.suits("salt_pepper", (32, 32))
     assert not bm3d.suits("gaussian", (8, 8))
     assert not bm3d.suits("gaussian", (2000, 2000))
+
+
+def test_alpha_is_kept_by_baselines_and_not_scored():
+    clean = _smooth((32, 32, 3))
+    alpha = np.linspace(0, 1, 32 * 32, dtype=np.float32).reshape(32, 32, 1)
+    noisy = add_noise(clean, "gaussian", 0.1, seed=0)
+    restored = run_baseline("median", np.concatenate([noisy, alpha], axis=-1))
+    assert restored.shape == (32, 32, 4) and np.array_equal(restored[..., 3:], alpha)
+    assert psnr(np.concatenate([clean, alpha], -1), restored) == psnr(clean, restored[..., :3])
+    assert ssim(np.concatenate([clean, alpha], -1), restored) == ssim(clean, restored[..., :3])

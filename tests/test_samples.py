@@ -10,7 +10,7 @@ from denoiser.datasets import DATASETS, DatasetError, load_dataset
 from denoiser.samples import MAX_IMAGES, SAMPLED, SAMPLES_FILE, load_samples
 from training.samples import main as write_samples
 
-from .conftest import data_available, synthetic_dataset
+from .conftest import need_data, synthetic_dataset
 
 
 def test_the_file_is_small_and_holds_every_small_dataset_but_no_photos():
@@ -33,8 +33,7 @@ def test_samples_have_the_datasets_shape_and_real_labels(name):
 
 @pytest.mark.parametrize("name", SAMPLED)
 def test_samples_are_the_test_images_they_claim_to_be(name):
-    if not data_available(name):
-        pytest.skip(f"{name}.npz not in DENOISER_DATA_DIR")
+    need_data(name)
     data, full = load_samples(name), load_dataset(name)
     assert np.array_equal(data.images, full.x_test[data.indices])
     assert [data.label(i) for i in range(len(data))] == [full.label(int(i)) for i in data.indices]
