@@ -46,7 +46,7 @@ import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
-from denoiser.imaging import convert_channels, enlarge, header_pixels, to_uint8
+from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, to_uint8
 from denoiser.metrics import psnr, ssim
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch
@@ -452,7 +452,7 @@ def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str
 WALK_CHOICES = [(DATASETS[name].title, name) for name in SAMPLED]  # the datasets with built-in samples
 DENOISE_CHOICES = [*WALK_CHOICES, ("Photo", PHOTO)]
 
-with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
+with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) as demo:
     gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
     with gr.Tab("Denoise"), gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -540,4 +540,4 @@ def warm_up() -> None:
 if __name__ == "__main__":
     warm_up()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
-    demo.launch(max_file_size="50mb")
+    demo.launch(max_file_size=MAX_FILE_BYTES)
