@@ -19,7 +19,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 import denoiser
-from denoiser import BEST, NOISES
+from denoiser import ALL_ROUNDER, NOISES
 from denoiser.config import APP_MEMORY_BUDGET_MIB, settings
 from denoiser.scratch import LOCK
 from training.appserver import RunningApp, running_app
@@ -27,7 +27,7 @@ from training.appserver import RunningApp, running_app
 from .conftest import encoded, png
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-NEEDED = [("mnist", BEST), ("cifar10", BEST), ("cifar10", "cnn_dense_large")]
+NEEDED = [("mnist", ALL_ROUNDER), ("cifar10", ALL_ROUNDER), ("cifar10", "cnn_dense_large")]
 
 
 @dataclass
@@ -129,19 +129,19 @@ class Good:
 
 
 GOOD = {
-    "5000×1 photo": Good("thin.png", lambda: encoded(Image.new("RGB", (5000, 1), (90, 140, 200))), (5000, 1), "photo"),
+    "5000×1 photo": Good("thin.png", lambda: encoded(Image.new("RGB", (5000, 1), (90, 140, 200))), (5000, 1), "photos"),
     "1×5000 mnist": Good("tall.png", lambda: encoded(Image.new("L", (1, 5000), 200)), (1, 5000)),
     "1000×1 mnist": Good("strip.png", lambda: encoded(Image.new("L", (1000, 1), 200)), (1000, 1)),
-    "1000×1 photo": Good("strip.png", lambda: encoded(Image.new("RGB", (1000, 1), (9, 9, 9))), (1000, 1), "photo"),
+    "1000×1 photo": Good("strip.png", lambda: encoded(Image.new("RGB", (1000, 1), (9, 9, 9))), (1000, 1), "photos"),
     "dark 16-bit PNG": Good("dark.png", lambda: encoded(dark_16_bit()), (64, 48)),
     "float TIFF": Good("float.tif", lambda: encoded(float_tiff(), "TIFF"), (64, 48)),
     "RGBA logo": Good("logo.png", lambda: encoded(logo("RGBA")), (64, 48)),
     "palette logo": Good("logo.png", lambda: encoded(logo("P")), (64, 48)),
     "LA logo": Good("logo.png", lambda: encoded(logo("LA")), (64, 48)),
     "EXIF-rotated JPEG": Good("turned.jpg", lambda: encoded(exif_rotated()[0], "JPEG", **exif_rotated()[1]),
-                              (32, 64), "photo"),
+                              (32, 64), "photos"),
     "CMYK JPEG": Good("cmyk.jpg", lambda: encoded(Image.new("CMYK", (64, 48), (0, 255, 255, 0)), "JPEG"),
-                      (64, 48), "photo"),
+                      (64, 48), "photos"),
     "1×1": Good("dot.png", lambda: encoded(Image.new("RGB", (1, 1), (200, 30, 30))), (1, 1)),
     "1-bit": Good("bits.png", lambda: encoded(Image.new("1", (64, 48), 1)), (64, 48)),
     "animated GIF": Good("anim.gif", lambda: encoded(Image.new("RGB", (64, 48), (255, 0, 0)), "GIF", save_all=True,
@@ -203,7 +203,7 @@ def test_small_requests_pass_two_large_photos_in_flight(app: App, tmp_path: Path
     photo = tmp_path / "photo.png"
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)).save(photo)  # 3 MP: the large lane
-    large = [Client(app.server.url, verbose=False).submit(handle_file(str(photo)), "photo", "auto", "gaussian",
+    large = [Client(app.server.url, verbose=False).submit(handle_file(str(photo)), "photos", "auto", "gaussian",
                                                           0.1, seed, True, False, api_name="/denoise")
              for seed in (1, 2)]
     time.sleep(3)  # both are in the app now

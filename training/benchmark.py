@@ -135,7 +135,7 @@ def beside_large(url: str, photo: Path, large: int, clients: int, requests: int,
     jobs = []
     for seed in range(large):
         start = time.perf_counter()
-        job = Client(url, verbose=False).submit(handle_file(str(photo)), "photo", "auto", "gaussian", 0.1, seed,
+        job = Client(url, verbose=False).submit(handle_file(str(photo)), "photos", "auto", "gaussian", 0.1, seed,
                                                 True, False, api_name="/denoise")
         jobs.append((start, job))
     time.sleep(5 if large else 0)  # the uploads are in and the first photo is being denoised
