@@ -22,11 +22,18 @@ noisy), classical baselines.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import os
 import random
+import shutil
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +46,10 @@ import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
-from denoiser.imaging import enlarge, to_uint8
+from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, to_uint8
 from denoiser.metrics import psnr, ssim
+from denoiser.samples import SAMPLED, load_samples
+from denoiser.scratch import Scratch
 
 MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
@@ -49,8 +58,72 @@ STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
 PHOTO = "photos"  # any picture, denoised at full resolution by the photo models (CIFAR-10's until trained)
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bundled with scikit-image
 PROMPT = "Upload an image or press **Sample**."
-OUT = Path(tempfile.mkdtemp(prefix="denoiser-app-"))
-KEEP_SECONDS = 3600  # files under OUT older than this are deleted, like Gradio's own cache
+KEEP_SECONDS = 3600  # the app's own files older than this are deleted, like Gradio's cache
+KEEP_BYTES = 64 * 2**20  # and the oldest go first while they hold more than this
+# One folder per running app, for its files and Gradio's uploads and cache alike: no copies, removed at exit.
+SCRATCH = Scratch(Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()) / "denoiser-app",
+                  KEEP_SECONDS, KEEP_BYTES)
+os.environ["GRADIO_TEMP_DIR"] = str(SCRATCH.folder)
+LARGE_PIXELS = 1_000_000  # uploads over this (by their header) take the large lane
+BUSY = "The app is busy with other large images; try again in a minute, or send a smaller image."
+
+
+@dataclass
+class Lane:
+    """Image events of one size class: `slots` run at once; with `waiting` set, at most that many more
+    wait and the rest are told the app is busy, so large uploads cannot hold every queue slot."""
+
+    slots: int
+    waiting: int | None = None
+    _running: threading.Semaphore = field(init=False)
+    _admitted: threading.Semaphore | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._running = threading.Semaphore(self.slots)
+        self._admitted = None if self.waiting is None else threading.Semaphore(self.slots + self.waiting)
+
+    @contextlib.contextmanager
+    def enter(self) -> Iterator[None]:
+        if self._admitted is not None and not self._admitted.acquire(blocking=False):
+            raise gr.Error(BUSY, print_exception=False)
+        try:
+            with self._running:
+                yield
+        finally:
+            if self._admitted is not None:
+                self._admitted.release()
+
+
+LANES = {"small": Lane(slots=2), "large": Lane(slots=1, waiting=4)}
+# Queue slots of the image events: every large request that may run or wait, and the small lane's on top.
+IMAGE_SLOTS = LANES["small"].slots + LANES["large"].slots + LANES["large"].waiting
+
+
+def in_lane(*uploads: str) -> Callable[[Callable], Callable]:
+    """Run an event in the lane of its largest upload (the arguments named `uploads`), read from the header."""
+    def decorate(event: Callable) -> Callable:
+        signature = inspect.signature(event)
+
+        @functools.wraps(event)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            given = signature.bind_partial(*args, **kwargs).arguments
+            pixels = max((header_pixels(given[name]) for name in uploads if given.get(name)), default=0)
+            with LANES["large" if pixels > LARGE_PIXELS else "small"].enter():
+                return event(*args, **kwargs)
+        return run
+    return decorate
+NOISE = "gaussian"  # the noise kind the app opens with
+
+
+def photo_files() -> dict[str, str]:
+    """scikit-image's bundled photos, copied as they are to a temporary folder (Gradio serves no site-packages)."""
+    folder = SCRATCH.folder / "examples"  # beside the app's other files, removed with them at exit
+    folder.mkdir()
+    found = {path.stem: path for path in Path(skimage.data.data_dir).iterdir()}
+    return {name: shutil.copy(found[name], folder) for name in PHOTOS}
+
+
+PHOTO_FILES = photo_files()
 
 
 @dataclass
@@ -76,11 +149,11 @@ def fail(message: str) -> gr.Error:
     return gr.Error(message, duration=None, print_exception=False)
 
 
-def load(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
+def load_denoiser(dataset: str, model: str | None, kind: str | None = None) -> denoiser.Denoiser:
     """The chosen model; with AUTO (or none) the library's best for the noise kind."""
     try:
         return denoiser.load(dataset, None if model in (None, "", AUTO) else model, noise=kind)
-    except (denoiser.WeightsError, denoiser.DatasetError) as error:
+    except (denoiser.WeightsError, denoiser.DatasetError, denoiser.UnknownName) as error:
         raise fail(str(error)) from None
 
 
@@ -89,33 +162,27 @@ def to_pil(image: np.ndarray) -> Image.Image:
 
 
 def save(picture: Image.Image, name: str, **options: Any) -> str:
-    """Write a picture under a fresh temporary folder and return its path; prune old ones.
+    """Write a picture under the app's scratch folder (old ones pruned) and return its path.
 
-    Every image leaves the app as a file path: Gradio copies files into its cache
-    atomically, while PIL images are rewritten in place, which breaks a download when two
-    requests return the same picture at once.
+    Every image leaves the app as a file path: Gradio serves files from its cache folder,
+    which is the scratch folder, as they are, while PIL images are rewritten in place,
+    which breaks a download when two requests return the same picture at once.
     """
-    cutoff = time.time() - KEEP_SECONDS
-    for old in OUT.glob("*/*"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    path = Path(tempfile.mkdtemp(dir=OUT)) / name
-    picture.save(path, **options)
-    return str(path)
+    return str(SCRATCH.write(name, lambda path: picture.save(path, **options)))
 
 
 def screen(image: np.ndarray) -> Image.Image:
     """An image as shown on screen: tiny ones enlarged with crisp pixels, huge ones shrunk."""
-    picture = to_pil(enlarge(image, DISPLAY))
+    picture = to_pil(enlarge(image, DISPLAY, PREVIEW))
     picture.thumbnail((PREVIEW, PREVIEW))
     return picture
 
 
 def view(image: np.ndarray) -> str:
-    return save(screen(image), "view.png")
+    return save(screen(image), "view.png", compress_level=1)  # 3x faster to write than the default 6
 
 
-def read(path: str | None) -> tuple[np.ndarray, str]:
+def read_upload(path: str | None) -> tuple[np.ndarray, str]:
     if not path:
         raise fail(PROMPT)
     try:
@@ -124,12 +191,26 @@ def read(path: str | None) -> tuple[np.ndarray, str]:
         raise fail(str(error)) from None
 
 
+def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:
+    """The image in the dataset's model's channels, so that the Original shown and scored is what the model sees."""
+    spec = DATASETS[dataset]
+    channels = spec.shape[-1]
+    if image.shape[-1] == channels:
+        return image, []
+    how = "gray (luma)" if channels == 1 else "colour (its gray in R, G and B)"
+    return convert_channels(image, channels), [
+        f"The {spec.title} model works in {'gray' if channels == 1 else 'colour'}: the upload was converted to "
+        f"{how}, and the Original shown and scored is the converted image."
+    ]
+
+
 def prepare(
-    path: str | None, kind: str, level: float, seed: float | None, add: bool
+    path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool
 ) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
-    """The clean original (None when the upload is already noisy), the noisy image and notes."""
-    image, note = read(path)
-    notes = [note] if note else []
+    """The clean original in the model's channels (None when the upload is already noisy), the noisy image, notes."""
+    image, note = read_upload(path)
+    image, converted = in_model_channels(image, dataset)
+    notes = ([note] if note else []) + converted
     if not add:
         return None, image, [*notes, "Add noise is off: the upload is denoised as is, with no original to score."]
     try:
@@ -147,7 +228,7 @@ def timed(title: str, run: Callable[..., np.ndarray], *args: Any, **kwargs: Any)
 def run_model(dataset: str, model: str | None, kind: str, noisy: np.ndarray,
               progress: gr.Progress) -> tuple[Result, list[str]]:
     """One trained model's result, with a note when a fixed-size model had to resize the image."""
-    den = load(dataset, model, kind)
+    den = load_denoiser(dataset, model, kind)
 
     def tiles(done: int, total: int) -> None:
         progress((done, total), desc=f"{den.name}: tiles")
@@ -204,33 +285,47 @@ def model_menu(dataset: str) -> gr.Dropdown:
     """The model picker for a dataset: 'best for the noise' first and chosen, then every trained model."""
     names = trained_models(dataset)
     if not names:
-        return gr.Dropdown([], value=None, label="Model")
+        return gr.Dropdown([], value=None, label="Model", allow_custom_value=True)
     choices = [("Best for the noise (auto)", AUTO)] + [(MODELS[name].title, name) for name in names]
-    return gr.Dropdown(choices, value=AUTO, label="Model")
+    # Any name passes Gradio: the menu as built lists MNIST's models, yet an API call must be able to name
+    # every trained model of the dataset it chose. load() says which exist when the name is wrong.
+    return gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True)
 
 
-def level_slider(kind: str) -> gr.Slider:
-    """The noise level slider, over the kind's own range."""
+def level_slider(kind: str, every_kind: bool = False) -> gr.Slider:
+    """The noise level slider, over the kind's own range (`every_kind`: over all kinds' ranges together).
+
+    The slider is built over every kind's range, because the API checks a level against the
+    slider as built: Poisson's [5, 100] must pass too, and NoiseKind.check then judges the
+    level by the kind's own range. The page narrows it to the chosen kind on load.
+    """
     spec = NOISES[kind]
+    low, high = (min(k.low for k in NOISES.values()), max(k.high for k in NOISES.values())) if every_kind else (
+        spec.low, spec.high)
     step = 0.01 if spec.high <= 1 else 1
-    return gr.Slider(spec.low, spec.high, value=spec.default, step=step, label=f"Noise level ({spec.level_name})")
+    return gr.Slider(low, high, value=spec.default, step=step, label=f"Noise level ({spec.level_name})")
 
 
 def sample(dataset: str) -> tuple[str, str]:
-    """A random test image of the dataset (a scikit-image photo for Photo) as a PNG, and its caption."""
+    """A random built-in test image of the dataset (a scikit-image photo for Photo) as a file, and its caption.
+
+    The caption is cleared when there is no sample, so it never describes another picture.
+    """
     if dataset == PHOTO:
         name = random.choice(PHOTOS)
-        return save(Image.fromarray(getattr(skimage.data, name)()), f"{name}.png"), f"scikit-image photo: **{name}**"
+        return PHOTO_FILES[name], f"scikit-image photo: **{name}**"
     try:
-        data = denoiser.load_dataset(dataset)
+        samples = load_samples(dataset)
     except denoiser.DatasetError as error:
         gr.Warning(f"Cannot sample {DATASETS[dataset].title}: {error}")
-        return gr.skip(), gr.skip()
-    index = random.randrange(len(data.x_test))
-    path = save(Image.fromarray(data.x_test[index]), f"{dataset}-{index}.png")
-    return path, f"{data.spec.title} test image #{index}: **{data.label(index)}**"
+        return gr.skip(), ""
+    position = random.randrange(len(samples))
+    index = int(samples.indices[position])
+    path = save(Image.fromarray(samples.images[position]), f"{dataset}-{index}.png")
+    return path, f"{samples.spec.title} test image #{index}: **{samples.label(position)}**"
 
 
+@in_lane("path")
 def denoise(
     path: str | None, dataset: str, model: str | None, kind: str, level: float, seed: float | None,
     add: bool, baselines: bool, progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
@@ -238,7 +333,7 @@ def denoise(
     """Denoise event: original, noisy and denoised views, metrics, the PNG download and baselines."""
     if not path:
         return None, None, None, PROMPT, None, []
-    clean, noisy, notes = prepare(path, kind, level, seed, add)
+    clean, noisy, notes = prepare(path, dataset, kind, level, seed, add)
     result, resized = run_model(dataset, model, kind, noisy, progress)
     extra, skipped = run_baselines(noisy, kind, baseline_sigma(kind, level, add)) if baselines else ([], [])
     results = scored(clean, [Result("Noisy input", noisy), result, *extra])
@@ -252,12 +347,13 @@ def denoise(
     )
 
 
+@in_lane("path")
 def compare(
     path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
 ) -> tuple[str, list[tuple[str, str]]]:
     """Compare-all event: the same noisy image through every model and baseline, best PSNR first."""
-    clean, noisy, notes = prepare(path, kind, level, seed, add)
+    clean, noisy, notes = prepare(path, dataset, kind, level, seed, add)
     results = []
     for model in trained_models(dataset):
         result, resized = run_model(dataset, model, kind, noisy, progress)
@@ -270,12 +366,13 @@ def compare(
     return report(scored(clean, [Result("Noisy input", noisy)]) + results, notes + skipped), gallery(results)
 
 
+@in_lane("path_a", "path_b")
 def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tuple:
     """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings."""
     if not (path_a and path_b):
         return None, [], None, None
-    ae = load(dataset, LATENT)
-    image_a, image_b = read(path_a)[0], read(path_b)[0]
+    ae = load_denoiser(dataset, LATENT)
+    image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
     latents = np.concatenate([ae.encode(image_a), ae.encode(image_b)])
     frames = ae.decode_line(latents[0], latents[1], steps=STEPS)
     pictures = [screen(frame) for frame in frames]
@@ -290,27 +387,20 @@ def between(encoded: tuple[str, np.ndarray] | None, t: float) -> str | None:
     if encoded is None:
         return None
     dataset, latents = encoded
-    return view(load(dataset, LATENT).decode((1 - t) * latents[0] + t * latents[1])[0])
+    return view(load_denoiser(dataset, LATENT).decode_between(latents[0], latents[1], t)[0])
 
 
 # About tab
 
 
-STORY = """
-**The 2020 study** compared four Keras denoising autoencoders on MNIST and Fashion-MNIST. The best,
-strided convolutions with a 16-d dense latent (`cnn_dense`), failed on CIFAR-10. Training it on clean
-images showed that capacity, not noise, was the cause, and a larger network (`cnn_dense_large`) fixed it.
-Walking the latent space between two encodings gave new samples (see *Latent interpolation*).
-Our reproduction confirms the capacity diagnosis; on its short training budget the larger network
-does not yet fix CIFAR-10 (see the tables below).
+README = Path(__file__).resolve().parent / "README.md"
+STORY_START, STORY_END = "<!-- story:start -->", "<!-- story:end -->"
 
-**This project** adds a residual U-Net that predicts the noise, is blind to its level and takes
-any image size: an all-rounder trained on four noise kinds (`res_unet`) and, for Gaussian noise,
-the same network fine-tuned on Gaussian noise alone (`res_unet_gaussian`). *Best for the noise
-(auto)* in the model menu picks between them. On CIFAR-10 and photos it also averages the outputs
-for the 8 flips and rotations of the input. The first table below says, for every noise, whether
-the model the app uses beats the targets and the classical methods, BM3D included.
-"""
+
+def story() -> str:
+    """The About tab's story: the README's, so that the two never drift apart."""
+    text = README.read_text() if README.is_file() else ""
+    return text.split(STORY_START, 1)[-1].split(STORY_END, 1)[0] if STORY_END in text else ""
 
 
 def results_section() -> tuple[str, str | None]:
@@ -325,9 +415,8 @@ def model_cards() -> str:
     cards = []
     for entry in denoiser.list_models():
         spec, config = MODELS[entry.model], entry.config
-        metrics = ", ".join(
-            f"{key.replace('_', ' σ ')}: {m['psnr']:.2f} dB / {m['ssim']:.3f}" for key, m in entry.metrics.items()
-        )
+        metrics = ", ".join(f"Gaussian σ {sigma:g}: {m['psnr']:.2f} dB / {m['ssim']:.3f}"
+                            for sigma, m in entry.gaussian_scores().items())
         cards.append(
             f"#### {DATASETS[entry.dataset].title} · {spec.title} (`{entry.model}`)\n{spec.summary}  \n"
             f"{entry.params:,} parameters; {entry.epochs} epochs in {entry.train_seconds / 60:.1f} min on "
@@ -340,16 +429,30 @@ def model_cards() -> str:
 # Layout
 
 
-def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str) -> None:
-    """A Sample button and caption under an upload widget; an upload clears the caption."""
+def arrive() -> tuple[str, str, str, str, str, str]:
+    """Load event: an MNIST sample for the Denoise tab and two for the Latent tab, so every feature shows at once.
+
+    Setting the files fires their change events, which denoise and draw the walk as a user's upload would.
+    """
+    return *sample("mnist"), *sample("mnist"), *sample("mnist")
+
+
+def clear_caption() -> str:
+    return ""
+
+
+def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str) -> gr.Markdown:
+    """A Sample button and caption under an upload widget; an upload or a clear empties the caption."""
     button, caption = gr.Button(label), gr.Markdown()
     button.click(sample, dataset, [target, caption], api_visibility="private")
-    target.upload(lambda: "", None, caption, api_visibility="private")
+    gr.on([target.upload, target.clear], clear_caption, None, caption, api_visibility="private")
+    return caption
 
 
-DENOISE_CHOICES = [(spec.title, name) for name, spec in DATASETS.items()]
+WALK_CHOICES = [(DATASETS[name].title, name) for name in SAMPLED]  # the datasets with built-in samples
+DENOISE_CHOICES = [*WALK_CHOICES, ("Photo", PHOTO)]
 
-with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
+with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) as demo:
     gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
     with gr.Tab("Denoise"), gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -357,11 +460,14 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
             model = model_menu("mnist")
             # Uploads are files, not gr.Image, so read_image sees their EXIF, bit depth and mode untouched.
             upload = gr.File(label="Image (any picture file)", elem_id="upload")
-            sample_button(upload, dataset, "Sample")
+            caption = sample_button(upload, dataset, "Sample")
+            with gr.Column(visible=False) as photo_examples:
+                examples = gr.Examples([[PHOTO_FILES[name]] for name in PHOTOS], upload, label="Example photos",
+                                       example_labels=list(PHOTOS))
             add = gr.Checkbox(True, label="Add noise (off: the upload is already noisy)")
-            kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value="gaussian", label="Noise",
+            kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value=NOISE, label="Noise",
                                info="With Add noise off: the kind already in the upload (it picks the model)")
-            level = level_slider("gaussian")
+            level = level_slider(NOISE, every_kind=True)
             seed = gr.Number(0, precision=0, minimum=0, label="Seed")
             baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")
         with gr.Column(scale=3):
@@ -374,23 +480,22 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
                 compare_all = gr.Button("Compare all", variant="primary")
             comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
     with gr.Tab("Latent interpolation"):
-        walk_dataset = gr.Radio([(s.title, n) for n, s in DATASETS.items() if s.fixed_size], value="mnist",
-                                label="Dataset")
+        walk_dataset = gr.Radio(WALK_CHOICES, value="mnist", label="Dataset")
         with gr.Row():
             with gr.Column():
                 image_a = gr.File(label="Image A", elem_id="a")
-                sample_button(image_a, walk_dataset, "Sample A")
+                caption_a = sample_button(image_a, walk_dataset, "Sample A")
             with gr.Column():
                 frame = gr.Image(label="A → B", format="png", height=DISPLAY, elem_id="frame")
                 t = gr.Slider(0, 1, value=0.5, step=0.01, label="t", elem_id="t")
                 gif = gr.DownloadButton("Download the walk (GIF)")
             with gr.Column():
                 image_b = gr.File(label="Image B", elem_id="b")
-                sample_button(image_b, walk_dataset, "Sample B")
+                caption_b = sample_button(image_b, walk_dataset, "Sample B")
         strip = gr.Gallery(label="Steps", format="png", columns=STEPS, rows=1, height=DISPLAY // 2)
         encoded = gr.State()
     with gr.Tab("About"):
-        gr.Markdown(STORY)
+        gr.Markdown(story())
         table, plot = results_section()
         gr.Markdown(table)
         gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)
@@ -398,19 +503,41 @@ with gr.Blocks(title="The denoiser", delete_cache=(3600, 3600)) as demo:
 
     noise_inputs = [upload, dataset, model, kind, level, seed, add, baselines]
     denoise_outputs = [*shown, summary, download, comparison]
+    # The image events share one queue group; inside it, lanes keep small images clear of large ones.
+    images = {"concurrency_id": "images", "concurrency_limit": IMAGE_SLOTS}
     gr.on([upload.change, model.input, level.release, seed.change, add.change, baselines.change],
-          denoise, noise_inputs, denoise_outputs, api_name="denoise", trigger_mode="always_last")
+          denoise, noise_inputs, denoise_outputs, api_name="denoise", trigger_mode="always_last", **images)
     # A new dataset or noise kind first resets the model menu or the level range, then denoises again.
-    again = {"fn": denoise, "inputs": noise_inputs, "outputs": denoise_outputs, "api_visibility": "private"}
+    again = {"fn": denoise, "inputs": noise_inputs, "outputs": denoise_outputs, "api_visibility": "private", **images}
     dataset.change(model_menu, dataset, model, api_visibility="private").then(**again)
+    dataset.change(lambda name: gr.Column(visible=name == PHOTO), dataset, photo_examples, api_visibility="private")
+    examples.dataset.click(clear_caption, None, caption, api_visibility="private")
     kind.change(level_slider, kind, level, api_visibility="private").then(**again)
-    compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare")
+    demo.load(level_slider, kind, level, api_visibility="private")
+    compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare",
+                      **images)
     gr.on([image_a.change, image_b.change, walk_dataset.change], walk, [walk_dataset, image_a, image_b, t],
-          [frame, strip, gif, encoded], api_name="interpolate")
+          [frame, strip, gif, encoded], api_name="interpolate", **images)
     t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last",
              api_visibility="private")
+    demo.load(arrive, None, [upload, caption, image_a, caption_a, image_b, caption_b], api_visibility="private")
 
 demo.queue(default_concurrency_limit=2)
 
+
+def warm_up() -> None:
+    """Run every event the app opens with once per dataset, so that no visitor waits for TensorFlow's first calls.
+
+    The first call of a model loads it and traces its graph for the input's shape (about 0.8 s for MNIST);
+    afterwards a 28×28 image takes milliseconds.
+    """
+    for name in SAMPLED:
+        path = sample(name)[0]
+        denoise(path, name, AUTO, NOISE, NOISES[NOISE].default, 0, True, False, progress=lambda *_, **__: None)
+        walk(name, path, path, 0.5)
+
+
 if __name__ == "__main__":
-    demo.launch(max_file_size="50mb")
+    warm_up()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
+    demo.launch(max_file_size=MAX_FILE_BYTES)

@@ -13,14 +13,15 @@ from .datasets import DATASETS, DatasetError, load_dataset
 from .imaging import ImageError, read_image
 from .inference import Autoencoder, Denoiser, ResizedWarning, best_model, interpolate, load, trained_models
 from .interpolation import PATHS
-from .models import BEST, LATENT, MODELS, SPECIALISTS, STUDY_WINNER
+from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, STUDY_WINNER
 from .noise import NOISES, add_noise
+from .registry import UnknownName
 from .weights import WeightsEntry, WeightsError, read_manifest
 
 __all__ = [
-    "BEST", "DATASETS", "LATENT", "MODELS", "NOISES", "PATHS", "SPECIALISTS", "STUDY_WINNER", "Autoencoder", "DatasetError", "Denoiser",
-    "ImageError", "ResizedWarning", "WeightsEntry", "WeightsError", "add_noise", "best_model", "interpolate",
-    "list_models", "load", "load_dataset", "read_image", "trained_models",
+    "ALL_ROUNDER", "DATASETS", "LATENT", "MODELS", "NOISES", "PATHS", "SPECIALISTS", "STUDY_WINNER", "Autoencoder",
+    "DatasetError", "Denoiser", "ImageError", "ResizedWarning", "UnknownName", "WeightsEntry", "WeightsError",
+    "add_noise", "best_model", "interpolate", "list_models", "load", "load_dataset", "read_image", "trained_models",
 ]
 
 

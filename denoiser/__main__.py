@@ -1,10 +1,10 @@
 """Denoise image files from the command line.
 
     python -m denoiser photos/ scan.png --out clean/
-    python -m denoiser digit.png --dataset mnist --noise gaussian:0.3 --out demo/
+    python -m denoiser digit.png --dataset mnist --add-noise gaussian:0.3 --out demo/
 
 Folders are searched recursively for images. Each result is written as DIR/<name>.png,
-keeping the subfolders of a folder given as input; with --noise the noisy input is written
+keeping the subfolders of a folder given as input; with --add-noise the noisy input is written
 beside it as <name>_noisy.png. Two inputs that would share an output name (x.png and x.jpg)
 keep their suffix in it (x.jpg.png). Unreadable files are reported and skipped; the exit
 status is 1 if any file failed.
@@ -22,8 +22,8 @@ from . import add_noise, load
 from .config import settings
 from .datasets import DATASETS
 from .imaging import ImageError, read_image, save_png
-from .models import BEST
-from .noise import NOISES
+from .models import ALL_ROUNDER, MODELS
+from .noise import parse_noise
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -49,32 +49,22 @@ def find_images(inputs: list[str]) -> list[tuple[Path, Path]]:
     return named
 
 
-def parse_noise(text: str) -> tuple[str, float]:
-    kind, _, level = text.partition(":")
-    if kind not in NOISES or not level:
-        raise argparse.ArgumentTypeError(f"expected KIND:LEVEL with KIND one of {', '.join(NOISES)}, got {text!r}")
-    try:
-        return kind, NOISES[kind].check(float(level))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m denoiser", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders of images")
     parser.add_argument("--out", required=True, help="folder for the denoised PNGs (created if missing)")
-    parser.add_argument("--dataset", default="photos", choices=list(DATASETS),
+    parser.add_argument("--dataset", default="photos", type=DATASETS.arg,
                         help="whose model to use: photos is the colour denoiser for pictures of any size")
-    parser.add_argument("--model",
-                        help=f"model name (default: the best for --noise's kind, else {BEST}, the all-rounder)")
-    parser.add_argument("--noise", type=parse_noise, metavar="KIND:LEVEL",
+    parser.add_argument("--model", type=MODELS.arg, help="model name (default: the best for --add-noise's kind, "
+                        f"else the all-rounder {ALL_ROUNDER})")
+    parser.add_argument("--add-noise", type=parse_noise, metavar="KIND:LEVEL",
                         help="add this noise first, e.g. gaussian:0.1 (default: the inputs are already noisy)")
-    parser.add_argument("--seed", type=int, default=0, help="noise seed, for repeatable --noise")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed, for repeatable --add-noise")
     args = parser.parse_args(argv)
 
     try:
-        den = load(args.dataset, args.model, noise=args.noise[0] if args.noise else None)
+        den = load(args.dataset, args.model, noise=args.add_noise[0] if args.add_noise else None)
     except (FileNotFoundError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
     out = Path(args.out)
@@ -90,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         if note:
             tqdm.write(f"{path}: {note}")
         (out / name).parent.mkdir(parents=True, exist_ok=True)
-        if args.noise:
-            image = add_noise(image, *args.noise, seed=args.seed)
+        if args.add_noise:
+            image = add_noise(image, *args.add_noise, seed=args.seed)
             save_png(image, out / f"{name}_noisy.png")
         save_png(den.denoise(image), out / f"{name}.png")
     if failures:

@@ -13,6 +13,9 @@ import numpy as np
 from scipy.ndimage import median_filter
 from skimage.restoration import denoise_nl_means, estimate_sigma
 
+from .registry import Registry
+from .imaging import join_alpha, split_alpha
+
 Baseline = Callable[[np.ndarray, float], np.ndarray]
 
 
@@ -49,15 +52,15 @@ class BaselineSpec:
         return fits and (self.noises is None or noise in self.noises)
 
 
-BASELINES: dict[str, BaselineSpec] = {
-    spec.name: spec
-    for spec in (
+BASELINES: Registry[BaselineSpec] = Registry(
+    "baseline",
+    (
         BaselineSpec("median", "Median filter 3x3", _median, 50_000_000),
         BaselineSpec("nl_means", "Non-local means", _nl_means, 1_000_000),
         # BM3D models additive white Gaussian noise, and takes about a second per 32x32 image here.
         BaselineSpec("bm3d", "BM3D", _bm3d, 300_000, noises=("gaussian",), min_side=16),
-    )
-}
+    ),
+)
 
 
 def estimated_sigma(noisy: np.ndarray) -> float:
@@ -66,7 +69,8 @@ def estimated_sigma(noisy: np.ndarray) -> float:
 
 
 def run_baseline(name: str, noisy: np.ndarray, sigma: float | None = None) -> np.ndarray:
-    """Denoise one (H, W, C) image; sigma defaults to an estimate, floored to stay positive."""
-    sigma = max(sigma if sigma is not None else estimated_sigma(noisy), 1e-3)
-    restored = BASELINES[name].run(noisy, sigma).reshape(noisy.shape)
-    return np.clip(restored, 0.0, 1.0).astype(np.float32)
+    """Denoise one (H, W, C) image; sigma defaults to an estimate, floored to stay positive. Alpha is kept."""
+    colour, alpha = split_alpha(noisy)
+    sigma = max(sigma if sigma is not None else estimated_sigma(colour), 1e-3)
+    restored = np.clip(BASELINES.lookup(name).run(colour, sigma).reshape(colour.shape), 0.0, 1.0)
+    return join_alpha(restored, alpha).astype(np.float32)

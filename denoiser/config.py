@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_MEMORY_BUDGET_MIB = 2560
+"""The app's peak resident memory, TensorFlow included, for any single upload whatever its shape.
+
+The limits below keep it: a file's header is checked against `decode_max_pixels` before
+it is decoded, what is decoded is downscaled to the app's pixel limit and `max_side`, and
+the app denoises one large image at a time (app.py's lanes). tests/test_hostile.py and
+`python -m training.benchmark` measure the app against it."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +26,8 @@ class Settings:
     weights_dir: Path  # committed weights and their manifest
     hub_repo: str  # Hugging Face model repository that holds the same files
     max_pixels: int  # largest image the library denoises (height * width)
+    decode_max_pixels: int  # image files whose header promises more pixels are refused before decoding
+    max_side: int  # longer sides are downscaled to this when read: thin strips cost tiles, not pixels
     tile: int  # side of the tiles that large images are denoised in
     ensemble_max_pixels: int  # images up to this size are denoised in 8 orientations and averaged
 
@@ -49,6 +58,8 @@ def settings() -> Settings:
         weights_dir=Path(os.environ.get("DENOISER_WEIGHTS_DIR", PROJECT_ROOT / "weights")),
         hub_repo=os.environ.get("DENOISER_HUB_REPO", "the-denoiser/denoiser-weights"),
         max_pixels=_whole_number("DENOISER_MAX_PIXELS", 40_000_000),
+        decode_max_pixels=_whole_number("DENOISER_DECODE_MAX_PIXELS", 64_000_000),
+        max_side=_whole_number("DENOISER_MAX_SIDE", 16_384),
         tile=_whole_number("DENOISER_TILE", 256, minimum=32, multiple_of=4),  # the U-Nets halve the size twice
         ensemble_max_pixels=_whole_number("DENOISER_ENSEMBLE_MAX_PIXELS", 256 * 256, minimum=0),
     )

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .config import settings
+from .registry import Registry
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class DatasetSpec:
     def fixed_size(self) -> bool:
         return self.shape[0] is not None
 
+    def label_name(self, value: np.ndarray | int | str) -> str:
+        """A label as a person reads it: the class name, or for photos, which have no classes, the file name."""
+        value = np.ravel(value)[0]
+        return self.class_names[int(value)] if self.class_names else str(value)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -53,14 +59,13 @@ class Dataset:
         return to_float(self.x_test[:count], self.spec.shape[-1])
 
     def label(self, index: int) -> str:
-        """The class name of a test image; for photos, which have no classes, its file name."""
-        value = np.ravel(self.y_test[index])[0]
-        return self.spec.class_names[int(value)] if self.spec.class_names else str(value)
+        """The class name of a test image; for photos, its file name."""
+        return self.spec.label_name(self.y_test[index])
 
 
-DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in (
+DATASETS: Registry[DatasetSpec] = Registry(
+    "dataset",
+    (
         DatasetSpec("mnist", "MNIST", (28, 28, 1), tuple(str(d) for d in range(10))),
         DatasetSpec(
             "fashion_mnist",
@@ -79,20 +84,13 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec("photos", "Photos", (None, None, 3), (), orientation_free=True,
                     gaussian_levels=tuple(round(s / 255, 4) for s in (15, 25, 50)), fallback="cifar10"),
-    )
-}
+    ),
+)
 PHOTO_SPLITS = {"train": "train", "test": "val"}  # our split -> its folder under DENOISER_DATA_DIR/photos
 
 
 class DatasetError(RuntimeError):
     """A dataset could not be had; the message says what was tried."""
-
-
-def spec(name: str) -> DatasetSpec:
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise DatasetError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.") from None
 
 
 def to_float(images: np.ndarray, channels: int) -> np.ndarray:
@@ -101,11 +99,14 @@ def to_float(images: np.ndarray, channels: int) -> np.ndarray:
     return images[..., None] if channels == 1 and images.shape[-1] != 1 else images
 
 
-@functools.lru_cache(maxsize=None)
 def load_dataset(name: str) -> Dataset:
-    """Load a dataset once per process, from `DENOISER_DATA_DIR` or else `keras.datasets`."""
-    dataset_spec = spec(name)
-    data_dir = settings().data_dir
+    """A dataset from `DENOISER_DATA_DIR` or else `keras.datasets`, read once per process and folder."""
+    return _load_dataset(DATASETS.lookup(name), settings().data_dir)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_dataset(dataset_spec: DatasetSpec, data_dir: Path | None) -> Dataset:
+    name = dataset_spec.name
     if not dataset_spec.fixed_size:
         return _load_photos(dataset_spec, data_dir)
     tried = []

@@ -6,10 +6,13 @@ Every function takes and returns float32 arrays in [0, 1] unless its name says u
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from .config import settings
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -62,19 +65,45 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def enlarge(image: np.ndarray, min_side: int = 256) -> np.ndarray:
-    """Nearest-neighbour enlargement of small images, so pixels stay crisp on screen."""
+def enlarge(image: np.ndarray, min_side: int = 256, max_side: int | None = None) -> np.ndarray:
+    """Nearest-neighbour enlargement of small images, so pixels stay crisp on screen.
+
+    The whole factor brings the shorter side up to about `min_side` but never takes the
+    longer side past `max_side`: a 1000×1 strip must not become 320 × 320,000.
+    """
     image = np.asarray(image)
-    factor = max(1, min_side // max(1, min(image.shape[:2])))
+    height, width = image.shape[:2]
+    factor = min_side // max(1, min(height, width))
+    if max_side is not None:
+        factor = min(factor, max_side // max(height, width))
     return image.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else image
 
 
-def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray, str]:
-    """Read any common image file as float32 (H, W, 1) or (H, W, 3), plus a note for the user.
+def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The colour channels of an (..., 4) RGBA image and its alpha; other images and None."""
+    image = np.asarray(image)
+    if image.ndim >= 3 and image.shape[-1] == 4:
+        return image[..., :3], image[..., 3:]
+    return image, None
 
-    EXIF rotation is applied, 16-bit, CMYK, palette and alpha images are converted, an
-    animated file gives its first frame, and an image over `max_pixels` is downscaled.
+
+def join_alpha(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """Put back the alpha that split_alpha took off (gray colour becomes RGB first)."""
+    if alpha is None:
+        return colour
+    return np.concatenate([np.broadcast_to(colour, (*colour.shape[:-1], 3)), alpha], axis=-1)
+
+
+def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray, str]:
+    """Read any common image file as float32 (H, W, 1), (H, W, 3) or (H, W, 4), plus a note for the user.
+
+    EXIF rotation is applied, 16-bit, float, CMYK and palette images are converted, an
+    animated file gives its first frame, and transparency is kept as a fourth (alpha)
+    channel. An image over `max_pixels` or longer than settings().max_side is downscaled;
+    one whose header promises more than settings().decode_max_pixels is refused before it
+    is decoded, after JPEG's cheap reduced decoding (1/2 to 1/8 scale) has had its say.
     """
+    limits = settings()
     try:
         if isinstance(source, bytes):
             data = source
@@ -83,28 +112,70 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
             if path.stat().st_size > MAX_FILE_BYTES:
                 raise ImageError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MB.")
             data = path.read_bytes()
-        with Image.open(io.BytesIO(data)) as opened:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # decode_max_pixels is the limit here
+            opened = Image.open(io.BytesIO(data))
+        with opened:
+            original = opened.size
+            target = fitted_size(original, max_pixels, limits.max_side)
+            if target != original:
+                opened.draft(None, target)  # JPEG only: decode at a reduced scale no smaller than the target
+            width, height = opened.size
+            if width * height > limits.decode_max_pixels:
+                raise ImageError(f"The image is {width}×{height} = {width * height:,} pixels; images over "
+                                 f"{limits.decode_max_pixels:,} pixels are not decoded.")
             frame = next(ImageSequence.Iterator(opened))
             image = ImageOps.exif_transpose(frame) or frame
             image.load()
+    except ImageError:
+        raise
     except UnidentifiedImageError:
         raise ImageError("This file is not an image that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP...).") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ImageError(f"The image could not be read: {error}") from None
     note = ""
-    if image.width * image.height > max_pixels:
-        scale = (max_pixels / (image.width * image.height)) ** 0.5
-        size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-        note = f"Downscaled from {image.width}×{image.height} to {size[0]}×{size[1]} (limit {max_pixels:,} pixels)."
+    size = fitted_size(image.size, max_pixels, limits.max_side)
+    if size != image.size:
         image.thumbnail(size, Image.LANCZOS)
+    if image.size != original and image.size != original[::-1]:  # EXIF may have turned it
+        note = (f"Downscaled from {original[0]}×{original[1]} to {image.width}×{image.height} "
+                f"(limits {max_pixels:,} pixels, {limits.max_side:,} pixels a side).")
     return _pil_to_float(image), note
 
 
+def header_pixels(path: str | Path) -> int:
+    """Width × height as a file's header states it, without decoding; 0 when there is no readable header."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                return opened.width * opened.height
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return 0
+
+
+def fitted_size(size: tuple[int, int], max_pixels: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled down, aspect kept, to at most `max_pixels` and `max_side` a side."""
+    width, height = size
+    scale = min(1.0, (max_pixels / max(1, width * height)) ** 0.5, max_side / max(1, width, height))
+    if scale == 1.0:
+        return size
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+FULL_SCALE = {"I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0, "I;16N": 65535.0, "I": 65535.0, "F": 1.0}
+"""White for Pillow's high-depth modes, by type, never guessed from the pixel values: a dark 16-bit
+image stays dark. Pillow opens 16-bit data as "I" in some formats; float images hold [0, 1]."""
+
+
 def _pil_to_float(image: Image.Image) -> np.ndarray:
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float32)
-        array = array / (65535.0 if array.max() > 255 else 255.0)
-        return np.clip(array, 0, 1)[..., None]
+    if image.mode in FULL_SCALE:
+        array = np.asarray(image, dtype=np.float32) / FULL_SCALE[image.mode]
+        return np.clip(np.nan_to_num(array), 0, 1)[..., None]
+    if image.has_transparency_data:
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        if rgba[..., 3].min() < 1.0:  # an alpha channel with nothing transparent is dropped
+            return rgba
     if image.mode in ("1", "L", "LA"):
         return np.asarray(image.convert("L"), dtype=np.float32)[..., None] / 255.0
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0

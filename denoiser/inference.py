@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -17,13 +18,12 @@ import tensorflow as tf
 
 from . import imaging, interpolation
 from .config import settings
-from .datasets import spec as dataset_spec
-from .models import BEST, SPECIALISTS, model_spec
+from .datasets import DATASETS
+from .models import ALL_ROUNDER, MODELS, SPECIALISTS
 from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
 BATCH = 64
-MARGIN = 32  # context around each tile; res_unet's receptive field reaches 27 pixels out
 
 
 class ResizedWarning(UserWarning):
@@ -61,16 +61,13 @@ class Denoiser:
             raise imaging.ImageError(
                 f"The image has {batch.shape[1] * batch.shape[2]:,} pixels; the limit is {settings().max_pixels:,}."
             )
-        alpha = batch[..., 3:] if batch.shape[-1] == 4 else None
-        colour = batch[..., :3] if alpha is not None else batch
+        colour, alpha = imaging.split_alpha(batch)
         if ensemble is None:
             small = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
-            ensemble = small and dataset_spec(self.entry.dataset).orientation_free
+            ensemble = small and DATASETS.lookup(self.entry.dataset).orientation_free
         out = self._run(imaging.convert_channels(colour, self.channels), progress, ensemble)
         out = np.clip(out, 0.0, 1.0)
-        out = imaging.convert_channels(out, colour.shape[-1])
-        if alpha is not None:
-            out = np.concatenate([out, alpha], axis=-1)
+        out = imaging.join_alpha(imaging.convert_channels(out, colour.shape[-1]), alpha)
         return out.reshape(shape)
 
     def resize_note(self, size: tuple[int, int]) -> str:
@@ -86,10 +83,10 @@ class Denoiser:
         if note := self.resize_note(size):
             warnings.warn(note, ResizedWarning, stacklevel=3)
             return imaging.resize(predict(imaging.resize(batch, self.fixed_size)), size)
-        multiple = model_spec(self.name).size_multiple
+        multiple = MODELS.lookup(self.name).size_multiple
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
-        if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * MARGIN) ** 2:
+        if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * self.margin) ** 2:
             out = predict(padded)  # small images go through in batches, not one by one
         else:
             out = np.stack([self._tiled(image, progress, predict) for image in padded])
@@ -115,14 +112,20 @@ class Denoiser:
                 outputs.append(np.rot90(out[:, :, ::-1] if mirror else out, -turns, axes=(1, 2)))
         return np.mean(outputs, axis=0)
 
+    @property
+    def margin(self) -> int:
+        """Context around each tile: the model's receptive field, rounded up to its size multiple."""
+        spec = MODELS.lookup(self.name)
+        return -(-(spec.receptive_field or 0) // spec.size_multiple) * spec.size_multiple
+
     def _tiled(self, image: np.ndarray, progress: Progress | None, predict: Callable) -> np.ndarray:
         """Denoise one image in tiles with a context margin, so memory stays bounded.
 
-        Each tile is run with MARGIN extra pixels on every side that are then cut away;
+        Each tile is run with `margin` extra pixels on every side that are then cut away;
         the margin covers the network's receptive field, so the seams match the
-        whole-image result. Windows start on multiples of 4 to keep the strided grid.
+        whole-image result. Windows start on multiples of the model's size multiple to keep the strided grid.
         """
-        tile, margin = settings().tile, MARGIN
+        tile, margin = settings().tile, self.margin
         height, width = image.shape[:2]
         out = np.empty_like(image)
         cores = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]
@@ -179,7 +182,7 @@ def trained_models(dataset: str) -> dict[str, str]:
     A dataset's own models win; its fallback's fill in the names it has not trained
     (photos borrow CIFAR-10's until their own exist).
     """
-    fallback = dataset_spec(dataset).fallback
+    fallback = DATASETS.lookup(dataset).fallback
     owners = [fallback, dataset] if fallback else [dataset]
     return {entry.model: entry.dataset for owner in owners for entry in read_manifest() if entry.dataset == owner}
 
@@ -191,7 +194,7 @@ def best_model(dataset: str, noise: str | None = None) -> str:
     that know the noise get the better one without having to know which that is.
     """
     specialist = SPECIALISTS.get(noise or "")
-    return specialist if specialist in trained_models(dataset) else BEST
+    return specialist if specialist in trained_models(dataset) else ALL_ROUNDER
 
 
 def load(dataset: str, model: str | None = None, noise: str | None = None) -> Denoiser:
@@ -200,15 +203,16 @@ def load(dataset: str, model: str | None = None, noise: str | None = None) -> De
     A dataset with a fallback (photos) runs the fallback's model of that name until it has its own.
     """
     model = model or best_model(dataset, noise)
-    return _load(trained_models(dataset).get(model, dataset), model)
+    return _load(trained_models(dataset).get(model, dataset), model, settings().weights_dir)
 
 
 @functools.lru_cache(maxsize=32)
-def _load(dataset: str, model: str) -> Denoiser:
-    dataset_spec(dataset)
-    entry = find_entry(dataset, model)
-    network = keras.models.load_model(weights_file(entry), compile=False)
-    wrapper = Autoencoder if model_spec(entry.model).latent else Denoiser
+def _load(dataset: str, model: str, weights_dir: Path) -> Denoiser:
+    """Keyed on the weights folder too, so pointing DENOISER_WEIGHTS_DIR elsewhere loads from there."""
+    DATASETS.lookup(dataset)
+    entry = find_entry(dataset, model, weights_dir)
+    network = keras.models.load_model(weights_file(entry, weights_dir), compile=False)
+    wrapper = Autoencoder if MODELS.lookup(entry.model).latent else Denoiser
     return wrapper(entry, network)
 
 

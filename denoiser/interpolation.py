@@ -7,11 +7,18 @@ Networks", 2016) follows the arc between them instead and keeps a typical length
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-Path = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class Path:
+    name: str
+    along: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (a, b, t as a column) -> points
 
 
 def linear(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -27,14 +34,11 @@ def spherical(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
-PATHS: dict[str, Path] = {"linear": linear, "spherical": spherical}
+PATHS: Registry[Path] = Registry("interpolation", (Path("linear", linear), Path("spherical", spherical)))
 
 
 def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
     """(len(t), D) points at fractions `t` of the named path from vector `a` to vector `b`."""
-    try:
-        along = PATHS[path]
-    except KeyError:
-        raise ValueError(f"Unknown interpolation {path!r}; choose one of {', '.join(PATHS)}.") from None
+    along = PATHS.lookup(path).along
     t = np.atleast_1d(np.asarray(t, np.float32))[:, None]
     return along(np.asarray(a, np.float32), np.asarray(b, np.float32), t).astype(np.float32)

@@ -5,14 +5,20 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from .imaging import split_alpha
+
 
 def psnr(clean: np.ndarray, test: np.ndarray) -> float:
-    """PSNR in dB of one (H, W, C) image with data range 1; identical images give inf."""
+    """PSNR in dB of one (H, W, C) image with data range 1; identical images give inf. Alpha is not scored."""
+    clean, test = split_alpha(clean)[0], split_alpha(test)[0]
     return float(peak_signal_noise_ratio(clean, np.clip(test, 0, 1), data_range=1.0))
 
 
 def ssim(clean: np.ndarray, test: np.ndarray) -> float:
-    """SSIM of one (H, W, C) image with data range 1; 7x7 windows, smaller on tiny images, NaN under 3x3."""
+    """SSIM of one (H, W, C) image with data range 1; 7x7 windows, smaller on tiny images, NaN under 3x3.
+
+    Alpha is not scored."""
+    clean, test = split_alpha(clean)[0], split_alpha(test)[0]
     window = min(7, *clean.shape[:2])
     window -= 1 - window % 2  # the window side must be odd
     if window < 3:

@@ -7,13 +7,15 @@ seed always gives the same noise.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from .imaging import as_batch
+from .imaging import as_batch, join_alpha, split_alpha
+from .registry import Registry
 
 NoiseFn = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.Tensor]
 
@@ -56,33 +58,44 @@ class NoiseKind:
         return level
 
 
-NOISES: dict[str, NoiseKind] = {
-    kind.name: kind
-    for kind in (
+NOISES: Registry[NoiseKind] = Registry(
+    "noise kind",
+    (
         NoiseKind("gaussian", "Gaussian", "sigma", _gaussian, 0.0, 0.5, 0.1),
         NoiseKind("salt_pepper", "Salt & pepper", "fraction of pixels", _salt_pepper, 0.0, 0.5, 0.1),
         NoiseKind("speckle", "Speckle", "sigma", _speckle, 0.0, 0.5, 0.2),
         NoiseKind("poisson", "Poisson", "peak photon count", _poisson, 5.0, 100.0, 30.0),
-    )
-}
+    ),
+)
 
 
-def noise_kind(name: str) -> NoiseKind:
+def parse_noise(text: str) -> tuple[str, float]:
+    """argparse type: KIND:LEVEL, a known kind at a level in its range."""
+    kind, _, level = text.partition(":")
     try:
-        return NOISES[name]
-    except KeyError:
-        raise ValueError(f"Unknown noise kind {name!r}; choose one of {', '.join(NOISES)}.") from None
+        return NOISES.lookup(kind).name, NOISES[kind].check(float(level))
+    except ValueError as error:  # an unknown kind, a level that is not a number or out of range
+        raise argparse.ArgumentTypeError(f"expected KIND:LEVEL, got {text!r}: {error}") from None
+
+
+def parse_noises(text: str) -> list[tuple[str, float]]:
+    """argparse type: comma-separated KIND:LEVEL pairs."""
+    return [parse_noise(item) for item in text.split(",") if item]
 
 
 def apply_noise(images: tf.Tensor, kind: str, level: tf.Tensor | float, seed: tf.Tensor) -> tf.Tensor:
     """Noise a batch (N, H, W, C) of float images in [0, 1]; graph-friendly, for tf.data."""
     level = tf.cast(level, tf.float32)
-    return tf.clip_by_value(noise_kind(kind).apply(images, level, seed), 0.0, 1.0)
+    return tf.clip_by_value(NOISES.lookup(kind).apply(images, level, seed), 0.0, 1.0)
 
 
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
-    """Noisy copy of one image or a batch, gray (H, W) or colour (H, W, C); float32 in [0, 1]."""
-    noise_kind(kind).check(level)
+    """Noisy copy of one image or a batch, gray (H, W) or colour (H, W, C); float32 in [0, 1].
+
+    An alpha channel (RGBA) is kept as it is: transparency is not part of the picture.
+    """
+    NOISES.lookup(kind).check(level)
     batch, shape = as_batch(image)
-    noisy = apply_noise(tf.constant(batch), kind, level, tf.constant([seed, 0], tf.int64))
-    return noisy.numpy().reshape(shape)
+    colour, alpha = split_alpha(batch)
+    noisy = apply_noise(tf.constant(colour), kind, level, tf.constant([seed, 0], tf.int64))
+    return join_alpha(noisy.numpy(), alpha).reshape(shape)

@@ -14,6 +14,12 @@ from pathlib import Path
 from .config import settings
 
 MANIFEST = "manifest.json"
+GAUSSIAN = "gaussian_"  # metric keys: GAUSSIAN + sigma, e.g. gaussian_0.1 or gaussian_0.0588 (15 of 255)
+
+
+def metric_key(sigma: float) -> str:
+    """The manifest's key for the scores at Gaussian noise of `sigma`."""
+    return f"{GAUSSIAN}{sigma:g}"
 
 
 @dataclass
@@ -30,7 +36,20 @@ class WeightsEntry:
 
     @property
     def file(self) -> str:
+        """The weights file, relative to the weights folder and the Hub repository: `<dataset>/<model>.keras`."""
         return f"{self.dataset}/{self.model}.keras"
+
+    def path(self, weights_dir: Path | None = None) -> Path:
+        """The weights file in a local weights folder (default: DENOISER_WEIGHTS_DIR)."""
+        return (weights_dir or settings().weights_dir) / self.file
+
+    def gaussian(self, sigma: float) -> dict[str, float] | None:
+        """The recorded PSNR / SSIM at Gaussian noise of `sigma`, or None."""
+        return self.metrics.get(metric_key(sigma))
+
+    def gaussian_scores(self) -> dict[float, dict[str, float]]:
+        """Every recorded Gaussian score, by sigma."""
+        return {float(key[len(GAUSSIAN):]): scores for key, scores in self.metrics.items() if key.startswith(GAUSSIAN)}
 
 
 class WeightsError(FileNotFoundError):
@@ -58,8 +77,8 @@ def write_entry(entry: WeightsEntry, weights_dir: Path | None = None) -> None:
     path.write_text(json.dumps(rows, indent=1) + "\n")
 
 
-def find_entry(dataset: str, model: str) -> WeightsEntry:
-    entries = read_manifest()
+def find_entry(dataset: str, model: str, weights_dir: Path | None = None) -> WeightsEntry:
+    entries = read_manifest(weights_dir)
     for entry in entries:
         if (entry.dataset, entry.model) == (dataset, model):
             return entry
@@ -67,9 +86,10 @@ def find_entry(dataset: str, model: str) -> WeightsEntry:
     raise WeightsError(f"No weights for dataset {dataset!r} and model {model!r}. Trained models: {have}.")
 
 
-def weights_file(entry: WeightsEntry) -> Path:
+def weights_file(entry: WeightsEntry, weights_dir: Path | None = None) -> Path:
     """The local `.keras` file of an entry, downloaded from the Hub when it is missing."""
-    local = settings().weights_dir / entry.file
+    folder = weights_dir or settings().weights_dir
+    local = entry.path(folder)
     if local.is_file():
         return local
     repo = settings().hub_repo
@@ -79,7 +99,7 @@ def weights_file(entry: WeightsEntry) -> Path:
         return Path(hf_hub_download(repo_id=repo, filename=entry.file))
     except Exception as error:  # offline mode, missing repo or file, network errors
         raise WeightsError(
-            f"Weights file {entry.file} is not in {settings().weights_dir} and could not be downloaded "
+            f"Weights file {entry.file} is not in {folder} and could not be downloaded "
             f"from the Hugging Face Hub repository {repo!r} ({type(error).__name__}: {error}). "
             f"Train it instead with: {entry.command}"
         ) from error

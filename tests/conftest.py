@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from denoiser.config import PROJECT_ROOT
+from denoiser.config import PROJECT_ROOT, settings
 from denoiser.datasets import DATASETS, Dataset
+from denoiser.weights import read_manifest
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "datasets"
 if "DENOISER_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
@@ -35,9 +40,39 @@ def synthetic_dataset(name: str, count: int = 256, seed: int = 0) -> Dataset:
     return Dataset(DATASETS[name], x[:split], labels[:split], x[split:], labels[split:])
 
 
-def data_available(name: str) -> bool:
-    folder = os.environ.get("DENOISER_DATA_DIR")
-    return bool(folder) and (Path(folder) / f"{name}.npz").is_file()
+def need_data(dataset: str) -> None:
+    """Skip unless the dataset is in DENOISER_DATA_DIR: tests never download datasets."""
+    folder = settings().data_dir
+    name = f"{dataset}.npz" if DATASETS[dataset].fixed_size else dataset
+    if folder is None or not (folder / name).exists():
+        pytest.skip(f"dataset {dataset} not available: set DENOISER_DATA_DIR to a folder holding {name}")
+
+
+def need_weights(dataset: str, model: str) -> None:
+    """Skip unless the (dataset, model) weights are in the manifest and on disk: tests never download weights."""
+    entry = next((e for e in read_manifest() if (e.dataset, e.model) == (dataset, model)), None)
+    if entry is None or not entry.path().is_file():
+        pytest.skip(f"no trained weights for {dataset}/{model} in {settings().weights_dir}; "
+                    f"train them with training/train_all.sh")
+
+
+def encoded(image: Image.Image, format: str = "PNG", **options) -> bytes:
+    """The file an image would be saved as."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def png(width: int, height: int, rows: int) -> bytes:
+    """A black 8-bit gray PNG whose header says width×height, with `rows` rows of data (fewer: truncated).
+
+    Built by hand, so a bomb costs the test its compressed size, not its pixels."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    pack, row = zlib.compressobj(9), bytes(width + 1)
+    data = b"".join(pack.compress(row) for _ in range(rows)) + pack.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +95,6 @@ def tiny_weights(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def use_weights(tiny_weights, monkeypatch):
-    """Point the library at the tiny weights, with a clean model cache on both sides."""
-    from denoiser import inference
-
+    """Point the library at the tiny weights (models are cached per weights folder)."""
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tiny_weights))
-    inference._load.cache_clear()
-    yield tiny_weights
-    inference._load.cache_clear()
+    return tiny_weights

@@ -1,11 +1,12 @@
 """The app's event functions, called directly on the real trained weights.
 
-Tests skip, saying why, when a weights file they need is not trained yet or when the
-datasets folder (`DENOISER_DATA_DIR`; conftest.py points it at ../shared/datasets) is missing.
+Tests skip, saying why, when a weights file they need is not trained yet. Sampled test
+images come from the built-in samples, so no dataset is needed.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -16,25 +17,12 @@ from PIL import Image
 
 import app
 import denoiser
-from denoiser import BEST, DATASETS, LATENT, MODELS, NOISES, inference
+from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES, inference
 from denoiser.baselines import BASELINES
-from denoiser.config import settings
 from denoiser.metrics import psnr
+from denoiser.samples import SAMPLED, load_samples
 
-
-def need_weights(dataset: str, model: str = BEST) -> None:
-    """Skip unless the (dataset, model) weights are in the manifest and on disk (no Hub download)."""
-    trained = {(e.dataset, e.model) for e in denoiser.list_models()}
-    if (dataset, model) not in trained or not (settings().weights_dir / dataset / f"{model}.keras").is_file():
-        pytest.skip(f"no trained weights for {dataset}/{model} in {settings().weights_dir}; "
-                    f"train them with training/train_all.sh")
-
-
-def need_data(dataset: str) -> None:
-    """Skip unless the dataset's .npz is in DENOISER_DATA_DIR (tests never download datasets)."""
-    folder = settings().data_dir
-    if folder is None or not (folder / f"{dataset}.npz").is_file():
-        pytest.skip(f"dataset {dataset} not available: set DENOISER_DATA_DIR to a folder holding {dataset}.npz")
+from .conftest import need_weights
 
 
 def digit(path: Path, size: tuple[int, int] = (28, 28)) -> str:
@@ -55,7 +43,7 @@ def size(path: str) -> tuple[int, int]:
     return Image.open(path).size
 
 
-def run(path: str, dataset: str = "mnist", model: str | None = BEST, kind: str = "gaussian", level: float = 0.3,
+def run(path: str, dataset: str = "mnist", model: str | None = ALL_ROUNDER, kind: str = "gaussian", level: float = 0.3,
         seed: int = 0, add: bool = True, baselines: bool = False, **kwargs) -> tuple:
     return app.denoise(path, dataset, model, kind, level, seed, add, baselines, **kwargs)
 
@@ -66,6 +54,12 @@ def gain(path: str, download: str, kind: str, level: float, seed: int) -> float:
     noisy = denoiser.add_noise(clean, kind, level, seed)
     denoised, _ = denoiser.read_image(download, app.MAX_PIXELS)
     return psnr(clean, denoised) - psnr(clean, noisy)
+
+
+@pytest.fixture(autouse=True)
+def seeded_sampler() -> None:
+    """The Sample button draws with `random`: a fixed seed makes every run test the same images."""
+    random.seed(0)
 
 
 @pytest.fixture
@@ -88,6 +82,48 @@ def test_level_slider_follows_noise_kind(kind: str) -> None:
     assert (slider.minimum, slider.maximum, slider.value) == (spec.low, spec.high, spec.default)
 
 
+def test_the_api_takes_every_kinds_levels_and_any_model_name() -> None:
+    """Gradio checks API values against the widgets as built; the library's own checks then say what is wrong."""
+    level = next(b for b in app.demo.blocks.values() if isinstance(b, gr.Slider) and b.label.startswith("Noise"))
+    assert (level.minimum, level.maximum) == (min(k.low for k in NOISES.values()), max(k.high for k in NOISES.values()))
+    assert level.preprocess(NOISES["poisson"].high) == NOISES["poisson"].high
+    assert app.model_menu("mnist").preprocess("cnn_dense_large") == "cnn_dense_large"
+
+
+def test_the_page_narrows_the_level_slider_to_the_kind_on_load() -> None:
+    loads = [fn for fn in app.demo.fns.values() if any(t[1] == "load" for t in fn.targets)]
+    assert any(fn.fn is app.level_slider for fn in loads)
+
+
+def test_a_full_large_lane_says_busy_while_the_small_lane_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    lane = app.Lane(slots=1, waiting=0)
+    monkeypatch.setitem(app.LANES, "large", lane)
+    with lane.enter(), pytest.raises(gr.Error, match="busy with other large images"):
+        with lane.enter():
+            pass
+    with lane.enter():  # free again
+        pass
+
+
+def test_events_pick_their_lane_from_the_file_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entered = []
+
+    class Recording(app.Lane):
+        def enter(self):
+            entered.append(self)
+            return super().enter()
+
+    lanes = {name: Recording(slots=1) for name in app.LANES}
+    monkeypatch.setattr(app, "LANES", lanes)
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    Image.new("L", (1001, 1000)).save(big)  # just over LARGE_PIXELS
+    Image.new("L", (1000, 1000)).save(small)
+    probe = app.in_lane("a", "b")(lambda a, b=None: a)
+    assert [probe(str(small)), probe(str(small), str(big)), probe(None)] == [str(small), str(small), None]
+    assert entered == [lanes["small"], lanes["large"], lanes["small"]]
+    assert all(getattr(event, "__wrapped__", None) for event in (app.denoise, app.compare, app.walk))
+
+
 @pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10", app.PHOTO])
 def test_model_menu_offers_auto_first_then_every_trained_model(dataset: str) -> None:
     owners = {dataset, DATASETS[dataset].fallback}  # photos also run CIFAR-10's models they have not trained
@@ -102,13 +138,41 @@ def test_model_menu_offers_auto_first_then_every_trained_model(dataset: str) -> 
 # Sampling
 
 
-def test_sample_draws_a_test_image_with_its_class() -> None:
-    need_data("fashion_mnist")
-    path, caption = app.sample("fashion_mnist")
+@pytest.mark.parametrize("dataset", SAMPLED)
+def test_sample_draws_a_built_in_test_image_with_its_class(dataset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DENOISER_DATA_DIR", raising=False)  # no dataset at hand: the built-in samples suffice
+    path, caption = app.sample(dataset)
     index = int(re.search(r"#(\d+)", caption).group(1))
-    data = denoiser.load_dataset("fashion_mnist")
-    assert np.array_equal(pixels(path), data.x_test[index])
-    assert data.label(index) in caption
+    samples = load_samples(dataset)
+    position = list(samples.indices).index(index)
+    assert np.array_equal(pixels(path), samples.images[position])
+    assert f"**{samples.label(position)}**" in caption
+
+
+def test_arrival_loads_a_sample_for_denoise_and_two_for_the_walk() -> None:
+    [load] = [fn for fn in app.demo.fns.values() if fn.targets == [(app.demo._id, "load")]]
+    assert [block._id for block in load.outputs] == [block._id for block in (
+        app.upload, app.caption, app.image_a, app.caption_a, app.image_b, app.caption_b)]
+    values = load.fn()
+    for path, caption in zip(values[::2], values[1::2]):
+        assert pixels(path).shape == (28, 28) and caption.startswith("MNIST test image #")
+    # Setting the files fires the events that denoise and walk, as an upload would.
+    changed = {target for fn in app.demo.fns.values() if fn.fn in (app.denoise, app.walk) for target in fn.targets}
+    assert {(app.upload._id, "change"), (app.image_a._id, "change"), (app.image_b._id, "change")} <= changed
+
+
+def test_a_new_file_clears_the_caption_of_the_last_sample() -> None:
+    clearing = {target for fn in app.demo.fns.values() if fn.fn is app.clear_caption for target in fn.targets}
+    for file in (app.upload, app.image_a, app.image_b):
+        assert {(file._id, "upload"), (file._id, "clear")} <= clearing
+    assert (app.examples.dataset._id, "click") in clearing  # an example photo replaces the upload too
+
+
+def test_photo_examples_are_the_scikit_image_photos_and_show_in_photo_mode() -> None:
+    assert [Path(row[0]).stem for row in app.examples.examples] == list(app.PHOTOS)
+    assert all(Path(row[0]).is_file() for row in app.examples.examples)
+    [toggle] = [fn for fn in app.demo.fns.values() if fn.outputs == [app.photo_examples]]
+    assert toggle.fn(app.PHOTO).visible is True and toggle.fn("mnist").visible is False
 
 
 def test_sample_photo_comes_from_scikit_image() -> None:
@@ -121,28 +185,27 @@ def test_sample_says_plainly_when_the_dataset_is_missing(monkeypatch: pytest.Mon
     def unavailable(name: str) -> None:
         raise denoiser.DatasetError(f"Dataset {name!r} is not available.")
 
-    monkeypatch.setattr(app.denoiser, "load_dataset", unavailable)
+    monkeypatch.setattr(app, "load_samples", unavailable)
     with pytest.warns(UserWarning, match="Cannot sample CIFAR-10"):
-        assert app.sample("cifar10") == (gr.skip(), gr.skip())
+        assert app.sample("cifar10") == (gr.skip(), "")  # the upload stays; the old caption goes
 
 
 # Denoising
 
 
 def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
-    need_weights("mnist")
-    need_data("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     path, _ = app.sample("mnist")
     original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
     assert gain(path, download, "gaussian", 0.3, 3) > 3.0
-    assert "PSNR" in report and MODELS[BEST].title in report
+    assert "PSNR" in report and MODELS[ALL_ROUNDER].title in report
     assert size(original) == size(noisy) == size(denoised) and min(size(original)) >= 252  # 28 px enlarged 9x
     assert comparison == []
 
 
 @pytest.mark.parametrize("kind", NOISES)
 def test_every_noise_kind(kind: str, ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     original, noisy, denoised, report, download, _ = run(ring, model=app.AUTO, kind=kind, level=NOISES[kind].default)
     assert size(original) == size(noisy) == size(denoised)
     assert not np.array_equal(pixels(noisy), pixels(original))
@@ -152,21 +215,42 @@ def test_every_noise_kind(kind: str, ring: str) -> None:
 
 
 def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     original, noisy, _, report, _, _ = run(ring, add=False)
     assert original is None
     assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.MAX_PIXELS)[0])))
     assert "| Noisy input | — | — |" in report and "Add noise is off" in report
 
 
-def test_same_seed_same_noise_other_seed_other_noise(ring: str) -> None:
+def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: Path) -> None:
     need_weights("mnist")
+    path = tmp_path / "colour.png"
+    Image.fromarray(np.stack([np.full((28, 28), 250), np.tile(np.arange(28) * 9, (28, 1)),
+                              np.zeros((28, 28))], -1).astype(np.uint8)).save(path)
+    original, noisy, denoised, report, download, _ = run(str(path), level=0.1)
+    gray = app.convert_channels(denoiser.read_image(path, app.MAX_PIXELS)[0], 1)
+    assert pixels(original).ndim == 2 and np.array_equal(pixels(original), pixels(app.view(gray)))
+    assert Image.open(download).mode == "L"
+    noisy_psnr = psnr(gray, denoiser.add_noise(gray, "gaussian", 0.1, 0))
+    assert f"| Noisy input | {noisy_psnr:.2f} |" in report  # scored against the gray image, not the colour one
+    assert "MNIST model works in gray" in report and "Original shown and scored is the converted image" in report
+
+
+def test_a_gray_upload_to_a_colour_model_is_shown_and_scored_in_colour(ring: str) -> None:
+    need_weights("cifar10")
+    original, _, _, report, download, _ = run(ring, dataset="cifar10", level=0.1)
+    assert pixels(original).shape[-1] == 3 and Image.open(download).mode == "RGB"
+    assert "CIFAR-10 model works in colour" in report
+
+
+def test_same_seed_same_noise_other_seed_other_noise(ring: str) -> None:
+    need_weights("mnist", ALL_ROUNDER)
     first, again, other = (pixels(run(ring, seed=seed)[1]) for seed in (5, 5, 6))
     assert np.array_equal(first, again) and not np.array_equal(first, other)
 
 
 def test_baselines_on_request(ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     *_, report, _, comparison = run(ring, baselines=True)
     assert [caption.split(":")[0] for _, caption in comparison] == [spec.title for spec in BASELINES.values()]
     assert all(re.search(r"\d+\.\d\d dB · \d+\.\d\d s", caption) for _, caption in comparison)
@@ -181,7 +265,7 @@ def test_fixed_size_model_says_it_resized(tmp_path: Path) -> None:
 
 
 def test_progress_is_reported_on_large_images(tmp_path: Path) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     calls = []
     run(digit(tmp_path / "large.png", (600, 600)), progress=lambda value, desc=None: calls.append(value))
     done, total = calls[-1]
@@ -189,7 +273,7 @@ def test_progress_is_reported_on_large_images(tmp_path: Path) -> None:
 
 
 def test_photo_at_full_resolution_with_the_cifar10_denoiser() -> None:
-    need_weights("cifar10")
+    need_weights("cifar10", ALL_ROUNDER)
     path, _ = app.sample(app.PHOTO)
     download = run(path, dataset=app.PHOTO, level=0.2)[4]
     assert Image.open(download).size == Image.open(path).size
@@ -198,7 +282,7 @@ def test_photo_at_full_resolution_with_the_cifar10_denoiser() -> None:
 
 
 def test_compare_all_is_best_first(ring: str) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     report, items = app.compare(ring, "mnist", "gaussian", 0.3, 0, True)
     captions = [caption for _, caption in items]
     scores = [float(re.search(r"(-?\d+\.\d+) dB", caption).group(1)) for caption in captions]
@@ -269,11 +353,11 @@ GOOD_FILES = {
 
 @pytest.mark.parametrize("case", GOOD_FILES)
 def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None:
-    need_weights("mnist")
+    need_weights("cifar10", ALL_ROUNDER)
     write, expected = GOOD_FILES[case]
     write(tmp_path / "upload")
     path = str(next(tmp_path.iterdir()))
-    original, _, denoised, report, download, _ = run(path, level=0.1, baselines=True)
+    original, _, denoised, report, download, _ = run(path, dataset=app.PHOTO, level=0.1, baselines=True)  # colour kept
     assert size(download) == expected
     assert "PSNR" in report and size(original) == size(denoised)
     shown = pixels(original)
@@ -281,10 +365,10 @@ def test_odd_but_readable_files_give_a_result(case: str, tmp_path: Path) -> None
         assert shown.max() - shown.min() > 200
     if case in ("CMYK JPEG", "animated GIF", "EXIF-rotated JPEG"):  # red, the first frame, upright
         assert shown[..., 0].mean() > 200 and shown[..., 2].mean() < 60
-    if case == "RGBA PNG":
-        assert shown.shape[2] == 3
+    if case == "RGBA PNG":  # the transparent left half stays transparent
+        assert shown.shape[2] == 4 and shown[:, : shown.shape[1] // 2, 3].max() == 0 and shown[..., 3].max() == 255
     if case == "1x1 image":
-        assert f"| {MODELS[BEST].title} |" in report and "BM3D skipped" in report
+        assert f"| {MODELS[ALL_ROUNDER].title} |" in report and "BM3D skipped" in report
 
 
 def test_a_corrupt_image_gives_a_clear_message(tmp_path: Path) -> None:
@@ -304,9 +388,9 @@ def test_a_text_file_gives_a_clear_message(tmp_path: Path) -> None:
 def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "huge.png"
     Image.new("RGB", (8000, 5000), (90, 140, 200)).save(path)
-    image, note = app.read(str(path))
+    image, note = app.read_upload(str(path))
     assert image.shape[0] * image.shape[1] <= app.MAX_PIXELS and "Downscaled from 8000×5000" in note
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     monkeypatch.setattr(app, "MAX_PIXELS", 500_000)  # the same path, but quick to denoise in a test
     *_, report, download, _ = run(str(path), level=0.1)
     width, height = Image.open(download).size
@@ -323,7 +407,7 @@ def test_uploads_are_held_to_the_librarys_pixel_limit_too(tmp_path: Path, monkey
     path = tmp_path / "wide.png"
     Image.new("L", (400, 300), 128).save(path)
     monkeypatch.setenv("DENOISER_MAX_PIXELS", "10000")  # a deployment's lower limit
-    image, note = app.read(str(path))
+    image, note = app.read_upload(str(path))
     assert image.shape[0] * image.shape[1] <= 10_000 and "Downscaled from 400×300" in note
 
 
@@ -351,13 +435,11 @@ def test_interpolation_waits_for_both_images(ring: str) -> None:
 
 def test_interpolation_of_a_dataset_without_weights_says_so(ring: str, monkeypatch: pytest.MonkeyPatch,
                                                           tmp_path: Path) -> None:
+    need_weights("cifar10", LATENT)
+    app.walk("cifar10", ring, ring, 0.5)  # loads, and caches, the real weights
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
-    inference._load.cache_clear()  # forget models loaded from the real weights
-    try:
-        with pytest.raises(gr.Error, match="No weights"):
-            app.walk("cifar10", ring, ring, 0.5)
-    finally:
-        inference._load.cache_clear()
+    with pytest.raises(gr.Error, match="No weights"):
+        app.walk("cifar10", ring, ring, 0.5)
 
 
 # About
@@ -373,7 +455,36 @@ def test_about_shows_results_or_says_they_are_missing(tmp_path: Path, monkeypatc
     assert text == "| method | PSNR |\n" and Path(plot).is_file()
 
 
-def test_model_cards_show_every_trained_model() -> None:
-    cards = app.model_cards()
-    for entry in denoiser.list_models():
-        assert f"{entry.params:,} parameters" in cards and f"(`{entry.model}`)" in cards
+def test_model_cards_show_every_trained_model(use_weights: Path) -> None:
+    entries = denoiser.list_models()
+    cards = app.model_cards().split("#### ")[1:]
+    assert len(cards) == len(entries) == 5  # conftest's tiny weights: never an empty manifest
+    for card, entry in zip(cards, entries):
+        assert f"(`{entry.model}`)" in card and f"{entry.params:,} parameters" in card
+        psnr = entry.gaussian(0.3)["psnr"]
+        assert f"Gaussian σ 0.3: {psnr:.2f} dB" in card
+
+
+def test_about_tells_the_readmes_story() -> None:
+    text = app.story()
+    assert text.strip().startswith("**The 2020 study**") and "res_unet_gaussian" in text
+    assert text in app.README.read_text() and "<!--" not in text
+
+
+# Speed
+
+
+def test_warm_up_loads_every_model_the_app_opens_with(monkeypatch: pytest.MonkeyPatch, ring: str) -> None:
+    for dataset in SAMPLED:
+        need_weights(dataset, denoiser.best_model(dataset, app.NOISE))
+        need_weights(dataset, LATENT)
+    inference._load.cache_clear()
+    app.warm_up()
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a model was loaded after the warm-up")
+
+    monkeypatch.setattr(inference.keras.models, "load_model", not_again)
+    for dataset in SAMPLED:
+        assert "PSNR" in run(ring, dataset=dataset, model=app.AUTO, kind=app.NOISE)[3]
+        app.walk(dataset, ring, ring, 0.5)

@@ -16,7 +16,7 @@ def test_batch_cli_denoises_files_and_folders_and_skips_broken_ones(use_weights,
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "c.jpg")  # same name, other format
 
     status = main([str(folder), str(single), str(tmp_path / "c.jpg"), "--out", str(tmp_path / "out"),
-                   "--noise", "gaussian:0.2"])
+                   "--add-noise", "gaussian:0.2"])
 
     assert status == 1
     assert "broken.png" in capsys.readouterr().err
@@ -31,10 +31,10 @@ def test_batch_cli_all_good_exits_zero_and_bad_flags_explain(use_weights, tmp_pa
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
     assert main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o")]) == 0
     with pytest.raises(SystemExit):
-        main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--noise", "blur:1"])
+        main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--add-noise", "blur:1"])
     assert "KIND:LEVEL" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--noise", "gaussian:0.9"])
+        main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--add-noise", "gaussian:0.9"])
     assert "must lie in [0, 0.5], got 0.9" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--dataset", "fashion_mnist"])
@@ -45,7 +45,7 @@ def test_batch_cli_with_the_committed_model_removes_most_of_the_noise(tmp_path):
     y, x = np.mgrid[:64, :64]
     original = np.stack([x * 4, y * 4, np.full_like(x, 128)], axis=-1).astype(np.uint8)  # smooth colour ramps
     Image.fromarray(original).save(tmp_path / "ramp.png")
-    assert main([str(tmp_path / "ramp.png"), "--out", str(tmp_path / "out"), "--noise", "gaussian:0.2"]) == 0
+    assert main([str(tmp_path / "ramp.png"), "--out", str(tmp_path / "out"), "--add-noise", "gaussian:0.2"]) == 0
     noisy, denoised = (np.asarray(Image.open(tmp_path / "out" / name), np.float32)
                        for name in ("ramp_noisy.png", "ramp.png"))
     error = {name: np.sqrt(np.mean((image - original) ** 2)) for name, image in (("noisy", noisy), ("out", denoised))}

@@ -19,7 +19,8 @@ def test_a_bad_setting_is_named_with_what_it_needs(monkeypatch, name, value):
         settings()
 
 
-def test_the_ensemble_can_be_switched_off_and_tiles_resized(monkeypatch):
+def test_settings_are_read_from_the_environment_when_asked(monkeypatch):
+    """That the library then denoises that way is in test_inference (self-ensemble limit, tiles)."""
     monkeypatch.setenv("DENOISER_ENSEMBLE_MAX_PIXELS", "0")
     monkeypatch.setenv("DENOISER_TILE", "128")
     assert (settings().ensemble_max_pixels, settings().tile) == (0, 128)

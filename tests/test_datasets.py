@@ -2,23 +2,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from denoiser.datasets import DATASETS, DatasetError, load_dataset, spec
+from denoiser.datasets import DATASETS, DatasetError, load_dataset
+from denoiser.registry import UnknownName
 
-from .conftest import data_available
+from .conftest import need_data
 
 
 def test_unknown_dataset_names_the_choices():
-    with pytest.raises(DatasetError, match="mnist, fashion_mnist, cifar10"):
-        spec("imagenet")
+    with pytest.raises(UnknownName, match="Unknown dataset 'imagenet'; choose one of mnist, fashion_mnist, cifar10"):
+        DATASETS.lookup("imagenet")
 
 
 def test_missing_file_says_what_was_tried(tmp_path, monkeypatch):
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
     monkeypatch.setattr("keras.datasets.mnist.load_data", lambda: (_ for _ in ()).throw(OSError("offline")))
-    load_dataset.cache_clear()
     with pytest.raises(DatasetError) as error:
         load_dataset("mnist")
-    load_dataset.cache_clear()
     assert str(tmp_path / "mnist.npz") in str(error.value)
     assert "keras.datasets.mnist.load_data()" in str(error.value)
 
@@ -26,10 +25,8 @@ def test_missing_file_says_what_was_tried(tmp_path, monkeypatch):
 def test_broken_file_is_reported(tmp_path, monkeypatch):
     (tmp_path / "cifar10.npz").write_bytes(b"not a zip file")
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
     with pytest.raises(DatasetError, match="not a readable dataset file"):
         load_dataset("cifar10")
-    load_dataset.cache_clear()
 
 
 def test_local_folder_round_trip(tmp_path, monkeypatch):
@@ -37,9 +34,8 @@ def test_local_folder_round_trip(tmp_path, monkeypatch):
     y = np.arange(5, dtype=np.uint8)
     np.savez(tmp_path / "fashion_mnist.npz", x_train=x, y_train=y, x_test=x, y_test=y)
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
     data = load_dataset("fashion_mnist")
-    load_dataset.cache_clear()
+    assert load_dataset("fashion_mnist") is data  # read once per folder
     assert data.x_test.dtype == np.uint8
     images = data.test_images(3)
     assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
@@ -54,9 +50,7 @@ def test_photos_are_read_from_their_folders_in_landscape(tmp_path, monkeypatch):
         (tmp_path / "photos" / name).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(tmp_path / "photos" / f"{name}.jpg")
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
     data = load_dataset("photos")
-    load_dataset.cache_clear()
     assert data.x_train.shape == (2, 30, 40, 3) and data.x_test.shape == (1, 30, 40, 3)
     portrait = np.asarray(Image.open(tmp_path / "photos" / "train" / "b.jpg"))
     np.testing.assert_array_equal(data.x_train[1], portrait.transpose(1, 0, 2))
@@ -65,18 +59,26 @@ def test_photos_are_read_from_their_folders_in_landscape(tmp_path, monkeypatch):
 
 def test_missing_photos_name_the_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
     with pytest.raises(DatasetError, match=str(tmp_path / "photos" / "train")):
         load_dataset("photos")
-    load_dataset.cache_clear()
 
 
 @pytest.mark.parametrize("name", [name for name, spec in DATASETS.items() if spec.fixed_size])
 def test_shared_data_has_keras_layout(name):
-    if not data_available(name):
-        pytest.skip(f"{name}.npz not in DENOISER_DATA_DIR")
+    need_data(name)
     data = load_dataset(name)
     assert data.x_train.dtype == np.uint8
     assert data.x_test.shape[1:] == DATASETS[name].shape[: 2 if name != "cifar10" else 3]
     assert len(data.x_test) == 10_000
     assert len(DATASETS[name].class_names) == 10
+
+
+def test_datasets_are_read_once_per_folder(tmp_path, monkeypatch):
+    for value, folder in ((0, tmp_path / "a"), (255, tmp_path / "b")):
+        folder.mkdir()
+        x = np.full((2, 28, 28), value, np.uint8)
+        np.savez(folder / "mnist.npz", x_train=x, y_train=np.arange(2), x_test=x, y_test=np.arange(2))
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path / "a"))
+    assert load_dataset("mnist").x_test.max() == 0
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path / "b"))
+    assert load_dataset("mnist").x_test.min() == 255

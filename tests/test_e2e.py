@@ -3,8 +3,9 @@
     pytest -m e2e tests/test_e2e.py
 
 Needs /usr/bin/chromium (`apt-get install -y chromium`; Playwright's own browser download is not
-used), the MNIST res_unet and latent_ae weights and the MNIST data. Screenshots and the app's log
-go to test-artifacts/.
+used) and the committed MNIST and CIFAR-10 weights; no dataset: the app runs as on a fresh machine,
+without DENOISER_DATA_DIR and offline, on its built-in samples. Screenshots and the app's log go to
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-import denoiser
-from denoiser import BEST, LATENT
-from denoiser.config import settings
+from denoiser import ALL_ROUNDER, LATENT, SPECIALISTS
 from training.appserver import running_app
+
+from .conftest import need_weights
 
 pytestmark = pytest.mark.e2e
 
@@ -28,19 +29,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STARTUP_SECONDS = 180
-WAIT_MS = 120_000  # the first event loads TensorFlow's model; CI machines are slow
+WAIT_MS = 120_000  # CI machines are slow
+FRESH_MACHINE = {"DENOISER_DATA_DIR": None, "HF_HUB_OFFLINE": "1"}  # no dataset, no download
+NEEDED = [(dataset, model) for dataset in ("mnist", "cifar10")
+          for model in (ALL_ROUNDER, SPECIALISTS["gaussian"], LATENT)]
 
 
 def check_prerequisites() -> None:
     if not CHROMIUM.is_file():
         pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
-    trained = {(e.dataset, e.model) for e in denoiser.list_models()}
-    for model in (BEST, LATENT):
-        if ("mnist", model) not in trained or not (settings().weights_dir / "mnist" / f"{model}.keras").is_file():
-            pytest.skip(f"no trained weights for mnist/{model} in {settings().weights_dir}")
-    folder = settings().data_dir
-    if folder is None or not (folder / "mnist.npz").is_file():
-        pytest.skip("MNIST not available: set DENOISER_DATA_DIR to a folder holding mnist.npz")
+    for dataset, model in NEEDED:
+        need_weights(dataset, model)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +47,7 @@ def server() -> Iterator[str]:
     """The app on a free localhost port, stopped after the module's tests."""
     check_prerequisites()
     try:
-        with running_app(ARTIFACTS / "e2e-app.log", STARTUP_SECONDS) as app:
+        with running_app(ARTIFACTS / "e2e-app.log", STARTUP_SECONDS, FRESH_MACHINE) as app:
             yield app.url
     except RuntimeError as error:
         pytest.fail(str(error))
@@ -66,16 +65,31 @@ def page(server: str):
         browser.close()
 
 
-def test_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: Path) -> None:
+def test_arrival_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    # Denoise: a sampled test image comes back denoised, with its metrics.
-    page.get_by_role("button", name="Sample", exact=True).click()
+    # On arrival, before any click: a sampled MNIST test image, denoised, with its metrics.
     expect(page.locator("#report")).to_contain_text("PSNR", timeout=WAIT_MS)
     expect(page.locator("#report")).to_contain_text("Residual U-Net")
+    expect(page.get_by_text("MNIST test image #").first).to_be_visible()
     for name in ("original", "noisy", "denoised"):
         expect(page.locator(f"#{name} img")).to_have_attribute("src", re.compile(r"\.png$"))
+    page.screenshot(path=ARTIFACTS / "e2e-arrival.png", full_page=True)
+
+    # Sample works for another dataset too, from the built-in samples: a CIFAR-10 image, denoised in colour.
+    page.get_by_text("CIFAR-10", exact=True).first.click()
+    page.get_by_role("button", name="Sample", exact=True).click()
+    expect(page.get_by_text("CIFAR-10 test image #").first).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#report")).to_contain_text("PSNR", timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "e2e-denoise.png", full_page=True)
+
+    # Photo mode offers scikit-image's photos as examples; picking one replaces the upload and its caption.
+    page.get_by_text("Photo", exact=True).first.click()
+    page.get_by_text("coffee", exact=True).first.click()
+    expect(page.locator("#upload")).to_contain_text("coffee", timeout=WAIT_MS)
+    expect(page.get_by_text("CIFAR-10 test image #")).to_have_count(0)
+    expect(page.locator("#report")).to_contain_text("PSNR", timeout=WAIT_MS)
+    page.get_by_text("MNIST", exact=True).first.click()
 
     # A new seed re-noises and denoises again without another click.
     noisy = page.locator("#noisy img")
@@ -83,10 +97,8 @@ def test_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: Path) ->
     page.get_by_label("Seed").fill("7")
     expect(noisy).not_to_have_attribute("src", before, timeout=WAIT_MS)
 
-    # Latent interpolation: the image between A and B follows the slider.
+    # Latent interpolation, drawn on arrival: the image between A and B follows the slider.
     page.get_by_role("tab", name="Latent interpolation").click()
-    page.get_by_role("button", name="Sample A").click()
-    page.get_by_role("button", name="Sample B").click()
     frame = page.locator("#frame img")
     expect(frame).to_have_attribute("src", re.compile(r"\.png$"), timeout=WAIT_MS)
     expect(page.get_by_text("t = 0.125")).to_be_visible()  # the strip of steps

@@ -1,10 +1,11 @@
-import io
-
 import numpy as np
 import pytest
 from PIL import Image
 
-from denoiser.imaging import ImageError, as_batch, convert_channels, enlarge, read_image, resize
+from denoiser.imaging import (ImageError, as_batch, convert_channels, enlarge, header_pixels, join_alpha,
+                              read_image, resize, split_alpha)
+
+from .conftest import encoded, png
 
 
 @pytest.mark.parametrize(
@@ -31,42 +32,92 @@ def test_resize_and_enlarge():
     assert big.shape == (8, 8) and big[3, 3] == 0 and big[4, 4] == 3
 
 
-def _png(image: Image.Image, **kwargs) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=kwargs.pop("format", "PNG"), **kwargs)
-    return buffer.getvalue()
-
-
 def test_reads_sixteen_bit_palette_rgba_cmyk():
     sixteen = Image.fromarray(np.full((4, 4), 65535, np.uint16))
-    image, _ = read_image(_png(sixteen), 10**6)
+    image, _ = read_image(encoded(sixteen), 10**6)
     assert image.shape == (4, 4, 1) and np.allclose(image, 1.0)
     for mode in ("P", "RGBA"):
-        image, _ = read_image(_png(Image.new("RGB", (5, 3), (255, 0, 0)).convert(mode)), 10**6)
+        image, _ = read_image(encoded(Image.new("RGB", (5, 3), (255, 0, 0)).convert(mode)), 10**6)
         assert image.shape == (3, 5, 3) and image[0, 0, 0] > 0.9
-    image, _ = read_image(_png(Image.new("CMYK", (5, 3), (0, 255, 255, 0)), format="JPEG"), 10**6)
+    image, _ = read_image(encoded(Image.new("CMYK", (5, 3), (0, 255, 255, 0)), format="JPEG"), 10**6)
     assert image.shape == (3, 5, 3) and image[0, 0, 0] > 0.8 and image[0, 0, 1] < 0.2
 
 
 def test_exif_rotation_is_applied():
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise to display
-    data = _png(Image.new("RGB", (40, 20), (0, 0, 255)), format="JPEG", exif=exif.tobytes())
+    data = encoded(Image.new("RGB", (40, 20), (0, 0, 255)), format="JPEG", exif=exif.tobytes())
     image, _ = read_image(data, 10**6)
     assert image.shape == (40, 20, 3)
 
 
 def test_first_frame_of_animation_and_downscale_note():
     frames = [Image.new("L", (10, 10), v) for v in (0, 255)]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
-    image, note = read_image(buffer.getvalue(), 10**6)
+    image, note = read_image(encoded(frames[0], "GIF", save_all=True, append_images=frames[1:]), 10**6)
     assert image.max() == 0 and note == ""
-    image, note = read_image(_png(Image.new("L", (400, 100))), 10_000)
+    image, note = read_image(encoded(Image.new("L", (400, 100))), 10_000)
     assert image.shape[0] * image.shape[1] <= 10_000 and "Downscaled from 400×100" in note
 
 
-@pytest.mark.parametrize("data", [b"hello, not an image", _png(Image.new("RGB", (50, 50)))[:60]])
+@pytest.mark.parametrize("data", [b"hello, not an image", encoded(Image.new("RGB", (50, 50)))[:60]])
 def test_broken_files_raise_image_error(data):
     with pytest.raises(ImageError):
         read_image(data, 10**6)
+
+
+def test_a_thin_strip_is_not_enlarged_past_the_longest_side():
+    assert enlarge(np.zeros((1, 5000)), 320, 1600).shape == (1, 5000)
+    assert enlarge(np.zeros((1, 100)), 320, 1600).shape == (16, 1600)
+    assert enlarge(np.zeros((28, 28)), 320, 1600).shape == (308, 308)
+
+
+def test_high_depth_images_are_scaled_by_their_type_not_their_values():
+    dark = Image.fromarray(np.array([[0, 163]], np.uint16))  # 16-bit, nearly black
+    image, _ = read_image(encoded(dark), 10**6)
+    assert np.allclose(image[0, :, 0], [0, 163 / 65535])
+    ramp = Image.fromarray(np.array([[0.0, 0.25, 1.0]], np.float32))  # float TIFF in [0, 1]
+    image, _ = read_image(encoded(ramp, format="TIFF"), 10**6)
+    assert np.allclose(image[0, :, 0], [0, 0.25, 1])
+
+
+def test_transparency_is_kept_as_alpha():
+    rgba = Image.new("RGBA", (4, 2), (0, 0, 0, 0))
+    rgba.putpixel((1, 1), (0, 0, 0, 255))
+    palette = Image.new("P", (4, 2), 1)
+    palette.putpalette([0, 0, 0, 255, 255, 255])
+    palette.putpixel((1, 1), 0)
+    palette.info["transparency"] = 1
+    for image in (rgba, rgba.convert("LA"), palette):
+        read, _ = read_image(encoded(image), 10**6)
+        assert read.shape == (2, 4, 4) and read[..., 3].sum() == 1 and read[1, 1, 3] == 1
+    opaque, _ = read_image(encoded(Image.new("RGBA", (4, 2), (9, 9, 9, 255))), 10**6)
+    assert opaque.shape == (2, 4, 3)
+
+
+def test_split_and_join_alpha():
+    rgba = np.random.default_rng(0).random((3, 5, 4)).astype(np.float32)
+    colour, alpha = split_alpha(rgba)
+    assert colour.shape == (3, 5, 3) and np.array_equal(join_alpha(colour, alpha), rgba)
+    assert join_alpha(colour[..., :1], alpha).shape == (3, 5, 4)
+    assert split_alpha(colour)[1] is None
+
+
+def test_too_many_pixels_are_refused_from_the_header(monkeypatch):
+    monkeypatch.setenv("DENOISER_DECODE_MAX_PIXELS", "1000000")
+    with pytest.raises(ImageError, match="2000×1000 = 2,000,000 pixels; images over 1,000,000"):
+        read_image(png(2000, 1000, 1), 10**6)  # the data is one row: decoding would fail differently
+
+
+def test_header_pixels_reads_only_the_header(tmp_path):
+    (tmp_path / "huge.png").write_bytes(png(2000, 1000, 1))
+    (tmp_path / "text.png").write_text("not an image")
+    assert header_pixels(tmp_path / "huge.png") == 2_000_000 and header_pixels(tmp_path / "text.png") == 0
+
+
+def test_long_sides_and_big_jpegs_are_downscaled_cheaply(monkeypatch):
+    monkeypatch.setenv("DENOISER_MAX_SIDE", "500")
+    image, note = read_image(encoded(Image.new("L", (2000, 1))), 10**6)
+    assert image.shape == (1, 500, 1) and "Downscaled from 2000×1 to 500×1" in note
+    monkeypatch.setenv("DENOISER_DECODE_MAX_PIXELS", "1000000")  # the JPEG is 4 MP: only its 1/2 scale fits
+    image, note = read_image(encoded(Image.new("RGB", (2400, 1600), (200, 0, 0)), format="JPEG"), 500 * 300)
+    assert image.shape[0] * image.shape[1] <= 500 * 300 and "Downscaled from 2400×1600" in note

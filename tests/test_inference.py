@@ -2,12 +2,14 @@ import dataclasses
 import shutil
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
 import denoiser
 from denoiser import inference, interpolation
-from denoiser.weights import write_entry
+from denoiser.models import build
+from denoiser.weights import WeightsEntry, write_entry
 
 from .conftest import synthetic_dataset
 
@@ -86,15 +88,18 @@ def test_too_many_pixels_is_refused(use_weights, monkeypatch):
         denoiser.load("mnist").denoise(np.zeros((40, 40), np.float32))
 
 
-def test_models_load_once(use_weights):
+def test_models_load_once_per_weights_folder(use_weights, tmp_path, monkeypatch):
     assert denoiser.load("mnist") is denoiser.load("mnist", model="res_unet")
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))  # a folder without weights
+    with pytest.raises(denoiser.WeightsError, match="Trained models: none"):
+        denoiser.load("mnist", model="res_unet")
 
 
 def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):
     assert denoiser.best_model("mnist", "gaussian") == denoiser.SPECIALISTS["gaussian"]
     assert denoiser.load("mnist", noise="gaussian").name == denoiser.SPECIALISTS["gaussian"]
-    assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.BEST
-    assert denoiser.best_model("cifar10", "gaussian") == denoiser.BEST  # no specialist trained there
+    assert denoiser.best_model("mnist", "salt_pepper") == denoiser.best_model("mnist") == denoiser.ALL_ROUNDER
+    assert denoiser.best_model("cifar10", "gaussian") == denoiser.ALL_ROUNDER  # no specialist trained there
     assert denoiser.load("mnist", model="res_unet", noise="gaussian").name == "res_unet"  # a named model wins
 
 
@@ -117,7 +122,7 @@ def test_photos_run_cifar10_models_until_their_own_are_trained(use_weights, tmp_
 def test_missing_weights_list_what_exists(use_weights):
     with pytest.raises(denoiser.WeightsError, match="mnist/res_unet"):
         denoiser.load("fashion_mnist")
-    with pytest.raises(denoiser.DatasetError, match="Unknown dataset"):
+    with pytest.raises(denoiser.UnknownName, match="Unknown dataset"):
         denoiser.load("svhn")
 
 
@@ -134,6 +139,7 @@ def test_encode_decode_and_interpolate(use_weights):
     np.testing.assert_allclose(frames[0], ae.decode(ae.encode(a))[0], atol=1e-5)
     np.testing.assert_allclose(frames[2], ae.decode((ae.encode(a) + ae.encode(b)) / 2)[0], atol=1e-5)
     np.testing.assert_allclose(ae.decode_line(ae.encode(a)[0], ae.encode(b)[0], steps=5), frames, atol=1e-6)
+    np.testing.assert_allclose(ae.decode_between(ae.encode(a)[0], ae.encode(b)[0], 0.25), frames[1:2], atol=1e-6)
     with pytest.raises(ValueError, match="at least 2"):
         denoiser.interpolate(ae, a, b, steps=1)
     with pytest.raises(ValueError, match="two latent vectors of one size"):
@@ -147,9 +153,7 @@ def test_a_vae_loads_encodes_its_mean_and_walks_both_paths(tmp_path, monkeypatch
                          noise="none", eval_images=8, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path))
     train(config, synthetic_dataset("mnist"), "python -m training.train --dataset mnist --model latent_vae")
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
-    inference._load.cache_clear()
     vae = denoiser.load("mnist", model="latent_vae")
-    inference._load.cache_clear()
     assert isinstance(vae, inference.Autoencoder)
     a, b = synthetic_dataset("mnist").test_images(2)
     z_a, z_b = vae.encode(a)[0], vae.encode(b)[0]
@@ -161,3 +165,15 @@ def test_a_vae_loads_encodes_its_mean_and_walks_both_paths(tmp_path, monkeypatch
         np.testing.assert_allclose(frames, expected, atol=1e-5)
     line, arc = (vae.decode_between(z_a, z_b, 0.5, path) for path in ("linear", "spherical"))
     assert not np.allclose(line, arc)
+
+
+@pytest.mark.parametrize("name", [name for name, spec in denoiser.MODELS.items() if spec.fully_convolutional])
+def test_every_fully_convolutional_model_tiles_exactly(name, monkeypatch):
+    """The receptive field on each ModelSpec is wide enough: tiles of a fresh network match its whole-image output."""
+    keras.utils.set_random_seed(0)
+    entry = WeightsEntry("cifar10", name, "", {}, 0, 0.0, 0)
+    den = inference.Denoiser(entry, build(name, (None, None, 3)))
+    image = np.random.default_rng(0).random((104, 92, 3), dtype=np.float32)
+    whole = den.denoise(image, ensemble=False)
+    monkeypatch.setenv("DENOISER_TILE", "32")
+    np.testing.assert_allclose(den.denoise(image, ensemble=False), whole, atol=1e-5)

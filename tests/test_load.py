@@ -3,20 +3,19 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
-import denoiser
-from denoiser import BEST
+from denoiser import ALL_ROUNDER
 from training.appserver import running_app
 from training.benchmark import load_run
+
+from .conftest import need_weights
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def test_concurrent_clients_all_get_answers(tmp_path):
-    if ("mnist", BEST) not in {(e.dataset, e.model) for e in denoiser.list_models()}:
-        pytest.skip(f"no trained weights for mnist/{BEST}")
+    need_weights("mnist", ALL_ROUNDER)
     image = tmp_path / "digit.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)).save(image)
     with running_app(ARTIFACTS / "load-app.log") as app:

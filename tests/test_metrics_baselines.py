@@ -54,3 +54,13 @@ def test_batch_psnr_is_the_mean_of_per_image_psnr_capped_at_50_db():
     expected = np.mean([psnr(c, t) for c, t in zip(clean, test)])
     assert float(batch_psnr(clean, test)) == pytest.approx(expected, abs=0.01)
     assert float(batch_psnr(clean, clean)) == pytest.approx(50.0)
+
+
+def test_alpha_is_kept_by_baselines_and_not_scored():
+    clean = _smooth((32, 32, 3))
+    alpha = np.linspace(0, 1, 32 * 32, dtype=np.float32).reshape(32, 32, 1)
+    noisy = add_noise(clean, "gaussian", 0.1, seed=0)
+    restored = run_baseline("median", np.concatenate([noisy, alpha], axis=-1))
+    assert restored.shape == (32, 32, 4) and np.array_equal(restored[..., 3:], alpha)
+    assert psnr(np.concatenate([clean, alpha], -1), restored) == psnr(clean, restored[..., :3])
+    assert ssim(np.concatenate([clean, alpha], -1), restored) == ssim(clean, restored[..., :3])

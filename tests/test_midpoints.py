@@ -39,14 +39,10 @@ def latent_weights(tmp_path, monkeypatch):
              y_test=data.y_test)
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "w"))
-    load_dataset.cache_clear()
-    inference._load.cache_clear()
     config = TrainConfig(dataset="mnist", model="latent_ae", epochs=1, steps_per_epoch=2, batch_size=16,
                          noise="none", eval_images=4, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
     train(config, data, "cmd")
-    yield tmp_path / "w"
-    load_dataset.cache_clear()
-    inference._load.cache_clear()
+    return tmp_path / "w"
 
 
 def test_classifier_is_saved_recorded_and_loaded(latent_weights):

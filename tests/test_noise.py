@@ -50,3 +50,10 @@ def test_bad_kind_and_level():
         add_noise(IMAGE, "blur", 0.1)
     with pytest.raises(ValueError, match="must lie in"):
         add_noise(IMAGE, "gaussian", -0.1)
+
+
+def test_alpha_is_not_noised():
+    rgba = np.full((16, 16, 4), 0.5, np.float32)
+    rgba[..., 3] = np.linspace(0, 1, 16)
+    noisy = add_noise(rgba, "gaussian", 0.3, seed=0)
+    assert np.array_equal(noisy[..., 3], rgba[..., 3]) and not np.array_equal(noisy[..., :3], rgba[..., :3])

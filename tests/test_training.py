@@ -6,28 +6,35 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 import denoiser
 from denoiser.config import settings
 from denoiser.datasets import load_dataset
+from denoiser.metrics import psnr
 from denoiser.weights import read_manifest
-from training import curves, diagnose, evaluate, train
+from training import curves, diagnose, evaluate, reporting, targets, train
 from training.data import patch_pipeline, pipeline
+from training.results import Row, merge
 
 from .conftest import synthetic_dataset
 
 
 @pytest.fixture
 def synthetic_data_dir(tmp_path, monkeypatch):
-    """A DENOISER_DATA_DIR of small synthetic .npz files in the keras layout."""
+    """A DENOISER_DATA_DIR of small synthetic .npz files in the keras layout, and a few photos."""
     for name in ("mnist", "cifar10"):
         data = synthetic_dataset(name, count=96)
         np.savez(tmp_path / f"{name}.npz", x_train=data.x_train, y_train=data.y_train,
                  x_test=data.x_test, y_test=data.y_test)
+    tiles = synthetic_dataset("cifar10", count=12).x_train  # 32x32 blobs, tiled into 32x64 photos
+    for split, first in (("train", 0), ("val", 4)):
+        (tmp_path / "photos" / split).mkdir(parents=True)
+        for i in range(first, first + 2):
+            photo = np.concatenate([tiles[i], tiles[i + 2]], axis=1)
+            Image.fromarray(photo).save(tmp_path / "photos" / split / f"{i}.jpg", quality=95)
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
-    yield tmp_path
-    load_dataset.cache_clear()
+    return tmp_path
 
 
 def _first_batch(dataset: tf.data.Dataset):
@@ -74,6 +81,7 @@ def test_one_level_flag_narrows_the_kinds_own_range():
     assert train.parse_args(base + ["--noise", "gaussian", "--level-max", "0.2"]).level_range == (0.0, 0.2)
     assert train.parse_args(base + ["--noise", "mix"]).level_range is None
     assert train.parse_args(base).weights_dir == os.path.relpath(settings().weights_dir)  # no machine path recorded
+    assert train.parse_args(base) == train.TrainConfig("mnist", "cnn_pool")  # the flags' defaults are the config's
 
 
 @pytest.mark.parametrize("flags", [["--noise", "mix", "--level-min", "0.1"], ["--noise", "poisson", "--level-max", "0"],
@@ -124,8 +132,8 @@ def test_interrupted_run_resumes(tmp_path, monkeypatch):
 
 def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, tmp_path, capsys):
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{evaluate.START}\nold\n{evaluate.END}\noutro\n")
-    evaluate.main(["--datasets", "mnist", "--images", "4", "--noise", "gaussian:0.1,salt_pepper:0.1",
+    readme.write_text(f"intro\n{reporting.START}\nold\n{reporting.END}\noutro\n")
+    evaluate.main(["--datasets", "mnist", "--images", "4", "--noises", "gaussian:0.1,salt_pepper:0.1",
                    "--baselines", "median,nl_means,bm3d", "--out", str(tmp_path / "out"), "--readme", str(readme)])
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
     methods = {r["method"] for r in rows}
@@ -141,40 +149,88 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
     assert re.search(target, text)
     assert re.search(r"\| MNIST \| salt_pepper 0\.1 \| `res_unet` \| [\d.]+ \| > best classical = [\d.]+ \|", text)
     assert "### MNIST" in capsys.readouterr().out
+    # evaluating one model again replaces its rows only: the other models and noises stay
+    evaluate.main(["--datasets", "mnist", "--models", "res_unet", "--images", "2", "--noises", "gaussian:0.1",
+                   "--baselines", "", "--out", str(tmp_path / "out"), "--readme", str(readme)])
+    again = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(again) == len(rows) and {r["method"] for r in again} == methods
+    changed = [r for r in again if r not in rows]
+    assert {(r["method"], r["noise"], r["images"]) for r in changed} <= {("res_unet", "gaussian", 2),
+                                                                         ("noisy input", "gaussian", 2)}
+    assert "| `latent_ae` |" in readme.read_text()
+
+
+def test_photos_are_scored_whole_with_a_seed_per_image(use_weights, synthetic_data_dir, tmp_path):
+    clean = load_dataset("photos").test_images()
+    noisy = evaluate.noisy_copies(clean, "gaussian", 0.1, per_image=True)
+    np.testing.assert_array_equal(noisy[1], denoiser.add_noise(clean[1], "gaussian", 0.1, seed=1))
+    assert not np.array_equal(noisy, evaluate.noisy_copies(clean, "gaussian", 0.1, per_image=False))
+    evaluate.main(["--datasets", "photos", "--noises", "gaussian:0.0588", "--baselines", "median",
+                   "--out", str(tmp_path / "out")])
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())
+    # no photo model is trained here: CIFAR-10's fully convolutional one stands in, named as such; its
+    # fixed-size latent_ae (which would shrink the photo to 32x32) is left out
+    assert {r["method"] for r in rows} == {"noisy input", "cifar10/res_unet", "median"}
+    assert {r["images"] for r in rows} == {2}
+    assert "| Photos | gaussian 0.0588 | `cifar10/res_unet` |" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_results_merge_by_dataset_method_noise_and_level():
+    def row(method, level, psnr):
+        return Row("mnist", method, "model", "gaussian", level, psnr, 0.9, 0.01, 10)
+
+    old = [row("res_unet", 0.1, 30.0), row("cnn_pool", 0.1, 25.0), row("res_unet", 0.3, 24.0)]
+    merged = merge(old, [row("res_unet", 0.1, 31.0), row("res_unet", 0.5, 21.0)])
+    assert [(r.method, r.level, r.psnr) for r in merged] == [("res_unet", 0.1, 31.0), ("cnn_pool", 0.1, 25.0),
+                                                             ("res_unet", 0.3, 24.0), ("res_unet", 0.5, 21.0)]
 
 
 def test_targets_are_strict_only_where_the_issue_says_more_than():
-    def row(dataset, method, kind, psnr):
-        return evaluate.Row(dataset, method, kind, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
+    def row(dataset, method, method_type, psnr):
+        return Row(dataset, method, method_type, "gaussian", 0.1, psnr, 0.9, 0.01, 10)
 
     bm3d = [row("cifar10", "bm3d", "baseline", 28.0), row("mnist", "bm3d", "baseline", 25.0)]
-    beat_bm3d = evaluate.threshold("cifar10", "gaussian", 0.1, bm3d)  # "> BM3D": a tie is not a win
+    beat_bm3d = targets.threshold("cifar10", "gaussian", 0.1, bm3d)  # "> BM3D": a tie is not a win
     assert (beat_bm3d.wording, beat_bm3d.limit) == ("> BM3D", 28.0)
     assert not beat_bm3d.met(28.0) and beat_bm3d.met(28.01)
-    absolute = evaluate.threshold("mnist", "gaussian", 0.1, bm3d)  # "≥ 31.0": reaching it is enough
+    absolute = targets.threshold("mnist", "gaussian", 0.1, bm3d)  # "≥ 31.0": reaching it is enough
     assert absolute.met(31.0) and not absolute.met(30.99)
     app_model = row("cifar10", denoiser.best_model("cifar10", "gaussian"), "model", 28.0)
-    assert "> BM3D = 28.00 | **no** |" in evaluate.targets_markdown(bm3d + [app_model])
+    assert "> BM3D = 28.00 | **no** |" in reporting.targets_markdown(bm3d + [app_model])
     only_median = [row("cifar10", "median", "baseline", 26.0), app_model]  # no BM3D: no verdict, not a weaker one
-    assert evaluate.threshold("cifar10", "gaussian", 0.1, only_median) is None
-    assert "| 28.00 | its reference was not run | — |" in evaluate.targets_markdown(only_median)
-    assert "| not run | > BM3D = 28.00 | — |" in evaluate.targets_markdown(bm3d)
+    assert targets.threshold("cifar10", "gaussian", 0.1, only_median) is None
+    assert "| 28.00 | its reference was not run | — |" in reporting.targets_markdown(only_median)
+    assert "| not run | > BM3D = 28.00 | — |" in reporting.targets_markdown(bm3d)
 
 
 def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
                    "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
     result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
-    assert result["verdict"] == diagnose.verdict(result["clean_input"]["psnr"], result["noisy_input"]["psnr"])
-    assert result["clean_input"]["psnr"] > 0 and result["noisy_input"]["psnr"] > 0
-    table = evaluate.diagnosis_markdown(tmp_path / "out")
-    assert f"| MNIST | `cnn_pool` | {result['params']:,} | 2 |" in table
+    assert set(result) == {"dataset", "model", "steps", "sigma", "images", "clean_input", "noisy_input", "params",
+                           "verdict"}
+    # the clean run sees its own targets: after 2 steps it is still far from the noisy input's ~20 dB, not equal to it
+    assert 0 < result["clean_input"]["psnr"] != result["noisy_input"]["psnr"] > 0
+    assert result["verdict"] in ("capacity", "noise")  # which one is test_diagnosis_blames_capacity_only_when...
+    table = reporting.diagnosis_markdown(tmp_path / "out")
+    row = (f"| MNIST | `cnn_pool` | {result['params']:,} | 2 | {result['clean_input']['psnr']:.2f} | "
+           f"(0.1) {result['noisy_input']['psnr']:.2f} | {result['verdict']} |")
+    assert row in table
 
 
 @pytest.mark.parametrize("clean, noisy, cause", [(16.87, 17.01, "capacity"), (16.5, 16.0, "capacity"),
                                                  (30.0, 20.0, "noise"), (21.0, 20.0, "noise")])
 def test_diagnosis_blames_capacity_only_when_clean_inputs_do_not_help(clean, noisy, cause):
     assert diagnose.verdict(clean, noisy) == cause
+
+
+def test_psnr_loss_is_minus_the_mean_per_image_psnr():
+    clean = np.full((2, 8, 8, 1), 0.5, np.float32)
+    denoised = clean + np.array([0.1, 0.1 / np.sqrt(10)], np.float32)[:, None, None, None]  # 20 dB and 30 dB
+    loss = float(train.psnr_loss(tf.constant(clean), tf.constant(denoised)))
+    assert loss == pytest.approx(-np.mean([psnr(c, d) for c, d in zip(clean, denoised)]), abs=0.05)
+    assert loss == pytest.approx(-25.0, abs=0.05)  # not minus the PSNR of the mean error, 22.6 dB
+    assert float(train.psnr_loss(tf.constant(clean), tf.constant(clean))) == pytest.approx(-50.0)  # the floor
 
 
 def test_warm_start_records_the_whole_chain(tmp_path):
@@ -272,3 +328,16 @@ def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_pat
     diagnose.plot_ladder(rows, tmp_path / "ladder.png")
     assert (tmp_path / "ladder.png").stat().st_size > 1000
 
+
+@pytest.mark.parametrize("flags, why", [(["--models", "res_unet,unet9"], "Unknown model 'unet9'"),
+                                        (["--noises", "gaussian:0.1,blur:1"], "Unknown noise kind 'blur'"),
+                                        (["--datasets", "svhn"], "Unknown dataset 'svhn'"),
+                                        (["--baselines", "wiener"], "Unknown baseline 'wiener'"),
+                                        (["--datasets", "fashion_mnist", "--models", "res_unet"],
+                                         "no trained weights for fashion_mnist/res_unet")])
+def test_evaluate_refuses_unknown_names_before_any_work(use_weights, tmp_path, monkeypatch, capsys, flags, why):
+    monkeypatch.setattr(evaluate, "evaluate_dataset", lambda *args: pytest.fail("evaluated before checking names"))
+    with pytest.raises(SystemExit):
+        evaluate.main(flags + ["--out", str(tmp_path)])
+    assert why in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

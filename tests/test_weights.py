@@ -1,7 +1,7 @@
 import pytest
 
 from denoiser import weights
-from denoiser.weights import WeightsEntry, WeightsError, find_entry, read_manifest, write_entry
+from denoiser.weights import WeightsEntry, WeightsError, find_entry, metric_key, read_manifest, write_entry
 
 
 def _entry(model: str, psnr: float = 20.0) -> WeightsEntry:
@@ -50,3 +50,15 @@ def test_downloads_from_the_hub_when_missing(tmp_path, monkeypatch):
     path = weights.weights_file(_entry("res_unet"))
     assert calls == [("the-denoiser/denoiser-weights", "mnist/res_unet.keras")]
     assert path.name == "res_unet.keras"
+
+
+def test_one_owner_for_the_metric_key_and_the_weights_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    photos_sigma = round(15 / 255, 4)  # the photos' levels are not tenths
+    entry = WeightsEntry("photos", "res_unet", "cmd", {}, 1, 1.0, 10,
+                         {metric_key(0.1): {"psnr": 30.0}, metric_key(photos_sigma): {"psnr": 31.5}})
+    assert set(entry.metrics) == {"gaussian_0.1", "gaussian_0.0588"}
+    assert entry.gaussian(photos_sigma) == {"psnr": 31.5} and entry.gaussian(0.5) is None
+    assert entry.gaussian_scores() == {0.1: {"psnr": 30.0}, 0.0588: {"psnr": 31.5}}
+    assert entry.path() == tmp_path / "photos" / "res_unet.keras"
+    assert entry.path(tmp_path / "other") == tmp_path / "other" / "photos" / "res_unet.keras"

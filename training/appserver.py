@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,11 +37,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(log: Path, timeout: float = 180.0) -> Iterator[RunningApp]:
-    """The app in a subprocess, answering on its URL; stopped on exit. Its output goes to `log`."""
+def running_app(log: Path, timeout: float = 180.0, environ: Mapping[str, str | None] | None = None
+                ) -> Iterator[RunningApp]:
+    """The app in a subprocess, answering on its URL; stopped on exit. Its output goes to `log`.
+
+    `environ` changes the app's environment: a value of None removes the variable (a fresh machine has no
+    DENOISER_DATA_DIR, say).
+    """
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+           "GRADIO_ANALYTICS_ENABLED": "False", **(environ or {})}
+    env = {name: value for name, value in env.items() if value is not None}
     log.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{port}/"
     with open(log, "w") as out:

@@ -1,7 +1,8 @@
 """Speed and load figures for README: model vs BM3D per image size, and the app under load.
 
-    python -m training.benchmark                 # everything, about 10 minutes on 2 CPU cores
+    python -m training.benchmark                 # everything, about 20 minutes on 2 CPU cores
     python -m training.benchmark --skip-app      # model and BM3D timings only
+    python -m training.benchmark --skip-speed    # the app's figures only
 
 Writes `weights/results/benchmark.json` and prints Markdown tables.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -23,11 +25,12 @@ from PIL import Image
 
 from denoiser import LATENT, add_noise, load
 from denoiser.baselines import run_baseline
-from denoiser.config import settings
+from denoiser.config import APP_MEMORY_BUDGET_MIB, settings
 
 from .appserver import running_app
 
 SIGMA = 0.1
+PHOTO = (4000, 3000)  # (width, height) of the large uploads in the load runs: 12 MP, the app's limit
 
 
 @dataclass
@@ -94,22 +97,29 @@ def slider_step_seconds() -> float:
     return seconds_per_call(lambda: ae.decode(0.5 * latents[0] + 0.5 * latents[1]), 50)
 
 
+def request_seconds(client, image: Path, seed: int) -> float:
+    """One MNIST denoise round trip through gradio_client, checked: the report and the PNG came back."""
+    from gradio_client import handle_file
+
+    start = time.perf_counter()
+    outputs = client.predict(handle_file(str(image)), "mnist", None, "gaussian", 0.2, seed, True, False,
+                             api_name="/denoise")
+    if "PSNR" not in outputs[3] or not Path(outputs[4]).is_file():
+        raise ValueError("incomplete answer")
+    return time.perf_counter() - start
+
+
 def load_run(url: str, clients: int, requests: int, image: Path) -> LoadResult:
     """`clients` gradio_client clients, each sending `requests` denoise calls with its own seeds."""
-    from gradio_client import Client, handle_file
+    from gradio_client import Client
 
     result = LoadResult(clients, requests, 0)
 
     def client_loop(index: int) -> None:
         client = Client(url, verbose=False)
         for i in range(requests):
-            start = time.perf_counter()
             try:
-                outputs = client.predict(handle_file(str(image)), "mnist", None, "gaussian", 0.2,
-                                         index * 1000 + i, True, False, api_name="/denoise")
-                if "PSNR" not in outputs[3] or not Path(outputs[4]).is_file():
-                    raise ValueError("incomplete answer")
-                result.latencies.append(time.perf_counter() - start)
+                result.latencies.append(request_seconds(client, image, index * 1000 + i))
             except Exception:  # every kind of failure counts; the run goes on
                 result.failures += 1
 
@@ -118,14 +128,57 @@ def load_run(url: str, clients: int, requests: int, image: Path) -> LoadResult:
     return result
 
 
-def app_figures(requests: int, log: Path) -> dict:
-    image = Path(tempfile.mkdtemp()) / "digit.png"
+def beside_large(url: str, photo: Path, large: int, clients: int, requests: int, image: Path) -> dict:
+    """Small requests (a load run) sent while `large` 12 MP photos are in the app; every answer's time."""
+    from gradio_client import Client, handle_file
+
+    jobs = []
+    for seed in range(large):
+        start = time.perf_counter()
+        job = Client(url, verbose=False).submit(handle_file(str(photo)), "photos", "auto", "gaussian", 0.1, seed,
+                                                True, False, api_name="/denoise")
+        jobs.append((start, job))
+    time.sleep(5 if large else 0)  # the uploads are in and the first photo is being denoised
+    small = load_run(url, clients, requests, image)
+    still_running = sum(not job.done() for _, job in jobs)
+    large_s = []
+    for start, job in jobs:
+        job.result(timeout=1800)
+        large_s.append(time.perf_counter() - start)
+    return {"large": large, "large_s": large_s, "large_still_running_after_small": still_running,
+            **summary(small)}
+
+
+def summary(run: LoadResult) -> dict:
+    return {**asdict(run), "answered": len(run.latencies), "median_s": run.median, "p95_s": run.p95,
+            "latencies": None}
+
+
+def folder_mib(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def app_figures(requests: int, beside: int, log: Path) -> dict:
+    work = Path(tempfile.mkdtemp())
+    image, photo = work / "digit.png", work / "photo.jpg"
     Image.fromarray((synthetic_noisy(28, 1)[..., 0] * 255).astype(np.uint8)).save(image)
-    with running_app(log) as app:
+    width, height = PHOTO
+    Image.fromarray((synthetic_noisy(width, 3)[:height] * 255).astype(np.uint8)).save(photo, quality=90)
+    temp = work / "gradio"  # the app's GRADIO_TEMP_DIR, measured at the end
+    with running_app(log, environ={"GRADIO_TEMP_DIR": str(temp)}) as app:
+        from gradio_client import Client
+
+        first = request_seconds(Client(app.url, verbose=False), image, seed=0)  # the first request after start
         runs = [load_run(app.url, clients, requests, image) for clients in (1, 8)]
+        small_memory = app.peak_memory_mib()
+        mixed = [beside_large(app.url, photo, large, 2, beside, image) for large in (0, 1, 2)]  # 0: the baseline
         memory = app.peak_memory_mib()
-    return {"cold_start_s": app.startup_seconds, "peak_memory_mib": memory,
-            "load": [{**asdict(r), "median_s": r.median, "p95_s": r.p95, "latencies": None} for r in runs]}
+        answered = sum(len(r.latencies) for r in runs) + sum(m["answered"] + m["large"] for m in mixed)
+        temp_mib = folder_mib(temp)
+    return {"cold_start_s": app.startup_seconds, "first_request_s": first,
+            "peak_memory_small_mib": small_memory, "peak_memory_mib": memory,
+            "memory_budget_mib": APP_MEMORY_BUDGET_MIB, "temp_mib": temp_mib, "requests": answered,
+            "load": [summary(r) for r in runs], "beside_large": mixed}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,20 +186,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="28,32,512,2048", help="square input sides to time")
     parser.add_argument("--bm3d-max", type=int, default=512, help="largest side BM3D is timed on (it is slow)")
     parser.add_argument("--requests", type=int, default=25, help="requests per client in the app load runs")
+    parser.add_argument("--beside", type=int, default=10,
+                        help="requests per client (2 clients) sent beside the large photos")
     parser.add_argument("--skip-app", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true", help="keep the speed figures already in --out")
     parser.add_argument("--out", default=str(settings().results_dir / "benchmark.json"))
     args = parser.parse_args(argv)
 
-    figures = {"machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
-                          f"{platform.system()} (CPU only)",
-               "speed": model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max),
-               "slider_step_s": slider_step_seconds()}
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+               f"{platform.system()} (CPU only)")
+    load_before = os.getloadavg()[0]  # other work on the machine inflates every time below
+    if args.skip_speed:
+        figures = {**json.loads(Path(args.out).read_text()), "machine": machine}
+    else:
+        figures = {"machine": machine, "speed": model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max),
+                   "slider_step_s": slider_step_seconds()}
     if not args.skip_app:
-        figures["app"] = app_figures(args.requests, Path("runs/benchmark-app.log"))
+        figures["app"] = app_figures(args.requests, args.beside, Path("runs/benchmark-app.log"))
+    figures["load_average_before"], figures["load_average_after"] = load_before, os.getloadavg()[0]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(figures, indent=1) + "\n")
 
-    print(f"\nMachine: {figures['machine']}\n")
+    print(f"\nMachine: {figures['machine']}; 1-minute load average {figures['load_average_before']:.1f} before "
+          f"the run, {figures['load_average_after']:.1f} after\n")
     print("| input | model | model s/image | BM3D s/image | BM3D ÷ model |\n|---|---|---|---|---|")
     for row in figures["speed"]:
         bm3d = f"{row['bm3d_s']:.3f}" if row["bm3d_s"] else "not run"
@@ -155,11 +217,18 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nInterpolation slider step (MNIST latent decode): {figures['slider_step_s'] * 1000:.1f} ms")
     if "app" in figures:
         app = figures["app"]
-        print(f"\nCold start {app['cold_start_s']:.1f} s, peak memory {app['peak_memory_mib']:.0f} MiB\n")
-        print("| clients × requests | failures | median s | p95 s |\n|---|---|---|---|")
-        for run in app["load"]:
-            print(f"| {run['clients']} × {run['requests']} | {run['failures']} | {run['median_s']:.3f} | "
-                  f"{run['p95_s']:.3f} |")
+        print(f"\nCold start {app['cold_start_s']:.1f} s (models loaded and warmed up), first request "
+              f"{app['first_request_s']:.3f} s; peak memory {app['peak_memory_small_mib']:.0f} MiB "
+              f"after the small runs, {app['peak_memory_mib']:.0f} MiB after the large photos (budget "
+              f"{app['memory_budget_mib']} MiB); temporary files {app['temp_mib']:.1f} MiB after "
+              f"{app['requests']} requests\n")
+        one = app["load"][0]["median_s"]
+        print("| large photos in flight | clients × requests | failures | median s | p95 s | p95 ÷ one-client median "
+              "| large photos' s |\n|---|---|---|---|---|---|---|")
+        for run in app["load"] + app.get("beside_large", []):
+            large = " / ".join(f"{t:.0f}" for t in run.get("large_s", []))
+            print(f"| {run.get('large', 0)} | {run['clients']} × {run['requests']} | {run['failures']} | "
+                  f"{run['median_s']:.3f} | {run['p95_s']:.3f} | {run['p95_s'] / one:.1f} | {large} |")
 
 
 if __name__ == "__main__":

@@ -87,15 +87,15 @@ def summarise(dataset: str, results: dict[str, dict[str, Curve]]) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs-dir", default="runs/study", help="the --runs-dir the study's trainings used")
-    parser.add_argument("--datasets", default=",".join(STUDY_DATASETS))
-    parser.add_argument("--models", default=",".join(STUDY_MODELS))
+    parser.add_argument("--datasets", default=",".join(STUDY_DATASETS), type=DATASETS.args)
+    parser.add_argument("--models", default=",".join(STUDY_MODELS), type=MODELS.args)
     parser.add_argument("--out", default=str(settings().results_dir))
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summaries = []
-    for dataset in args.datasets.split(","):
-        results = {model: validation_curves(Path(args.runs_dir), dataset, model) for model in args.models.split(",")}
+    for dataset in args.datasets:
+        results = {model: validation_curves(Path(args.runs_dir), dataset, model) for model in args.models}
         missing = [model for model, curves in results.items() if not curves["loss"] or not curves["psnr"]]
         if missing:
             parser.error(f"No validation curves for {dataset}: {', '.join(missing)} under {args.runs_dir} "

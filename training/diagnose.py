@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from denoiser import models
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
-from denoiser.metrics import mean_scores
 from denoiser.noise import add_noise
 
 from .data import CLEAN
+from .scoring import Predict, network_predict, score
 from .train import CONVERGE, TrainConfig, train
 
 VERDICT_MARGIN_DB = 1.0  # clean reconstruction must beat denoising by this much to clear capacity
@@ -68,24 +69,22 @@ def train_pair(data: Dataset, model: str, options: dict, level_range: tuple[floa
                              level_max=level_range[1], eval_images=8, options=options,
                              runs_dir=str(runs_dir / "runs" / noise), weights_dir=str(weights_dir), **budget)
         entry = train(config, data, "training.diagnose")
-        network = keras.models.load_model(weights_dir / entry.file, compile=False)
-
-        def predict(x):
-            return network.predict(x, batch_size=256, verbose=0)
-
+        predict = network_predict(keras.models.load_model(entry.path(weights_dir), compile=False))
         if noise == CLEAN:
-            result["clean_input"] = rounded(mean_scores(clean, predict(clean)))
+            result["clean_input"] = scored(predict, clean, clean)
         else:
             for sigma in sigmas:
                 noisy = add_noise(clean, "gaussian", sigma, seed=0)
-                result["denoised"][str(sigma)] = rounded(mean_scores(clean, predict(noisy)))
-                result["noisy"][str(sigma)] = rounded(mean_scores(clean, noisy))
+                result["denoised"][str(sigma)] = scored(predict, clean, noisy)
+                result["noisy"][str(sigma)] = scored(lambda x: x, clean, noisy)
         result["params"] = entry.params
         result["epochs"][noise], result["best_epoch"][noise] = entry.epochs, entry.best_epoch
     return result
 
 
-def rounded(scores: dict[str, float]) -> dict[str, float]:
+def scored(predict: Predict, clean: np.ndarray, inputs: np.ndarray) -> dict[str, float]:
+    """Mean PSNR/SSIM of `predict` on `inputs` against `clean`, to three decimals."""
+    scores, _ = score(predict, clean, inputs)
     return {k: round(v, 3) for k, v in scores.items()}
 
 
@@ -187,8 +186,8 @@ def registry_rung() -> Rung:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="cifar10", choices=list(DATASETS))
-    parser.add_argument("--model", default="cnn_dense", choices=list(models.MODELS))
+    parser.add_argument("--dataset", default="cifar10", type=DATASETS.arg)
+    parser.add_argument("--model", default="cnn_dense", type=models.MODELS.arg)
     parser.add_argument("--ladder", action="store_true", help=f"run the capacity ladder of {LADDER_MODEL} instead")
     parser.add_argument("--steps", type=int, default=500, help="one model: training batches for each of the two runs")
     parser.add_argument("--sigma", type=float, default=0.1, help="one model: Gaussian noise of the noisy run")

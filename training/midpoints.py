@@ -77,11 +77,11 @@ def markdown(rows: list[dict], pairs: int) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--datasets", default="mnist,fashion_mnist")
+    parser.add_argument("--datasets", default="mnist,fashion_mnist", type=DATASETS.args)
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--out", default=str(settings().results_dir))
     args = parser.parse_args(argv)
-    rows = [row for dataset in args.datasets.split(",") for row in measure(dataset, args.pairs)]
+    rows = [row for dataset in args.datasets for row in measure(dataset, args.pairs)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "midpoints.json").write_text(json.dumps(rows, indent=1) + "\n")

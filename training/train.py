@@ -36,7 +36,7 @@ from denoiser.metrics import batch_psnr
 from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
-from . import evaluate
+from .scoring import gaussian_metrics
 from .data import noise_choices, patch_pipeline, pipeline
 
 
@@ -78,7 +78,8 @@ class TrainConfig:
     init_from: str | None = None
     eval_images: int = 200
     runs_dir: str = "runs"
-    weights_dir: str = "weights"
+    # the manifest keeps no machine path: DENOISER_WEIGHTS_DIR relative to the working folder
+    weights_dir: str = field(default_factory=lambda: os.path.relpath(settings().weights_dir))
     val_fraction: float = 0.0  # the last part of the training images, held out to validate each epoch
     patience: int | None = None  # early stopping: epochs without a better validation loss (None: run every epoch)
     options: dict = field(default_factory=dict)  # passed to the model's builder (the capacity ladder's sizes)
@@ -102,10 +103,11 @@ class TrainConfig:
 CONVERGE = {"epochs": 100, "val_fraction": 0.1, "patience": 5, "batch_size": 32}  # batch 32: the study's tutorial
 
 
+# No multi-machine strategy: Keras 3's Model.fit does not run under MultiWorkerMirroredStrategy
+# (keras-team/keras#20585); two workers on 127.0.0.1 fail in fit's first step (README, Training).
 STRATEGIES = {
     "none": tf.distribute.get_strategy,
     "mirrored": tf.distribute.MirroredStrategy,
-    "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
 }
 
 
@@ -136,7 +138,7 @@ def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
     if not config.init_from:
         return None
     for entry in read_manifest(Path(config.weights_dir)):
-        if (Path(config.weights_dir) / entry.file).resolve() == Path(config.init_from).resolve():
+        if entry.path(Path(config.weights_dir)).resolve() == Path(config.init_from).resolve():
             return entry
     return None
 
@@ -186,7 +188,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         rate = config.learning_rate if config.patience is not None else keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
         )
-        loss_name = config.loss or models.model_spec(config.model).loss
+        loss_name = config.loss or models.MODELS.lookup(config.model).loss
         model.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
                       metrics=[psnr] if loss_name else None)  # a model without a registry loss scores itself
     clock = EpochClock(run_dir / "clock.json")
@@ -204,11 +206,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         ],
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    path = Path(config.weights_dir) / data.spec.name / f"{config.model}.keras"
-    path.parent.mkdir(parents=True, exist_ok=True)
     bare = models.build(config.model, shape, **config.options)  # without optimizer state: half the file size
     bare.set_weights(model.get_weights())
-    bare.save(path)
     entry = WeightsEntry(
         dataset=data.spec.name,
         model=config.model,
@@ -217,9 +216,12 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         epochs=clock.epochs_done + (earlier.epochs if earlier else 0),
         train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
         params=int(bare.count_params()),
-        metrics=evaluate.gaussian_metrics(bare, data, config.eval_images),
+        metrics=gaussian_metrics(bare, data, config.eval_images),
         best_epoch=stopping[0].best_epoch + 1 if stopping else None,
     )
+    path = entry.path(Path(config.weights_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bare.save(path)
     write_entry(entry, Path(config.weights_dir))
     clock.path.unlink()  # the run is complete: the same command now starts afresh
     return entry
@@ -227,29 +229,31 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True, choices=list(DATASETS))
-    parser.add_argument("--model", required=True, choices=list(models.MODELS))
-    parser.add_argument("--epochs", type=int, help="epochs to run, or the cap with --patience (default: 10)")
-    parser.add_argument("--batch-size", type=int, help="default: 64")
-    parser.add_argument("--noise", default="gaussian", choices=noise_choices(),
-                        help="noise kind to train on; 'mix' draws a kind per batch, 'none' trains plain reconstruction")
+    parser.add_argument("--dataset", required=True, type=DATASETS.arg)
+    parser.add_argument("--model", required=True, type=models.MODELS.arg)
+    parser.add_argument("--epochs", type=int, help="epochs to run, or the cap with --patience (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, help="(default: %(default)s)")
+    parser.add_argument("--noise", choices=noise_choices(), help="noise kind to train on; 'mix' draws a kind per "
+                        "batch, 'none' trains plain reconstruction (default: %(default)s)")
     parser.add_argument("--level-min", type=float, help="lowest noise level (default: the kind's own range)")
     parser.add_argument("--level-max", type=float, help="highest noise level (default: the kind's own range)")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="peak Adam rate, cosine-decayed")
+    parser.add_argument("--learning-rate", type=float, help="peak Adam rate, cosine-decayed (default: %(default)s)")
     parser.add_argument("--loss", choices=list(LOSSES),
                         help="training loss (default: the model's own; MSE, or cross-entropy for study #1, #3, #4);"
                         " 'psnr' weighs every image the same, as the evaluation does")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, help="(default: %(default)s)")
     parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: one pass over the data)")
     parser.add_argument("--train-images", type=int, help="train on the first N training images only")
     parser.add_argument("--augment", action="store_true", help="random flips of the clean images")
-    parser.add_argument("--patch-size", type=int, default=96,
-                        help="side of the random training patches, for datasets of any image size (photos)")
-    parser.add_argument("--strategy", default="none", choices=list(STRATEGIES),
-                        help="tf.distribute strategy: several GPUs (mirrored) or machines (multiworker)")
+    parser.add_argument("--patch-size", type=int, help="side of the random training patches, for datasets of "
+                        "any image size (photos) (default: %(default)s)")
+    parser.add_argument("--strategy", choices=list(STRATEGIES),
+                        help="tf.distribute strategy: 'mirrored' uses every GPU of this machine (default: %(default)s)")
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
-    parser.add_argument("--eval-images", type=int, default=200, help="test images for the manifest's metrics")
-    parser.add_argument("--runs-dir", default="runs", help="TensorBoard logs and resumable backups")
+    parser.add_argument("--eval-images", type=int, help="test images for the manifest's metrics (default: %(default)s)")
+    parser.add_argument("--runs-dir", help="TensorBoard logs and resumable backups (default: %(default)s)")
+    parser.add_argument("--weights-dir", help="where the .keras file and manifest entry go (default: "
+                        "$DENOISER_WEIGHTS_DIR, relative to this folder: %(default)s)")
     parser.add_argument("--val-fraction", type=float,
                         help="hold out this last part of the training images to validate every epoch")
     parser.add_argument("--patience", type=int,
@@ -258,14 +262,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--converge", action="store_true",
                         help="train to convergence: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
                                                                    CONVERGE.items()) + " unless given")
-    parser.add_argument("--weights-dir",
-                        help="where the .keras file and manifest entry go (default: $DENOISER_WEIGHTS_DIR or weights/)")
+    parser.set_defaults(**asdict(TrainConfig(dataset="", model="")))  # the defaults are TrainConfig's, written once
     args = parser.parse_args(argv)
-    args.weights_dir = args.weights_dir or os.path.relpath(settings().weights_dir)  # the manifest keeps no machine path
-    defaults = CONVERGE if args.converge else {key: TrainConfig.__dataclass_fields__[key].default for key in CONVERGE}
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    if args.converge:  # parse again with the convergence defaults under what the command line gives
+        parser.set_defaults(**CONVERGE)
+        args = parser.parse_args(argv)
     del args.converge
     config = TrainConfig(**vars(args))
     if not 0 <= config.val_fraction < 1:
@@ -292,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     config = parse_args(argv)
     entry = train(config, load_dataset(config.dataset), "python -m training.train " + shlex.join(argv))
-    print(json.dumps({"weights": f"{config.weights_dir}/{entry.file}", **entry.metrics}, indent=1))
+    print(json.dumps({"weights": str(entry.path(Path(config.weights_dir))), **entry.metrics}, indent=1))
 
 
 if __name__ == "__main__":

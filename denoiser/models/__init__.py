@@ -13,6 +13,7 @@ from typing import Callable
 
 import keras
 
+from ..registry import Registry
 from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, latent_vae, res_unet
 
 
@@ -24,26 +25,29 @@ class ModelSpec:
     summary: str
     fully_convolutional: bool  # takes any height and width (a multiple of size_multiple)
     size_multiple: int = 1
+    # How many pixels out an output pixel sees (fully convolutional models): large images are denoised in
+    # tiles whose margin covers it, so the tiles match the whole-image result (tests/test_inference.py).
+    receptive_field: int | None = None
     latent: bool = False  # has an encoder and a decoder for interpolation
     study: int | None = None  # number in the 2020 study, if it is one of its four
     loss: str | None = "mse"  # the training loss; #1, #3, #4 use cross-entropy; None: the model computes its own
 
 
-MODELS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
+MODELS: Registry[ModelSpec] = Registry(
+    "model",
+    (
         ModelSpec("cnn_pool", "Conv + max-pooling", cnn_pool.build,
-                  "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, study=1,
+                  "Study #1: two conv/max-pool stages and an upsampling decoder.", True, 4, 14, study=1,
                   loss="binary_crossentropy"),
         ModelSpec("cnn_dense", "Strided conv + dense latent", cnn_dense.build,
                   "Study #2, the winner: strided convs, a 16-d dense latent, transposed-conv decoder.",
                   False, latent=True, study=2),
         ModelSpec("cnn_unpadded", "Unpadded conv", cnn_unpadded.build,
-                  "Study #3: no pooling, unpadded convs and transposed convs back to size.", True, study=3,
+                  "Study #3: no pooling, unpadded convs and transposed convs back to size.", True, 1, 6, study=3,
                   loss="binary_crossentropy"),
         ModelSpec("cnn_deep", "Deep conv + BatchNorm", cnn_deep.build,
                   "Study #4: conv/BatchNorm blocks of 32, 64, 128 with pooling, upsampling decoder.",
-                  True, 4, study=4, loss="binary_crossentropy"),
+                  True, 4, 16, study=4, loss="binary_crossentropy"),
         ModelSpec("cnn_dense_large", "Strided conv + dense latent, large",
                   functools.partial(cnn_dense.build, filters=(64, 128), latent_dim=128),
                   "The winner with 2x filters and a 128-d latent: the study's fix for CIFAR-10.",
@@ -57,24 +61,18 @@ MODELS: dict[str, ModelSpec] = {
                   False, latent=True, loss=None),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
-                  True, 4),
+                  True, 4, 27),
         ModelSpec("res_unet_gaussian", "Residual U-Net, Gaussian only", res_unet.build,
                   "The same U-Net fine-tuned on Gaussian noise alone: what the app runs for Gaussian noise.",
-                  True, 4),
-    )
-}
+                  True, 4, 27),
+    ),
+)
 
-BEST = "res_unet"  # the all-rounder, trained on every noise kind; the default where the noise is unknown
+# Trained on every noise kind: what best_model() picks where no specialist for the noise is trained.
+ALL_ROUNDER = "res_unet"
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"
 STUDY_WINNER = "cnn_dense"  # the model the 2020 study picked from its validation curves
-
-
-def model_spec(name: str) -> ModelSpec:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODELS)}.") from None
 
 
 def build(name: str, shape: tuple[int, int, int], **options) -> keras.Model:
@@ -82,7 +80,7 @@ def build(name: str, shape: tuple[int, int, int], **options) -> keras.Model:
 
     `options` go to the network's builder (say `latent_dim=256` for the capacity ladder).
     """
-    spec = model_spec(name)
+    spec = MODELS.lookup(name)
     input_shape = (None, None, shape[-1]) if spec.fully_convolutional else tuple(shape)
     try:
         return spec.build(input_shape, **options)

@@ -1,0 +1,51 @@
+"""The app's temporary folder: bounded as it fills, gone when its process is, however that ends."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from denoiser import scratch as module
+from denoiser.scratch import LOCK, Scratch, remove_stale
+
+# Child processes load scratch.py alone: importing the denoiser package would start TensorFlow.
+LOAD = (f"import importlib.util as u, sys, time; from pathlib import Path; "
+        f"spec = u.spec_from_file_location('scratch', {module.__file__!r}); m = u.module_from_spec(spec); "
+        f"spec.loader.exec_module(m); ")
+
+
+def test_old_and_excess_files_are_pruned_oldest_first(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path, keep_seconds=3600, keep_bytes=2500)
+    paths = [scratch.write("f.bin", lambda path: path.write_bytes(bytes(1000))) for _ in range(5)]
+    assert [p.exists() for p in paths] == [False, False, False, True, True]
+    assert len([f for f in scratch.folder.iterdir() if f.is_dir()]) == 2  # their sub-folders went too
+    scratch.keep_seconds = 0
+    time.sleep(0.01)
+    newest = scratch.write("g.bin", lambda path: path.write_bytes(b"x"))
+    assert newest.exists() and not any(p.exists() for p in paths)
+    scratch.remove()
+    assert not scratch.folder.exists()
+
+
+def test_a_new_process_removes_the_folders_of_dead_ones_only(tmp_path: Path) -> None:
+    hold = LOAD + "s = m.Scratch(Path(sys.argv[1]), 60, 10**6); print(s.folder, flush=True); time.sleep(60)"
+    live = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        live_folder = Path(live.stdout.readline().strip())
+        killed = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        dead_folder = Path(killed.stdout.readline().strip())
+        killed.kill()  # no exit handler runs: the folder stays behind
+        killed.wait()
+        assert dead_folder.is_dir() and (dead_folder / LOCK).is_file()
+        assert remove_stale(tmp_path) == [dead_folder]
+        assert live_folder.is_dir() and not dead_folder.exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_a_normal_exit_removes_the_folder(tmp_path: Path) -> None:
+    code = LOAD + "print(m.Scratch(Path(sys.argv[1]), 60, 10**6).folder)"
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    folder = Path(out.stdout.strip())
+    assert folder.parent == tmp_path and not folder.exists()

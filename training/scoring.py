@@ -1,0 +1,50 @@
+"""Scoring: the mean per-image PSNR / SSIM and seconds per image of a denoiser on noisy images.
+
+Training (the manifest's metrics), the diagnosis and the evaluation all score through here,
+so the same model gets the same number wherever it is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import keras
+import numpy as np
+
+from denoiser.datasets import Dataset
+from denoiser.metrics import mean_scores
+from denoiser.noise import add_noise
+from denoiser.weights import metric_key
+
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+def score(predict: Predict, clean: np.ndarray, noisy: np.ndarray) -> tuple[dict[str, float], float]:
+    """Mean PSNR/SSIM of `predict` on a batch, and its seconds per image."""
+    start = time.perf_counter()
+    restored = predict(noisy)
+    seconds = (time.perf_counter() - start) / len(noisy)
+    return mean_scores(clean, restored), seconds
+
+
+def network_predict(network: keras.Model, batch_size: int = 256) -> Predict:
+    """A bare Keras network as a Predict (one pass, no tiling or self-ensemble)."""
+    return lambda x: network.predict(x, batch_size=batch_size, verbose=0)
+
+
+def gaussian_metrics(network: keras.Model, data: Dataset, count: int) -> dict[str, dict[str, float]]:
+    """The manifest's metrics for a freshly trained network: each of the dataset's Gaussian levels, noise seed 0.
+
+    Photos are cut to a multiple of 8 pixels (what every U-Net here takes) and run two at a time.
+    """
+    clean = data.test_images(count)
+    batch_size = 256 if data.spec.fixed_size else 2
+    if not data.spec.fixed_size:
+        clean = clean[:, : clean.shape[1] // 8 * 8, : clean.shape[2] // 8 * 8]
+    metrics = {}
+    for sigma in data.spec.gaussian_levels:
+        noisy = add_noise(clean, "gaussian", sigma, seed=0)
+        scores, _ = score(network_predict(network, batch_size), clean, noisy)
+        metrics[metric_key(sigma)] = {k: round(v, 3) for k, v in scores.items()}
+    return metrics
