@@ -46,7 +46,9 @@ import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
-from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, to_uint8
+from denoiser.imaging import (
+    MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8,
+)
 from denoiser.metrics import psnr, ssim
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch
@@ -195,10 +197,11 @@ def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list
     """The image in the dataset's model's channels, so that the Original shown and scored is what the model sees."""
     spec = DATASETS[dataset]
     channels = spec.shape[-1]
-    if image.shape[-1] == channels:
+    colour, alpha = split_alpha(image)  # transparency is kept as it is
+    if colour.shape[-1] == channels:
         return image, []
     how = "gray (luma)" if channels == 1 else "colour (its gray in R, G and B)"
-    return convert_channels(image, channels), [
+    return join_alpha(convert_channels(colour, channels), alpha), [
         f"The {spec.title} model works in {'gray' if channels == 1 else 'colour'}: the upload was converted to "
         f"{how}, and the Original shown and scored is the converted image."
     ]

@@ -150,7 +150,8 @@ def test_sample_draws_a_built_in_test_image_with_its_class(dataset: str, monkeyp
 
 
 def test_arrival_loads_a_sample_for_denoise_and_two_for_the_walk() -> None:
-    [load] = [fn for fn in app.demo.fns.values() if fn.targets == [(app.demo._id, "load")]]
+    [load] = [fn for fn in app.demo.fns.values()
+              if fn.targets == [(app.demo._id, "load")] and app.upload._id in [b._id for b in fn.outputs]]
     assert [block._id for block in load.outputs] == [block._id for block in (
         app.upload, app.caption, app.image_a, app.caption_a, app.image_b, app.caption_b)]
     values = load.fn()
@@ -223,7 +224,7 @@ def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
 
 
 def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: Path) -> None:
-    need_weights("mnist")
+    need_weights("mnist", ALL_ROUNDER)
     path = tmp_path / "colour.png"
     Image.fromarray(np.stack([np.full((28, 28), 250), np.tile(np.arange(28) * 9, (28, 1)),
                               np.zeros((28, 28))], -1).astype(np.uint8)).save(path)
@@ -237,7 +238,7 @@ def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: P
 
 
 def test_a_gray_upload_to_a_colour_model_is_shown_and_scored_in_colour(ring: str) -> None:
-    need_weights("cifar10")
+    need_weights("cifar10", ALL_ROUNDER)
     original, _, _, report, download, _ = run(ring, dataset="cifar10", level=0.1)
     assert pixels(original).shape[-1] == 3 and Image.open(download).mode == "RGB"
     assert "CIFAR-10 model works in colour" in report
