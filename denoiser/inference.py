@@ -183,8 +183,9 @@ def trained_models(dataset: str) -> dict[str, str]:
     (photos borrow CIFAR-10's until their own exist).
     """
     fallback = DATASETS.lookup(dataset).fallback
+    entries = read_manifest()
     owners = [fallback, dataset] if fallback else [dataset]
-    return {entry.model: entry.dataset for owner in owners for entry in read_manifest() if entry.dataset == owner}
+    return {entry.model: entry.dataset for owner in owners for entry in entries if entry.dataset == owner}
 
 
 def best_model(dataset: str, noise: str | None = None) -> str:
@@ -193,8 +194,12 @@ def best_model(dataset: str, noise: str | None = None) -> str:
     A model fine-tuned on one kind beats the all-rounder on it (README, Results), so callers
     that know the noise get the better one without having to know which that is.
     """
+    return _best_of(trained_models(dataset), noise)
+
+
+def _best_of(served: dict[str, str], noise: str | None) -> str:
     specialist = SPECIALISTS.get(noise or "")
-    return specialist if specialist in trained_models(dataset) else ALL_ROUNDER
+    return specialist if specialist in served else ALL_ROUNDER
 
 
 def load(dataset: str, model: str | None = None, noise: str | None = None) -> Denoiser:
@@ -202,8 +207,9 @@ def load(dataset: str, model: str | None = None, noise: str | None = None) -> De
 
     A dataset with a fallback (photos) runs the fallback's model of that name until it has its own.
     """
-    model = model or best_model(dataset, noise)
-    return _load(trained_models(dataset).get(model, dataset), model, settings().weights_dir)
+    served = trained_models(dataset)
+    model = model or _best_of(served, noise)  # one manifest read per call, on the request path
+    return _load(served.get(model, dataset), model, settings().weights_dir)
 
 
 @functools.lru_cache(maxsize=32)
