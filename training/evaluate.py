@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--readme: {error}")
     rows = []
     for dataset in datasets:
-        rows += evaluate_dataset(dataset, servable(dataset, args.models), args.noises or protocol_noises(dataset), args.baselines,
-                                 args.images, args.ensemble)
+        noises = args.noises or protocol_noises(dataset)
+        rows += evaluate_dataset(dataset, servable(dataset, args.models), noises, args.baselines, args.images,
+                                 args.ensemble)
 
     rows = merge(read_results(args.out), rows)
     write_results(args.out, rows)
