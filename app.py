@@ -12,12 +12,13 @@ The denoise, compare and interpolate events are an API too:
     )
     print(report)  # Markdown table of PSNR / SSIM; `png` is the denoised image at full resolution
     frame, strip, gif = client.predict(
-        "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, api_name="/interpolate"
+        "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, "latent_vae", "spherical", api_name="/interpolate"
     )
 
 Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photos), model ("auto" for the
 best for the noise kind, or a model name), noise kind, level, seed, add noise (False: the file is already
-noisy), classical baselines.
+noisy), classical baselines. Of /interpolate: dataset, image A, image B, t, a latent model (latent_vae, latent_ae,
+cnn_dense: the study's winner; where trained) and the path (linear or spherical).
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ import skimage.data
 from PIL import Image
 
 import denoiser
-from denoiser import DATASETS, LATENT, MODELS, NOISES
+from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
+from denoiser.interpolation import PATHS, STUDY_PATH
 from denoiser.imaging import (
     MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8,
 )
@@ -295,6 +297,14 @@ def model_menu(dataset: str) -> gr.Dropdown:
     return gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True)
 
 
+def latent_menu(dataset: str) -> gr.Dropdown:
+    """The Latent tab's model picker: the dataset's trained latent models, its default first and chosen."""
+    names = denoiser.latent_models(dataset)
+    winner = " (the study's winner)"
+    choices = [(MODELS[name].title + (winner if name == STUDY_WINNER else ""), name) for name in names]
+    return gr.Dropdown(choices, value=names[0] if names else None, label="Latent model", allow_custom_value=True)
+
+
 def level_slider(kind: str, every_kind: bool = False) -> gr.Slider:
     """The noise level slider, over the kind's own range (`every_kind`: over all kinds' ranges together).
 
@@ -370,27 +380,60 @@ def compare(
 
 
 @in_lane("path_a", "path_b")
-def walk(dataset: str, path_a: str | None, path_b: str | None, t: float) -> tuple:
-    """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings."""
+def walk(dataset: str, path_a: str | None, path_b: str | None, t: float, model: str | None = None,
+         path: str = STUDY_PATH) -> tuple:
+    """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings.
+
+    `model` is one of the dataset's latent models (none: its default, latent_menu's first); `path` an entry of PATHS.
+    """
     if not (path_a and path_b):
         return None, [], None, None
-    ae = load_denoiser(dataset, LATENT)
+    model = model or default_walker(dataset)
+    walker = walker_of(dataset, model)
     image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
-    latents = np.concatenate([ae.encode(image_a), ae.encode(image_b)])
-    frames = ae.decode_line(latents[0], latents[1], steps=STEPS)
+    latents = np.concatenate([walker.encode(image_a), walker.encode(image_b)])
+    try:
+        frames = walker.decode_line(latents[0], latents[1], STEPS, path)
+    except denoiser.UnknownName as error:
+        raise fail(str(error)) from None
     pictures = [screen(frame) for frame in frames]
     strip = [(save(picture, "step.png"), f"t = {i / (STEPS - 1):.3g}") for i, picture in enumerate(pictures)]
     loop = pictures + pictures[-2:0:-1]  # there and back, so the GIF loops smoothly
     gif = save(loop[0], "walk.gif", save_all=True, append_images=loop[1:], duration=150, loop=0)
-    return between((dataset, latents), t), strip, gif, (dataset, latents)
+    encoded = Walk(dataset, model, path, latents)
+    return between(encoded, t), strip, gif, encoded
 
 
-def between(encoded: tuple[str, np.ndarray] | None, t: float) -> str | None:
+@dataclass(frozen=True)
+class Walk:
+    """What the slider needs of the last walk: whose decoder, along which path, between which two encodings."""
+
+    dataset: str
+    model: str
+    path: str
+    latents: np.ndarray
+
+
+def default_walker(dataset: str) -> str:
+    """The latent model a walk uses unless one is chosen (the plain autoencoder's name where none is trained)."""
+    return (denoiser.latent_models(dataset) or [LATENT])[0]
+
+
+def walker_of(dataset: str, model: str) -> denoiser.Autoencoder:
+    """The dataset's latent model of that name, or a message saying which can walk."""
+    walker = load_denoiser(dataset, model)
+    if not isinstance(walker, denoiser.Autoencoder):
+        raise fail(f"{model} has no latent space to walk; the {DATASETS[dataset].title} models that do: "
+                   f"{', '.join(denoiser.latent_models(dataset)) or 'none trained'}.")
+    return walker
+
+
+def between(encoded: Walk | None, t: float) -> str | None:
     """Slider event: decode the point t of the way from A's encoding to B's."""
     if encoded is None:
         return None
-    dataset, latents = encoded
-    return view(load_denoiser(dataset, LATENT).decode_between(latents[0], latents[1], t)[0])
+    walker = walker_of(encoded.dataset, encoded.model)
+    return view(walker.decode_between(encoded.latents[0], encoded.latents[1], t, encoded.path)[0])
 
 
 # About tab
@@ -483,7 +526,11 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
                 compare_all = gr.Button("Compare all", variant="primary")
             comparison = gr.Gallery(label="Comparison", format="png", columns=4, height="auto")
     with gr.Tab("Latent interpolation"):
-        walk_dataset = gr.Radio(WALK_CHOICES, value="mnist", label="Dataset")
+        with gr.Row():
+            walk_dataset = gr.Radio(WALK_CHOICES, value="mnist", label="Dataset")
+            walk_model = latent_menu("mnist")
+            walk_path = gr.Radio([(name.capitalize(), name) for name in PATHS], value=STUDY_PATH, label="Path",
+                                 info="Linear: the study's straight line; spherical: the arc between the two")
         with gr.Row():
             with gr.Column():
                 image_a = gr.File(label="Image A", elem_id="a")
@@ -519,8 +566,11 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
     demo.load(level_slider, kind, level, api_visibility="private")
     compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare",
                       **images)
-    gr.on([image_a.change, image_b.change, walk_dataset.change], walk, [walk_dataset, image_a, image_b, t],
-          [frame, strip, gif, encoded], api_name="interpolate", **images)
+    walk_inputs, walk_outputs = [walk_dataset, image_a, image_b, t, walk_model, walk_path], [frame, strip, gif, encoded]
+    gr.on([image_a.change, image_b.change, walk_model.input, walk_path.change], walk, walk_inputs, walk_outputs,
+          api_name="interpolate", trigger_mode="always_last", **images)
+    walk_dataset.change(latent_menu, walk_dataset, walk_model, api_visibility="private").then(
+        walk, walk_inputs, walk_outputs, api_visibility="private", **images)
     t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last",
              api_visibility="private")
     demo.load(arrive, None, [upload, caption, image_a, caption_a, image_b, caption_b], api_visibility="private")

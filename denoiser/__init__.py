@@ -11,17 +11,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 
 from .datasets import DATASETS, DatasetError, load_dataset
 from .imaging import ImageError, read_image
-from .inference import Autoencoder, Denoiser, ResizedWarning, best_model, interpolate, load, trained_models
+from .inference import (
+    Autoencoder, Denoiser, ResizedWarning, best_model, interpolate, latent_models, load, trained_models,
+)
 from .interpolation import PATHS
-from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, STUDY_WINNER
+from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, STUDY_WINNER, VAE
 from .noise import NOISES, add_noise
 from .registry import UnknownName
 from .weights import WeightsEntry, WeightsError, read_manifest
 
 __all__ = [
-    "ALL_ROUNDER", "DATASETS", "LATENT", "MODELS", "NOISES", "PATHS", "SPECIALISTS", "STUDY_WINNER", "Autoencoder",
-    "DatasetError", "Denoiser", "ImageError", "ResizedWarning", "UnknownName", "WeightsEntry", "WeightsError",
-    "add_noise", "best_model", "interpolate", "list_models", "load", "load_dataset", "read_image", "trained_models",
+    "ALL_ROUNDER", "DATASETS", "LATENT", "MODELS", "NOISES", "PATHS", "SPECIALISTS", "STUDY_WINNER", "VAE",
+    "Autoencoder", "DatasetError", "Denoiser", "ImageError", "ResizedWarning", "UnknownName", "WeightsEntry",
+    "WeightsError", "add_noise", "best_model", "interpolate", "latent_models", "list_models", "load", "load_dataset",
+    "read_image", "trained_models",
 ]
 
 

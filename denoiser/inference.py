@@ -19,7 +19,7 @@ import tensorflow as tf
 from . import imaging, interpolation
 from .config import settings
 from .datasets import DATASETS
-from .models import ALL_ROUNDER, MODELS, SPECIALISTS
+from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, VAE
 from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
@@ -157,7 +157,7 @@ class Autoencoder(Denoiser):
         latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
         return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
 
-    def decode_between(self, latent_a: np.ndarray, latent_b: np.ndarray, t, path: str = "linear") -> np.ndarray:
+    def decode_between(self, latent_a: np.ndarray, latent_b: np.ndarray, t, path: str = interpolation.STUDY_PATH) -> np.ndarray:
         """Decode the points at fractions `t` (a number or an array) of a path between two latent vectors.
 
         `path` names an entry of `denoiser.interpolation.PATHS`: "linear" or "spherical".
@@ -169,7 +169,7 @@ class Autoencoder(Denoiser):
         return self.decode(interpolation.points(path, latent_a, latent_b, t))
 
     def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8,
-                    path: str = "linear") -> np.ndarray:
+                    path: str = interpolation.STUDY_PATH) -> np.ndarray:
         """Decode evenly spaced points on a path from one latent vector to another, ends included."""
         if int(steps) != steps or steps < 2:
             raise ValueError("Interpolation needs a whole number of steps, at least 2 (the two ends).")
@@ -195,6 +195,17 @@ def best_model(dataset: str, noise: str | None = None) -> str:
     that know the noise get the better one without having to know which that is.
     """
     return _best_of(trained_models(dataset), noise)
+
+
+def latent_models(dataset: str) -> list[str]:
+    """Trained models with a latent space to walk, the interpolation's default first.
+
+    The default is the VAE where it is trained (its midpoints look like the data), else the
+    plain autoencoder; the study's winner and any other autoencoder follow in registry order.
+    """
+    served = trained_models(dataset)
+    first = [name for name in (VAE, LATENT) if name in served]
+    return first + [name for name in MODELS if MODELS[name].latent and name in served and name not in first]
 
 
 def _best_of(served: dict[str, str], noise: str | None) -> str:
@@ -223,7 +234,7 @@ def _load(dataset: str, model: str, weights_dir: Path) -> Denoiser:
 
 
 def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps: int = 8,
-                path: str = "linear") -> np.ndarray:
+                path: str = interpolation.STUDY_PATH) -> np.ndarray:
     """Decode evenly spaced points on a path ("linear" or "spherical") between two encoded images, ends included."""
     z_a, z_b = (ae.encode(image) for image in (image_a, image_b))
     if len(z_a) != 1 or len(z_b) != 1:

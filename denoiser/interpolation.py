@@ -35,6 +35,7 @@ def spherical(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 PATHS: Registry[Path] = Registry("interpolation", (Path("linear", linear), Path("spherical", spherical)))
+STUDY_PATH = "linear"  # the study's, and the default wherever a path is not named
 
 
 def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:

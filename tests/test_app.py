@@ -17,7 +17,7 @@ from PIL import Image
 
 import app
 import denoiser
-from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES, inference
+from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES, PATHS, STUDY_WINNER, inference
 from denoiser.baselines import BASELINES
 from denoiser.metrics import psnr
 from denoiser.samples import SAMPLED, load_samples
@@ -419,14 +419,45 @@ def test_interpolation_walks_from_a_to_b(tmp_path: Path) -> None:
     need_weights("mnist", LATENT)
     a, b = digit(tmp_path / "a.png"), digit(tmp_path / "b.png", (28, 28))
     Image.fromarray(255 - pixels(b).astype(np.uint8)).save(b)  # B: the negative of A
-    frame, strip, gif, encoded = app.walk("mnist", a, b, 0.5)
+    frame, strip, gif, encoded = app.walk("mnist", a, b, 0.5, LATENT)
     assert len(strip) == app.STEPS and [c for _, c in strip][::4] == ["t = 0", "t = 0.5", "t = 1"]
-    assert encoded[0] == "mnist" and encoded[1].shape[0] == 2
+    assert (encoded.dataset, encoded.model, encoded.path) == ("mnist", LATENT, "linear")
+    assert encoded.latents.shape[0] == 2
     start, end = pixels(app.between(encoded, 0.0)), pixels(app.between(encoded, 1.0))
     assert np.array_equal(start, pixels(strip[0][0])) and np.array_equal(end, pixels(strip[-1][0]))
     assert not np.array_equal(start, end)
     assert size(frame) == size(strip[0][0])
     assert Image.open(gif).n_frames > 1
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist"])
+def test_latent_menu_offers_the_studys_winner_and_the_autoencoders(dataset: str) -> None:
+    for name in (STUDY_WINNER, LATENT):
+        need_weights(dataset, name)
+    menu = app.latent_menu(dataset)
+    names = [name for _, name in menu.choices]
+    assert {STUDY_WINNER, LATENT} <= set(names) and all(MODELS[name].latent for name in names)
+    assert menu.value == names[0] == denoiser.latent_models(dataset)[0]
+    assert "study's winner" in dict((name, label) for label, name in menu.choices)[STUDY_WINNER]
+
+
+def test_each_latent_model_walks_along_either_path(tmp_path: Path) -> None:
+    a, b = digit(tmp_path / "a.png"), digit(tmp_path / "b.png", (20, 28))
+    for model in denoiser.latent_models("mnist"):
+        frames = {path: app.walk("mnist", a, b, 0.5, model, path) for path in PATHS}
+        ends = {path: (pixels(strip[0][0]), pixels(strip[-1][0])) for path, (_, strip, _, _) in frames.items()}
+        middles = {path: pixels(frame) for path, (frame, *_) in frames.items()}
+        assert all(np.array_equal(x, y) for x, y in zip(ends["linear"], ends["spherical"])), model  # same ends
+        assert not np.array_equal(middles["linear"], middles["spherical"]), model  # another way between them
+        assert pixels(app.between(frames["spherical"][3], 0.5)).tolist() == middles["spherical"].tolist()
+
+
+def test_walking_a_model_without_a_latent_space_says_which_can(ring: str) -> None:
+    need_weights("mnist", ALL_ROUNDER)
+    with pytest.raises(gr.Error, match="no latent space to walk.*latent_ae"):
+        app.walk("mnist", ring, ring, 0.5, ALL_ROUNDER)
+    with pytest.raises(gr.Error, match="Unknown interpolation"):
+        app.walk("mnist", ring, ring, 0.5, LATENT, "zigzag")
 
 
 def test_interpolation_waits_for_both_images(ring: str) -> None:
@@ -478,7 +509,7 @@ def test_about_tells_the_readmes_story() -> None:
 def test_warm_up_loads_every_model_the_app_opens_with(monkeypatch: pytest.MonkeyPatch, ring: str) -> None:
     for dataset in SAMPLED:
         need_weights(dataset, denoiser.best_model(dataset, app.NOISE))
-        need_weights(dataset, LATENT)
+        need_weights(dataset, app.default_walker(dataset))
     inference._load.cache_clear()
     app.warm_up()
 

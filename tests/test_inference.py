@@ -146,6 +146,17 @@ def test_encode_decode_and_interpolate(use_weights):
         ae.decode_line(z, z[0], steps=2)  # a batch is not a vector
 
 
+def test_latent_models_put_the_vae_first_then_the_plain_autoencoder(use_weights, tmp_path, monkeypatch):
+    assert denoiser.latent_models("mnist") == [denoiser.LATENT]  # res_unet and its specialist have no latent space
+    shutil.copytree(use_weights, tmp_path / "weights")
+    plain = next(e for e in denoiser.read_manifest() if (e.dataset, e.model) == ("mnist", denoiser.LATENT))
+    for model in (denoiser.STUDY_WINNER, denoiser.VAE):
+        write_entry(dataclasses.replace(plain, model=model), tmp_path / "weights")
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "weights"))
+    assert denoiser.latent_models("mnist") == [denoiser.VAE, denoiser.LATENT, denoiser.STUDY_WINNER]
+    assert denoiser.latent_models("fashion_mnist") == []
+
+
 def test_a_vae_loads_encodes_its_mean_and_walks_both_paths(tmp_path, monkeypatch):
     from training.train import TrainConfig, train
 

@@ -38,6 +38,7 @@ class LoadResult:
     clients: int
     requests: int
     failures: int
+    client: str = "page"  # a key of CLIENTS
     latencies: list[float] = field(default_factory=list)
 
     @property
@@ -97,35 +98,97 @@ def slider_step_seconds() -> float:
     return seconds_per_call(lambda: ae.decode(0.5 * latents[0] + 0.5 * latents[1]), 50)
 
 
-def request_seconds(client, image: Path, seed: int) -> float:
-    """One MNIST denoise round trip through gradio_client, checked: the report and the PNG came back."""
-    from gradio_client import handle_file
+MNIST_REQUEST = ("mnist", None, "gaussian", 0.2)  # /denoise's dataset, model, noise and level in the load runs
 
+
+class PythonClient:
+    """The app through `gradio_client`, as a Python user calls it: each answer's files are downloaded."""
+
+    def __init__(self, url: str) -> None:
+        from gradio_client import Client
+
+        self.client = Client(url, verbose=False)
+
+    def denoise(self, image: Path, seed: int) -> None:
+        from gradio_client import handle_file
+
+        outputs = self.client.predict(handle_file(str(image)), *MNIST_REQUEST, seed, True, False, api_name="/denoise")
+        if "PSNR" not in outputs[3] or not Path(outputs[4]).is_file():
+            raise ValueError("incomplete answer")
+
+
+class PageClient:
+    """The app's HTTP API used as its web page uses it: one kept-alive connection, the upload, the call, its
+    answer streamed, and the three images and the download fetched (Gradio's documented `/call/` route)."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.api, self.session = url + "gradio_api/", httpx.Client(timeout=600)
+
+    def denoise(self, image: Path, seed: int) -> None:
+        with image.open("rb") as file:
+            uploaded = self.session.post(self.api + "upload", files={"files": (image.name, file)}).json()[0]
+        data = [{"path": uploaded, "meta": {"_type": "gradio.FileData"}}, *MNIST_REQUEST, seed, True, False]
+        event = self.session.post(self.api + "call/denoise", json={"data": data}).json()["event_id"]
+        with self.session.stream("GET", f"{self.api}call/denoise/{event}") as answer:
+            lines = answer.iter_lines()
+            outcome = next((line for line in lines if line.startswith("event: ") and line != "event: heartbeat"))
+            if outcome != "event: complete":
+                raise ValueError(f"the app answered {outcome}: {next(lines, '')}")
+            original, noisy, denoised, report, png, _ = json.loads(next(lines).removeprefix("data: "))
+        if "PSNR" not in report:
+            raise ValueError("incomplete answer")
+        for file in (original, noisy, denoised, png):
+            self.session.get(file["url"]).raise_for_status()
+
+
+CLIENTS = {"page": PageClient, "gradio_client": PythonClient}
+
+
+def timed_request(client, image: Path, seed: int) -> float:
     start = time.perf_counter()
-    outputs = client.predict(handle_file(str(image)), "mnist", None, "gaussian", 0.2, seed, True, False,
-                             api_name="/denoise")
-    if "PSNR" not in outputs[3] or not Path(outputs[4]).is_file():
-        raise ValueError("incomplete answer")
+    client.denoise(image, seed)
     return time.perf_counter() - start
 
 
-def load_run(url: str, clients: int, requests: int, image: Path) -> LoadResult:
-    """`clients` gradio_client clients, each sending `requests` denoise calls with its own seeds."""
-    from gradio_client import Client
-
-    result = LoadResult(clients, requests, 0)
+def load_run(url: str, clients: int, requests: int, image: Path, how: str = "page") -> LoadResult:
+    """`clients` clients of one kind (CLIENTS), each sending `requests` MNIST denoise calls with its own seeds."""
+    result = LoadResult(clients, requests, 0, how)
 
     def client_loop(index: int) -> None:
-        client = Client(url, verbose=False)
+        client = CLIENTS[how](url)
         for i in range(requests):
             try:
-                result.latencies.append(request_seconds(client, image, index * 1000 + i))
+                result.latencies.append(timed_request(client, image, index * 1000 + i))
             except Exception:  # every kind of failure counts; the run goes on
                 result.failures += 1
 
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client_loop, range(clients)))
     return result
+
+
+def gradio_client_floor(requests: int) -> float:
+    """gradio_client's median round trip to an event that does nothing, in a bare Gradio app: what any app costs it."""
+    import gradio as gr
+    from gradio_client import Client
+
+    with gr.Blocks() as bare:
+        text = gr.Textbox()
+        gr.Button().click(lambda: "done", None, text, api_name="nothing")
+    _, url, _ = bare.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    try:
+        client = Client(url, verbose=False)
+        client.predict(api_name="/nothing")
+        times = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            client.predict(api_name="/nothing")
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+    finally:
+        bare.close()
 
 
 def beside_large(url: str, photo: Path, large: int, clients: int, requests: int, image: Path) -> dict:
@@ -166,10 +229,8 @@ def app_figures(requests: int, beside: int, log: Path) -> dict:
     Image.fromarray((synthetic_noisy(width, 3)[:height] * 255).astype(np.uint8)).save(photo, quality=90)
     temp = work / "gradio"  # the app's GRADIO_TEMP_DIR, measured at the end
     with running_app(log, environ={"GRADIO_TEMP_DIR": str(temp)}) as app:
-        from gradio_client import Client
-
-        first = request_seconds(Client(app.url, verbose=False), image, seed=0)  # the first request after start
-        runs = [load_run(app.url, clients, requests, image) for clients in (1, 8)]
+        first = timed_request(PageClient(app.url), image, seed=0)  # the first request after start
+        runs = [load_run(app.url, clients, requests, image, how) for how in CLIENTS for clients in (1, 8)]
         small_memory = app.peak_memory_mib()
         mixed = [beside_large(app.url, photo, large, 2, beside, image) for large in (0, 1, 2)]  # 0: the baseline
         memory = app.peak_memory_mib()
@@ -178,7 +239,8 @@ def app_figures(requests: int, beside: int, log: Path) -> dict:
     return {"cold_start_s": app.startup_seconds, "first_request_s": first,
             "peak_memory_small_mib": small_memory, "peak_memory_mib": memory,
             "memory_budget_mib": APP_MEMORY_BUDGET_MIB, "temp_mib": temp_mib, "requests": answered,
-            "load": [summary(r) for r in runs], "beside_large": mixed}
+            "load": [summary(r) for r in runs], "beside_large": mixed,
+            "gradio_client_floor_s": gradio_client_floor(requests)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -222,13 +284,16 @@ def main(argv: list[str] | None = None) -> None:
               f"after the small runs, {app['peak_memory_mib']:.0f} MiB after the large photos (budget "
               f"{app['memory_budget_mib']} MiB); temporary files {app['temp_mib']:.1f} MiB after "
               f"{app['requests']} requests\n")
-        one = app["load"][0]["median_s"]
-        print("| large photos in flight | clients × requests | failures | median s | p95 s | p95 ÷ one-client median "
-              "| large photos' s |\n|---|---|---|---|---|---|---|")
-        for run in app["load"] + app.get("beside_large", []):
+        one = {run["client"]: run["median_s"] for run in app["load"] if run["clients"] == 1}
+        print("| client | large photos in flight | clients × requests | failures | median s | p95 s "
+              "| p95 ÷ one-client median | large photos' s |\n|---|---|---|---|---|---|---|---|")
+        for run in app["load"] + app["beside_large"]:
             large = " / ".join(f"{t:.0f}" for t in run.get("large_s", []))
-            print(f"| {run.get('large', 0)} | {run['clients']} × {run['requests']} | {run['failures']} | "
-                  f"{run['median_s']:.3f} | {run['p95_s']:.3f} | {run['p95_s'] / one:.1f} | {large} |")
+            print(f"| {run['client']} | {run.get('large', 0)} | {run['clients']} × {run['requests']} | "
+                  f"{run['failures']} | {run['median_s']:.3f} | {run['p95_s']:.3f} | "
+                  f"{run['p95_s'] / one[run['client']]:.1f} | {large} |")
+        print(f"\ngradio_client's own floor: a bare Gradio app's event that does nothing takes "
+              f"{app['gradio_client_floor_s']:.3f} s (median) through it")
 
 
 if __name__ == "__main__":

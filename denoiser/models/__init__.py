@@ -71,7 +71,8 @@ MODELS: Registry[ModelSpec] = Registry(
 # Trained on every noise kind: what best_model() picks where no specialist for the noise is trained.
 ALL_ROUNDER = "res_unet"
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
-LATENT = "latent_ae"
+LATENT = "latent_ae"  # the plain autoencoder every dataset has: the interpolation's fallback
+VAE = "latent_vae"  # the variational one: the interpolation's first choice where it is trained
 STUDY_WINNER = "cnn_dense"  # the model the 2020 study picked from its validation curves
 
 
