@@ -105,6 +105,9 @@ def test_arrival_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: 
     before = frame.get_attribute("src")
     page.locator("#t input[type=range]").fill("0.95")
     expect(frame).not_to_have_attribute("src", before, timeout=WAIT_MS)
+    before = frame.get_attribute("src")
+    page.get_by_label("Spherical").check()  # the other path between the same two encodings
+    expect(frame).not_to_have_attribute("src", before, timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "e2e-interpolation.png", full_page=True)
 
     # A broken file: a clear message in the page, and the server keeps serving.
