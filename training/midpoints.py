@@ -21,7 +21,6 @@ import numpy as np
 from denoiser import PATHS, inference
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, load_dataset
-from denoiser.models import MODELS
 
 from . import classifier
 
@@ -47,17 +46,12 @@ def midpoints(ae: inference.Autoencoder, images_a: np.ndarray, images_b: np.ndar
     return np.concatenate([ae.decode_between(a, b, MIDPOINT, path) for a, b in zip(z_a, z_b)])
 
 
-def latent_models(dataset: str) -> list[str]:
-    trained = inference.trained_models(dataset)
-    return [name for name, spec in MODELS.items() if spec.latent and trained.get(name) == dataset]
-
-
 def measure(dataset: str, pairs: int, weights_dir: Path | None = None) -> list[dict]:
     judge = classifier.load(dataset, weights_dir)
     test = load_dataset(dataset).test_images()
     first, second = random_pairs(pairs, len(test))
     rows = [{"dataset": dataset, "model": REAL, "path": "", "confidence": round(confidence(judge, test[:pairs]), 4)}]
-    for model in latent_models(dataset):
+    for model in inference.latent_models(dataset):
         ae = inference.load(dataset, model)
         for path in PATHS:
             score = confidence(judge, midpoints(ae, test[first], test[second], path))
