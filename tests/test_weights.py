@@ -18,6 +18,19 @@ def test_manifest_add_and_replace(tmp_path):
     assert entries[1].metrics["gaussian_0.1"]["psnr"] == 30.0
 
 
+def test_the_manifest_is_parsed_once_per_version(tmp_path, monkeypatch):
+    write_entry(_entry("res_unet"), tmp_path)
+    parsed = []
+    loads = weights.json.loads
+    monkeypatch.setattr(weights.json, "loads", lambda text: parsed.append(text) or loads(text))
+    assert read_manifest(tmp_path) == read_manifest(tmp_path) and len(parsed) == 1
+    edited = (tmp_path / "manifest.json").read_text().replace('"epochs": 1,', '"epochs": 12,')  # by hand, elsewhere
+    (tmp_path / "manifest.json").write_text(edited)
+    assert read_manifest(tmp_path)[0].epochs == 12 and len(parsed) == 2
+    write_entry(_entry("res_unet", psnr=30.0), tmp_path)  # back to the first size, maybe within one clock tick
+    assert read_manifest(tmp_path)[0].gaussian(0.1) == {"psnr": 30.0}
+
+
 def test_missing_file_offline_names_file_source_and_command(tmp_path, monkeypatch):
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.setenv("DENOISER_HUB_REPO", "someone/denoiser-weights")

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import statistics
 import tempfile
 import time
@@ -118,19 +119,21 @@ class PythonClient:
 
 
 class PageClient:
-    """The app's HTTP API used as its web page uses it: one kept-alive connection, the upload, the call, its
-    answer streamed, and the three images and the download fetched (Gradio's documented `/call/` route)."""
+    """The app's HTTP API used as its web page uses it: one kept-alive connection and one session, the upload,
+    the call, its answer streamed, and the three images and the download fetched (Gradio's `/call/` route)."""
 
     def __init__(self, url: str) -> None:
         import httpx
 
         self.api, self.session = url + "gradio_api/", httpx.Client(timeout=600)
+        self.session_hash = secrets.token_hex(8)  # a page's session lasts while it is open
 
     def denoise(self, image: Path, seed: int) -> None:
         with image.open("rb") as file:
             uploaded = self.session.post(self.api + "upload", files={"files": (image.name, file)}).json()[0]
         data = [{"path": uploaded, "meta": {"_type": "gradio.FileData"}}, *MNIST_REQUEST, seed, True, False]
-        event = self.session.post(self.api + "call/denoise", json={"data": data}).json()["event_id"]
+        call = {"data": data, "session_hash": self.session_hash}
+        event = self.session.post(self.api + "call/denoise", json=call).json()["event_id"]
         with self.session.stream("GET", f"{self.api}call/denoise/{event}") as answer:
             lines = answer.iter_lines()
             outcome = next((line for line in lines if line.startswith("event: ") and line != "event: heartbeat"))
