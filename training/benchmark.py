@@ -233,7 +233,11 @@ def app_figures(requests: int, beside: int, log: Path) -> dict:
     temp = work / "gradio"  # the app's GRADIO_TEMP_DIR, measured at the end
     with running_app(log, environ={"GRADIO_TEMP_DIR": str(temp)}) as app:
         first = timed_request(PageClient(app.url), image, seed=0)  # the first request after start
-        runs = [load_run(app.url, clients, requests, image, how) for how in CLIENTS for clients in (1, 8)]
+        before = app.cpu_seconds()
+        runs = [load_run(app.url, 1, requests, image)]  # one page client: the app's own CPU cost per request
+        cpu_ms = (app.cpu_seconds() - before) * 1000 / requests
+        runs += [load_run(app.url, clients, requests, image, how) for how in CLIENTS for clients in (1, 8)
+                 if (how, clients) != ("page", 1)]
         small_memory = app.peak_memory_mib()
         mixed = [beside_large(app.url, photo, large, 2, beside, image) for large in (0, 1, 2)]  # 0: the baseline
         memory = app.peak_memory_mib()
@@ -242,7 +246,7 @@ def app_figures(requests: int, beside: int, log: Path) -> dict:
     return {"cold_start_s": app.startup_seconds, "first_request_s": first,
             "peak_memory_small_mib": small_memory, "peak_memory_mib": memory,
             "memory_budget_mib": APP_MEMORY_BUDGET_MIB, "temp_mib": temp_mib, "requests": answered,
-            "load": [summary(r) for r in runs], "beside_large": mixed,
+            "cpu_ms_per_request": cpu_ms, "load": [summary(r) for r in runs], "beside_large": mixed,
             "gradio_client_floor_s": gradio_client_floor(requests)}
 
 
@@ -295,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"| {run['client']} | {run.get('large', 0)} | {run['clients']} × {run['requests']} | "
                   f"{run['failures']} | {run['median_s']:.3f} | {run['p95_s']:.3f} | "
                   f"{run['p95_s'] / one[run['client']]:.1f} | {large} |")
+        print(f"\nThe app's CPU time per small request (one page client): {app['cpu_ms_per_request']:.0f} ms")
         print(f"\ngradio_client's own floor: a bare Gradio app's event that does nothing takes "
               f"{app['gradio_client_floor_s']:.3f} s (median) through it")
 
