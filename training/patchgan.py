@@ -16,7 +16,10 @@ def build(channels: int, widths: tuple[int, int, int] = (64, 128, 256)) -> keras
     noisy = keras.Input((None, None, channels), name="noisy")
     candidate = keras.Input((None, None, channels), name="candidate")
     x = layers.Concatenate()([noisy, candidate])
-    for filters, stride in zip(widths, (2, 2, 1)):
-        x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 4, strides=stride, padding="same")(x))
+    for index, (filters, stride) in enumerate(zip(widths, (2, 2, 1))):
+        x = layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=index == 0)(x)
+        if index:  # pix2pix: batch normalisation on every block but the first
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
     logits = layers.Conv2D(1, 4, padding="same")(x)
     return keras.Model([noisy, candidate], logits, name="patchgan")

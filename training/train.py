@@ -165,14 +165,24 @@ def stopping_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
             keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, config.patience // 2), verbose=1)]
 
 
-def compiled(network: keras.Model, config: TrainConfig, rate) -> keras.Model:
+def learning_rate(config: TrainConfig, steps: int, factor: float = 1.0):
+    """The Adam rate: constant under early stopping (halved on plateaus), else cosine-decayed over the run."""
+    peak = config.learning_rate * factor
+    if config.patience is not None:
+        return peak
+    return keras.optimizers.schedules.CosineDecay(peak, decay_steps=config.epochs * steps, alpha=0.05)
+
+
+def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Model:
     """What `fit` trains: the network itself, or for an adversarial model a ConditionalGAN around it."""
     spec = models.MODELS.lookup(config.model)
     loss_name = config.loss or spec.loss
+    rate = learning_rate(config, steps)
     if spec.adversarial:
         model = gan.ConditionalGAN(network, config.adversarial_weight)
         model.compile(keras.optimizers.Adam(rate, beta_1=gan.ADAM_BETA_1),
-                      keras.optimizers.Adam(rate, beta_1=gan.ADAM_BETA_1), keras.losses.get(LOSSES[loss_name]))
+                      keras.optimizers.Adam(learning_rate(config, steps, gan.D_RATE_FACTOR), beta_1=gan.ADAM_BETA_1),
+                      keras.losses.get(LOSSES[loss_name]))
         return model
     network.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
                     metrics=[psnr] if loss_name else None)  # a model without a registry loss scores itself
@@ -201,10 +211,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         network = models.build(config.model, shape, **config.options)
         if config.init_from:
             network.load_weights(config.init_from)
-        rate = config.learning_rate if config.patience is not None else keras.optimizers.schedules.CosineDecay(
-            config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
-        )
-        model = compiled(network, config, rate)
+        model = compiled(network, config, steps)
     clock = EpochClock(run_dir / "clock.json")
     stopping = stopping_callbacks(config)
     model.fit(
