@@ -54,3 +54,14 @@ def test_the_gan_trains_through_training_train_and_saves_a_plain_generator(tmp_p
     # trained, yet never what "auto" picks: the Gaussian specialist stays the default
     assert denoiser.best_model("cifar10", "gaussian") == "res_unet_gaussian"
     assert denoiser.best_model("cifar10", None) != "res_unet_gan"
+
+
+def test_the_gan_is_never_self_ensembled(gan_weights, monkeypatch):
+    """Averaging 8 views of a GAN's output would blur back the texture it was trained to make."""
+    image = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
+    views = []
+    for name in ("res_unet", "res_unet_gan"):
+        den = denoiser.load("cifar10", model=name)
+        monkeypatch.setattr(den, "_ensemble", lambda batch, name=name: views.append(name) or den._predict(batch))
+        den.denoise(image)
+    assert views == ["res_unet"]  # CIFAR-10's other models are ensembled by default
