@@ -37,24 +37,19 @@ def high_frequency_ratio(outputs: Iterable[np.ndarray], clean: Iterable[np.ndarr
     return laplacian_energy(outputs) / laplacian_energy(clean)
 
 
-def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
-    values, vectors = np.linalg.eigh(matrix)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-
-
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)) for feature rows a (N, D) and b (M, D).
 
-    tr((S_a S_b)^(1/2)) is computed as the trace of the square root of the symmetric
-    S_a^(1/2) S_b S_a^(1/2), which has the same eigenvalues: exact, real and faster than sqrtm.
+    With A and B the centred rows over sqrt(N - 1) and sqrt(M - 1), S_a S_b = A'A B'B has the
+    non-zero eigenvalues of (A B')(A B')', so tr((S_a S_b)^(1/2)) is the sum of the singular
+    values of the N x M matrix A B': exact, real, and no D x D matrix (D = 2,304 for CIFAR-10).
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root_a = _psd_sqrt(cov_a)
-    cross = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
-    trace_root = float(np.sum(np.sqrt(np.clip(cross, 0, None))))
-    shift = float(np.sum((a.mean(0) - b.mean(0)) ** 2))
-    return max(0.0, shift + float(np.trace(cov_a) + np.trace(cov_b)) - 2 * trace_root)
+    mean_a, mean_b = a.mean(0), b.mean(0)
+    centred_a, centred_b = (a - mean_a) / np.sqrt(len(a) - 1), (b - mean_b) / np.sqrt(len(b) - 1)
+    trace_root = float(np.sum(np.linalg.svd(centred_a @ centred_b.T, compute_uv=False)))
+    traces = float(np.sum(centred_a**2) + np.sum(centred_b**2))
+    return max(0.0, float(np.sum((mean_a - mean_b) ** 2)) + traces - 2 * trace_root)
 
 
 @dataclass
