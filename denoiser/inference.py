@@ -54,7 +54,7 @@ class Denoiser:
         `ensemble` averages the network's output over the 8 flips and rotations of the input
         (geometric self-ensemble: +0.3 to +0.4 dB on CIFAR-10 for 8x the time). By default it is
         on for models of orientation-free data (CIFAR-10, and so photos) on images up to
-        DENOISER_ENSEMBLE_MAX_PIXELS, and off otherwise.
+        DENOISER_ENSEMBLE_MAX_PIXELS, and off otherwise, and always for a model that forbids it (the GAN).
         """
         batch, shape = imaging.as_batch(noisy)
         if batch.shape[1] * batch.shape[2] > settings().max_pixels:
@@ -64,7 +64,8 @@ class Denoiser:
         colour, alpha = imaging.split_alpha(batch)
         if ensemble is None:
             small = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
-            ensemble = small and DATASETS.lookup(self.entry.dataset).orientation_free
+            ensemble = (small and DATASETS.lookup(self.entry.dataset).orientation_free
+                        and MODELS.lookup(self.name).self_ensemble)
         out = self._run(imaging.convert_channels(colour, self.channels), progress, ensemble)
         out = np.clip(out, 0.0, 1.0)
         out = imaging.join_alpha(imaging.convert_channels(out, colour.shape[-1]), alpha)

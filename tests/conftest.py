@@ -98,3 +98,21 @@ def use_weights(tiny_weights, monkeypatch):
     """Point the library at the tiny weights (models are cached per weights folder)."""
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tiny_weights))
     return tiny_weights
+
+
+@pytest.fixture
+def gan_weights(tiny_weights, tmp_path, monkeypatch) -> Path:
+    """The tiny weights plus a cifar10 res_unet_gan entry (its file a plain res_unet, as a GAN's generator is)."""
+    import dataclasses
+    import shutil
+
+    from denoiser.weights import write_entry
+
+    folder = tmp_path / "weights"
+    shutil.copytree(tiny_weights, folder)
+    entry = next(e for e in read_manifest(folder) if (e.dataset, e.model) == ("cifar10", "res_unet"))
+    gan = dataclasses.replace(entry, model="res_unet_gan")
+    shutil.copy(entry.path(folder), gan.path(folder))
+    write_entry(gan, folder)
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(folder))
+    return folder

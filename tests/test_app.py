@@ -520,3 +520,13 @@ def test_warm_up_loads_every_model_the_app_opens_with(monkeypatch: pytest.Monkey
     for dataset in SAMPLED:
         assert "PSNR" in run(ring, dataset=dataset, model=app.AUTO, kind=app.NOISE)[3]
         app.walk(dataset, ring, ring, 0.5)
+
+
+def test_the_gan_is_offered_and_compared_where_trained_but_never_auto(gan_weights: Path, tmp_path: Path) -> None:
+    assert ("Sharp (GAN)", "res_unet_gan") in app.model_menu("cifar10").choices
+    assert "res_unet_gan" not in [name for _, name in app.model_menu("mnist").choices]  # not trained there
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(photo)
+    _, items = app.compare(str(photo), "cifar10", "gaussian", 0.3, 0, True)
+    assert "Sharp (GAN)" in {caption.split(":")[0] for _, caption in items}
+    assert denoiser.best_model("cifar10", "gaussian") != "res_unet_gan"

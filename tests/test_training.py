@@ -137,13 +137,20 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
                    "--baselines", "median,nl_means,bm3d", "--out", str(tmp_path / "out"), "--readme", str(readme)])
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
     methods = {r["method"] for r in rows}
-    assert methods == {"noisy input", "res_unet", "res_unet_gaussian", "latent_ae", "median", "nl_means", "bm3d"}
+    assert methods == {"clean images", "noisy input", "res_unet", "res_unet_gaussian", "latent_ae", "median",
+                       "nl_means", "bm3d"}
     assert len(rows) == 2 * len(methods) - 1  # BM3D runs on Gaussian noise only
+    # realism beside PSNR: no classifier here, so the high-frequency ratio alone; the clean images are its yardstick
+    assert all(r["hf_ratio"] is not None and r["fd"] is None for r in rows)
+    assert {r["hf_ratio"] for r in rows if r["method"] == "clean images"} == {1.0}
+    assert all(r["hf_ratio"] > 1 for r in rows if r["method"] == "noisy input")
     noisy_rows = [r for r in rows if r["method"] == "noisy input" and r["noise"] == "gaussian"]
     assert 20 < noisy_rows[0]["psnr"] < 25  # sigma 0.1 is 20 dB; clipping on black lifts it
     assert (tmp_path / "out" / "psnr_vs_level.png").stat().st_size > 1000
     text = readme.read_text()
     assert "old" not in text and "| `res_unet` |" in text and text.endswith("outro\n")
+    assert "### MNIST: realism" in text and "| clean images | 1.00 | 1.00 |" in text
+    assert "| `clean images` |" not in text  # not a denoiser: no PSNR row
     # the app's pick for Gaussian noise is mnist's specialist, held to the absolute MNIST target
     target = r"\| MNIST \| gaussian 0\.1 \| `res_unet_gaussian` \| [\d.]+ \| ≥ 31\.0 = 31\.00 \| (yes|\*\*no\*\*) \|"
     assert re.search(target, text)
@@ -155,8 +162,8 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
     again = json.loads((tmp_path / "out" / "results.json").read_text())
     assert len(again) == len(rows) and {r["method"] for r in again} == methods
     changed = [r for r in again if r not in rows]
-    assert {(r["method"], r["noise"], r["images"]) for r in changed} <= {("res_unet", "gaussian", 2),
-                                                                         ("noisy input", "gaussian", 2)}
+    assert {(r["method"], r["noise"], r["images"]) for r in changed} <= {
+        ("res_unet", "gaussian", 2), ("noisy input", "gaussian", 2), ("clean images", "gaussian", 2)}
     assert "| `latent_ae` |" in readme.read_text()
 
 
@@ -170,7 +177,7 @@ def test_photos_are_scored_whole_with_a_seed_per_image(use_weights, synthetic_da
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
     # no photo model is trained here: CIFAR-10's fully convolutional one stands in, named as such; its
     # fixed-size latent_ae (which would shrink the photo to 32x32) is left out
-    assert {r["method"] for r in rows} == {"noisy input", "cifar10/res_unet", "median"}
+    assert {r["method"] for r in rows} == {"clean images", "noisy input", "cifar10/res_unet", "median"}
     assert {r["images"] for r in rows} == {2}
     assert "| Photos | gaussian 0.0588 | `cifar10/res_unet` |" in (tmp_path / "out" / "results.md").read_text()
 

@@ -22,13 +22,15 @@ from denoiser import inference
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, load_dataset
+from denoiser.metrics import mean_scores
 from denoiser.models import MODELS
 from denoiser.noise import add_noise, parse_noises
 from denoiser.weights import read_manifest
 
 from .reporting import check_readme, plot, section, splice_readme
-from .results import Row, merge, model_method, read_results, write_results
-from .scoring import Predict, score
+from .realism import judge_for
+from .results import CLEAN, REFERENCE, Row, merge, model_method, read_results, write_results
+from .scoring import Predict, timed
 from .targets import protocol_noises
 
 
@@ -55,12 +57,15 @@ def servable(dataset: str, wanted: list[str] | None) -> dict[str, str]:
 
 def evaluate_dataset(dataset: str, models: dict[str, str], noises: list[tuple[str, float]],
                      baselines: list[str], count: int, ensemble: bool | None = None) -> list[Row]:
-    clean = load_dataset(dataset).test_images(count)
+    data = load_dataset(dataset)
+    clean = data.test_images(count)
     count = len(clean)
+    judge = judge_for(dataset, clean, data.y_test[:count])
     rows = []
     for noise, level in noises:
         noisy = noisy_copies(clean, noise, level, per_image=not DATASETS[dataset].fixed_size)
-        methods: list[tuple[str, str, Predict, int | None]] = [("noisy input", "input", lambda x: x, None)]
+        methods: list[tuple[str, str, Predict, int | None]] = [(CLEAN, REFERENCE, lambda _: clean, None),
+                                                               ("noisy input", "input", lambda x: x, None)]
         for name, owner in models.items():
             den = inference.load(dataset, name)
             predict = functools.partial(den.denoise, ensemble=ensemble)
@@ -68,11 +73,14 @@ def evaluate_dataset(dataset: str, models: dict[str, str], noises: list[tuple[st
         methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines
                     if BASELINES[name].suits(noise, clean.shape[1:3])]
         for method, method_type, predict, params in methods:
-            scores, seconds = score(predict, clean, noisy)
+            restored, seconds = timed(predict, noisy)
+            scores, realism = mean_scores(clean, restored), judge.measure(restored)
             rows.append(Row(dataset, method, method_type, noise, level, round(scores["psnr"], 3),
-                            round(scores["ssim"], 4), round(seconds, 5), count, params))
+                            round(scores["ssim"], 4), round(seconds, 5), count, params,
+                            **{name: round(value, 4) for name, value in realism.items()}))
             print(f"{dataset:14s} {noise}:{level:<5g} {method:18s} {scores['psnr']:6.2f} dB "
-                  f"SSIM {scores['ssim']:.3f}  {seconds * 1000:8.2f} ms/img", flush=True)
+                  f"SSIM {scores['ssim']:.3f}  {seconds * 1000:8.2f} ms/img  "
+                  + "  ".join(f"{name} {value:.3f}" for name, value in realism.items()), flush=True)
     return rows
 
 

@@ -14,7 +14,7 @@ from denoiser import inference
 from denoiser.datasets import DATASETS
 from denoiser.models import ALL_ROUNDER, SPECIALISTS
 
-from .results import Row, model_method
+from .results import REFERENCE, Row, model_method
 from .targets import threshold
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -22,6 +22,7 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 def results_markdown(rows: list[Row]) -> str:
     """One table per dataset: a row per method, a column per noise, best mean Gaussian PSNR first."""
+    rows = [r for r in rows if r.method_type != REFERENCE]
     parts = []
     for dataset in dict.fromkeys(r.dataset for r in rows):
         subset = [r for r in rows if r.dataset == dataset]
@@ -68,6 +69,35 @@ def targets_markdown(rows: list[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def realism_cell(row: Row) -> str:
+    if row.fd is None:
+        return "" if row.hf_ratio is None else f"{row.hf_ratio:.2f}"
+    return f"{100 * row.accuracy:.1f}% / {row.fd:.1f} / {row.hf_ratio:.2f}"
+
+
+def realism_markdown(rows: list[Row]) -> str:
+    """Per dataset, the realism measures (training.realism) of every method, the clean images first."""
+    parts = []
+    for dataset in dict.fromkeys(r.dataset for r in rows if r.hf_ratio is not None):
+        subset = [r for r in rows if r.dataset == dataset and r.hf_ratio is not None]
+        noises = list(dict.fromkeys((r.noise, r.level) for r in subset))
+        cell = {(r.method, r.noise, r.level): r for r in subset}
+        methods = sorted(dict.fromkeys(r.method for r in subset),
+                         key=lambda m: next(r.method_type != REFERENCE for r in subset if r.method == m))
+        judged = any(r.fd is not None for r in subset)
+        what = ("classifier accuracy / Fréchet distance of its features to the clean images' / high-frequency "
+                "energy over the clean images'" if judged else "high-frequency energy over the clean images'")
+        lines = [f"### {DATASETS[dataset].title}: realism\n",
+                 f"{what} (`training.realism`): the measures that do not reward the blur.\n",
+                 "| method | " + " | ".join(f"{kind} {level:g}" for kind, level in noises) + " |",
+                 "|" + "---|" * (len(noises) + 1)]
+        for m in methods:
+            values = [realism_cell(cell[(m, *n)]) if (m, *n) in cell else "" for n in noises]
+            lines.append(f"| {m} | " + " | ".join(values) + " |")
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
 def diagnosis_markdown(folder: Path) -> str:
     """The `training.diagnose` results found in the output folder, as one table."""
     results = [json.loads(p.read_text()) for p in sorted(folder.glob("diagnosis_*.json"))]
@@ -86,7 +116,8 @@ def diagnosis_markdown(folder: Path) -> str:
 
 def section(rows: list[Row], folder: Path) -> str:
     """Everything the README's results section and `results.md` show: targets, results, diagnosis."""
-    return targets_markdown(rows) + "\n" + results_markdown(rows) + "\n" + diagnosis_markdown(folder)
+    return (targets_markdown(rows) + "\n" + results_markdown(rows) + "\n" + realism_markdown(rows) + "\n"
+            + diagnosis_markdown(folder))
 
 
 def plot(rows: list[Row], path: Path) -> None:
@@ -96,7 +127,7 @@ def plot(rows: list[Row], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    gaussian = [r for r in rows if r.noise == "gaussian"]
+    gaussian = [r for r in rows if r.noise == "gaussian" and r.method_type != REFERENCE]
     datasets = list(dict.fromkeys(r.dataset for r in gaussian))
     if not datasets:
         return

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 RESULTS = "results.json"
+REFERENCE = "reference"  # the method type of the clean images' row: realism's yardstick, not a denoiser
+CLEAN = "clean images"
 
 
 def model_method(dataset: str, model: str, owner: str) -> str:
@@ -22,7 +24,7 @@ def model_method(dataset: str, model: str, owner: str) -> str:
 class Row:
     dataset: str
     method: str
-    method_type: str  # "model", "baseline" or "input"
+    method_type: str  # "model", "baseline", "input", or REFERENCE: the clean images, scored on realism alone
     noise: str
     level: float
     psnr: float
@@ -30,6 +32,10 @@ class Row:
     seconds_per_image: float
     images: int
     params: int | None = None
+    # realism (training.realism): the classifier's accuracy and Fréchet distance, and the high-frequency ratio
+    accuracy: float | None = None
+    fd: float | None = None
+    hf_ratio: float | None = None
 
     @property
     def key(self) -> tuple[str, str, str, float]:

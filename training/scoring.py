@@ -20,11 +20,16 @@ from denoiser.weights import metric_key
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
-def score(predict: Predict, clean: np.ndarray, noisy: np.ndarray) -> tuple[dict[str, float], float]:
-    """Mean PSNR/SSIM of `predict` on a batch, and its seconds per image."""
+def timed(predict: Predict, noisy: np.ndarray) -> tuple[np.ndarray, float]:
+    """The outputs of `predict` on a batch, and its seconds per image."""
     start = time.perf_counter()
     restored = predict(noisy)
-    seconds = (time.perf_counter() - start) / len(noisy)
+    return restored, (time.perf_counter() - start) / len(noisy)
+
+
+def score(predict: Predict, clean: np.ndarray, noisy: np.ndarray) -> tuple[dict[str, float], float]:
+    """Mean PSNR/SSIM of `predict` on a batch, and its seconds per image."""
+    restored, seconds = timed(predict, noisy)
     return mean_scores(clean, restored), seconds
 
 

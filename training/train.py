@@ -36,6 +36,7 @@ from denoiser.metrics import batch_psnr
 from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
+from . import gan
 from .scoring import gaussian_metrics
 from .data import noise_choices, patch_pipeline, pipeline
 
@@ -83,6 +84,7 @@ class TrainConfig:
     val_fraction: float = 0.0  # the last part of the training images, held out to validate each epoch
     patience: int | None = None  # early stopping: epochs without a better validation loss (None: run every epoch)
     options: dict = field(default_factory=dict)  # passed to the model's builder (the capacity ladder's sizes)
+    adversarial_weight: float = gan.DEFAULT_WEIGHT  # adversarial models only: the weight of the GAN term
 
     @property
     def level_range(self) -> tuple[float, float] | None:
@@ -163,6 +165,30 @@ def stopping_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
             keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, config.patience // 2), verbose=1)]
 
 
+def learning_rate(config: TrainConfig, steps: int, factor: float = 1.0):
+    """The Adam rate: constant under early stopping (halved on plateaus), else cosine-decayed over the run."""
+    peak = config.learning_rate * factor
+    if config.patience is not None:
+        return peak
+    return keras.optimizers.schedules.CosineDecay(peak, decay_steps=config.epochs * steps, alpha=0.05)
+
+
+def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Model:
+    """What `fit` trains: the network itself, or for an adversarial model a ConditionalGAN around it."""
+    spec = models.MODELS.lookup(config.model)
+    loss_name = config.loss or spec.loss
+    rate = learning_rate(config, steps)
+    if spec.adversarial:
+        model = gan.ConditionalGAN(network, config.adversarial_weight)
+        model.compile(keras.optimizers.Adam(rate, beta_1=gan.ADAM_BETA_1),
+                      keras.optimizers.Adam(learning_rate(config, steps, gan.D_RATE_FACTOR), beta_1=gan.ADAM_BETA_1),
+                      keras.losses.get(LOSSES[loss_name]))
+        return model
+    network.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
+                    metrics=[psnr] if loss_name else None)  # a model without a registry loss scores itself
+    return network
+
+
 def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     """Train, save `weights/<dataset>/<model>.keras` and its manifest entry; return the entry."""
     keras.utils.set_random_seed(config.seed)
@@ -182,15 +208,10 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     earlier = warm_start_entry(config)  # read now: a parallel run may rewrite it meanwhile
 
     with STRATEGIES[config.strategy]().scope():
-        model = models.build(config.model, shape, **config.options)
+        network = models.build(config.model, shape, **config.options)
         if config.init_from:
-            model.load_weights(config.init_from)
-        rate = config.learning_rate if config.patience is not None else keras.optimizers.schedules.CosineDecay(
-            config.learning_rate, decay_steps=config.epochs * steps, alpha=0.05
-        )
-        loss_name = config.loss or models.MODELS.lookup(config.model).loss
-        model.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
-                      metrics=[psnr] if loss_name else None)  # a model without a registry loss scores itself
+            network.load_weights(config.init_from)
+        model = compiled(network, config, steps)
     clock = EpochClock(run_dir / "clock.json")
     stopping = stopping_callbacks(config)
     model.fit(
@@ -207,7 +228,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         verbose=1 if sys.stdout.isatty() else 2,
     )
     bare = models.build(config.model, shape, **config.options)  # without optimizer state: half the file size
-    bare.set_weights(model.get_weights())
+    bare.set_weights(network.get_weights())  # a GAN's generator alone
     entry = WeightsEntry(
         dataset=data.spec.name,
         model=config.model,
@@ -259,6 +280,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--patience", type=int,
                         help="stop when the validation loss has not improved for this many epochs and keep the best"
                         " epoch's weights (--epochs is then the cap); needs --val-fraction")
+    parser.add_argument("--adversarial-weight", type=float,
+                        help="adversarial models (res_unet_gan): the weight of the GAN term added to the pixel loss "
+                        "(default: %(default)s)")
     parser.add_argument("--converge", action="store_true",
                         help="train to convergence: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
                                                                    CONVERGE.items()) + " unless given")

@@ -27,4 +27,9 @@ train --dataset cifar10 --model res_unet_gaussian --noise gaussian --augment --e
   --learning-rate 5e-4 --loss psnr --init-from weights/cifar10/res_unet.keras
 train --dataset cifar10 --model res_unet --noise mix --augment --epochs 4 --steps-per-epoch 300 \
   --learning-rate 3e-4 --loss psnr --init-from weights/cifar10/res_unet.keras
+# Issue 13: the sharp (GAN) denoiser, the Gaussian specialist fine-tuned against a PatchGAN discriminator,
+# and the classifier that judges its realism in training.evaluate (accuracy, Fréchet distance).
+python -m training.classifier --dataset cifar10
+train --dataset cifar10 --model res_unet_gan --noise gaussian --augment --epochs 10 --steps-per-epoch 100 \
+  --batch-size 32 --learning-rate 2e-4 --adversarial-weight 0.03 --init-from weights/cifar10/res_unet_gaussian.keras
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables

@@ -31,6 +31,10 @@ class ModelSpec:
     latent: bool = False  # has an encoder and a decoder for interpolation
     study: int | None = None  # number in the 2020 study, if it is one of its four
     loss: str | None = "mse"  # the training loss; #1, #3, #4 use cross-entropy; None: the model computes its own
+    # Trained against a discriminator (training.gan); the saved file is the generator alone, a plain network.
+    adversarial: bool = False
+    # The 8-way self-ensemble may run on it: off for a GAN, whose averaged texture would blur back.
+    self_ensemble: bool = True
 
 
 MODELS: Registry[ModelSpec] = Registry(
@@ -65,6 +69,10 @@ MODELS: Registry[ModelSpec] = Registry(
         ModelSpec("res_unet_gaussian", "Residual U-Net, Gaussian only", res_unet.build,
                   "The same U-Net fine-tuned on Gaussian noise alone: what the app runs for Gaussian noise.",
                   True, 4, 27),
+        ModelSpec("res_unet_gan", "Sharp (GAN)", res_unet.build,
+                  "The Gaussian specialist fine-tuned against a PatchGAN discriminator (pix2pix): a little PSNR "
+                  "traded for texture that looks real. An explicit choice, never what 'auto' picks.",
+                  True, 4, 27, loss="mae", adversarial=True, self_ensemble=False),
     ),
 )
 

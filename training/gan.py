@@ -1,0 +1,98 @@
+"""A conditional GAN denoiser, trained as in pix2pix (Isola et al. 2017; see training.patchgan).
+
+The generator is a registry denoiser (res_unet_gan: our residual U-Net), started from the
+Gaussian specialist; the discriminator judges (noisy, candidate) pairs patch by patch.
+Each step, as in keras.io's GAN examples, trains both on one batch:
+
+- discriminator: binary cross-entropy, (noisy, clean) pairs real and (noisy, denoised) fake;
+- generator: the pixel loss plus `adversarial_weight` x the cross-entropy of its output judged real.
+
+`training.train` wraps a registry model marked `adversarial` in this class, so the run gets
+TensorBoard logs, per-epoch backups and a manifest entry like every other; only the generator
+is saved, as a plain network that the inference code loads like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from denoiser.metrics import batch_psnr
+
+from . import patchgan
+
+DEFAULT_WEIGHT = 0.01  # pix2pix's lambda = 100 on L1, for images in [0, 1] rather than [-1, 1]: 1 / 200, doubled
+ADAM_BETA_1 = 0.5  # pix2pix's Adam momentum: a shorter memory keeps up with the moving opponent
+# The discriminator's rate over the generator's (the two time-scale rule, Heusel et al. 2017): it starts
+# from scratch against a trained generator, and at one rate it stayed at chance for hundreds of steps.
+D_RATE_FACTOR = 4.0
+
+
+def bce(target: float, logits: tf.Tensor) -> tf.Tensor:
+    """Mean binary cross-entropy of every patch logit against a constant label."""
+    return ops.mean(ops.binary_crossentropy(ops.full_like(logits, target), logits, from_logits=True))
+
+
+class ConditionalGAN(keras.Model):
+    """A generator and a PatchGAN discriminator with their own optimizers and one `train_step`."""
+
+    def __init__(self, generator: keras.Model, adversarial_weight: float = DEFAULT_WEIGHT,
+                 discriminator: keras.Model | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator or patchgan.build(int(generator.input_shape[-1]))
+        self.adversarial_weight = adversarial_weight
+        self.trackers = {name: keras.metrics.Mean(name=name)
+                         for name in ("loss", "pixel", "adversarial", "d_loss", "psnr")}
+        self.built = True  # both networks are functional models, built already (BackupAndRestore needs it)
+
+    def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
+                pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]) -> None:
+        super().compile()
+        self.g_optimizer, self.d_optimizer, self.pixel_loss = g_optimizer, d_optimizer, pixel_loss
+        # built now, so a resumed run (BackupAndRestore) restores their state before the first step
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def losses_of(self, data, training: bool) -> tuple[dict, tf.Tensor]:
+        """Both networks' losses on a batch of (noisy, clean) pairs, and the generator's output."""
+        noisy, clean = data[:2]  # (x, y) or, from train_on_batch, (x, y, sample_weight)
+        denoised = self.generator(noisy, training=training)
+        # real and fake pairs in one batch: batch normalisation on all-real and all-fake batches apart
+        # would normalise away the very texture statistics that tell them apart (D then stays at chance)
+        logits = self.discriminator([ops.concatenate([noisy, noisy]), ops.concatenate([clean, denoised])],
+                                    training=training)
+        real, fake = ops.split(logits, 2)
+        pixel = ops.mean(self.pixel_loss(clean, denoised))
+        adversarial = bce(1.0, fake)
+        return {"loss": pixel + self.adversarial_weight * adversarial, "pixel": pixel, "adversarial": adversarial,
+                "d_loss": bce(1.0, real) + bce(0.0, fake)}, denoised
+
+    def record(self, values: dict, clean: tf.Tensor, denoised: tf.Tensor) -> dict:
+        values["psnr"] = batch_psnr(clean, denoised)
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            values, denoised = self.losses_of(data, training=True)
+        for tape, loss, network, optimizer in ((g_tape, values["loss"], self.generator, self.g_optimizer),
+                                               (d_tape, values["d_loss"], self.discriminator, self.d_optimizer)):
+            gradients = tape.gradient(loss, network.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+        return self.record(values, data[1], denoised)
+
+    def test_step(self, data):
+        values, denoised = self.losses_of(data, training=False)
+        return self.record(values, data[1], denoised)
