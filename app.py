@@ -388,14 +388,15 @@ def walk(dataset: str, path_a: str | None, path_b: str | None, t: float, model: 
     """
     if not (path_a and path_b):
         return None, [], None, None
+    try:
+        PATHS.lookup(path)  # an API call's unknown path is refused before any image is read
+    except denoiser.UnknownName as error:
+        raise fail(str(error)) from None
     model = model or default_walker(dataset)
     walker = walker_of(dataset, model)
     image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
     latents = np.concatenate([walker.encode(image_a), walker.encode(image_b)])
-    try:
-        frames = walker.decode_line(latents[0], latents[1], STEPS, path)
-    except denoiser.UnknownName as error:
-        raise fail(str(error)) from None
+    frames = walker.decode_line(latents[0], latents[1], STEPS, path)
     pictures = [screen(frame) for frame in frames]
     strip = [(save(picture, "step.png"), f"t = {i / (STEPS - 1):.3g}") for i, picture in enumerate(pictures)]
     loop = pictures + pictures[-2:0:-1]  # there and back, so the GIF loops smoothly

@@ -158,7 +158,8 @@ class Autoencoder(Denoiser):
         latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
         return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
 
-    def decode_between(self, latent_a: np.ndarray, latent_b: np.ndarray, t, path: str = interpolation.STUDY_PATH) -> np.ndarray:
+    def decode_between(self, latent_a: np.ndarray, latent_b: np.ndarray, t,
+                       path: str = interpolation.STUDY_PATH) -> np.ndarray:
         """Decode the points at fractions `t` (a number or an array) of a path between two latent vectors.
 
         `path` names an entry of `denoiser.interpolation.PATHS`: "linear" or "spherical".
