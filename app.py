@@ -46,7 +46,7 @@ from PIL import Image
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.config import settings
+from denoiser.config import SHARP_CROPS, settings
 from denoiser.interpolation import PATHS, STUDY_PATH
 from denoiser.imaging import (
     MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8,
@@ -458,6 +458,13 @@ def results_section() -> tuple[str, str | None]:
     return text, str(plot) if plot.is_file() else None
 
 
+def sharp_crops() -> list[tuple[str, str]]:
+    """training.crops' figures, the PSNR model beside the sharp (GAN) one, for every dataset drawn."""
+    folder = settings().results_dir
+    return [(str(folder / SHARP_CROPS.format(dataset=name)), spec.title) for name, spec in DATASETS.items()
+            if (folder / SHARP_CROPS.format(dataset=name)).is_file()]
+
+
 def model_cards() -> str:
     cards = []
     for entry in denoiser.list_models():
@@ -550,6 +557,9 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
         table, plot = results_section()
         gr.Markdown(table)
         gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)
+        crops = sharp_crops()
+        gr.Gallery(crops, label="The PSNR model and the sharp (GAN) one, on the most textured test images",
+                   columns=len(crops) or 1, height="auto", visible=bool(crops))
         gr.Markdown(model_cards())
 
     noise_inputs = [upload, dataset, model, kind, level, seed, add, baselines]

@@ -20,6 +20,9 @@ the app denoises one large image at a time (app.py's lanes). tests/test_hostile.
 `python -m training.benchmark` measure the app against it."""
 
 
+SHARP_CROPS = "sharp_crops_{dataset}.png"  # in the results folder: training.crops draws it, the About tab shows it
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path | None  # folder of <name>.npz files; None means keras.datasets

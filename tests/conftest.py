@@ -116,3 +116,20 @@ def gan_weights(tiny_weights, tmp_path, monkeypatch) -> Path:
     write_entry(gan, folder)
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def synthetic_data_dir(tmp_path, monkeypatch):
+    """A DENOISER_DATA_DIR of small synthetic .npz files in the keras layout, and a few photos."""
+    for name in ("mnist", "cifar10"):
+        data = synthetic_dataset(name, count=96)
+        np.savez(tmp_path / f"{name}.npz", x_train=data.x_train, y_train=data.y_train,
+                 x_test=data.x_test, y_test=data.y_test)
+    tiles = synthetic_dataset("cifar10", count=12).x_train  # 32x32 blobs, tiled into 32x64 photos
+    for split, first in (("train", 0), ("val", 4)):
+        (tmp_path / "photos" / split).mkdir(parents=True)
+        for i in range(first, first + 2):
+            photo = np.concatenate([tiles[i], tiles[i + 2]], axis=1)
+            Image.fromarray(photo).save(tmp_path / "photos" / split / f"{i}.jpg", quality=95)
+    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
+    return tmp_path

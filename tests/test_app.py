@@ -487,6 +487,16 @@ def test_about_shows_results_or_says_they_are_missing(tmp_path: Path, monkeypatc
     assert text == "| method | PSNR |\n" and Path(plot).is_file()
 
 
+def test_about_shows_the_sharp_crops_of_every_dataset_drawn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    assert app.sharp_crops() == []
+    (tmp_path / "results").mkdir()
+    for dataset in ("mnist", "cifar10"):
+        Image.new("RGB", (4, 4)).save(tmp_path / "results" / f"sharp_crops_{dataset}.png")
+    assert [(Path(path).name, title) for path, title in app.sharp_crops()] == [
+        ("sharp_crops_mnist.png", "MNIST"), ("sharp_crops_cifar10.png", "CIFAR-10")]
+
+
 def test_model_cards_show_every_trained_model(use_weights: Path) -> None:
     entries = denoiser.list_models()
     cards = app.model_cards().split("#### ")[1:]

@@ -3,9 +3,11 @@ import pytest
 import scipy.linalg
 from scipy.ndimage import gaussian_filter
 
+from denoiser.datasets import load_dataset
+from denoiser.noise import add_noise
 from training import classifier, realism
 
-from .conftest import synthetic_dataset
+from .conftest import need_data, synthetic_dataset
 
 
 def test_frechet_distance_of_a_set_with_itself_is_zero_and_grows_with_a_shift():
@@ -52,3 +54,16 @@ def test_the_judge_scores_clean_images_as_the_reference_and_blur_as_further(tmp_
 def test_without_a_classifier_only_the_high_frequency_ratio_is_measured(tmp_path):
     clean = synthetic_dataset("cifar10", count=16).test_images()
     assert set(realism.judge_for("cifar10", clean, np.zeros(len(clean)), tmp_path).measure(clean)) == {"hf_ratio"}
+
+
+def test_the_frechet_distance_tells_noise_from_the_sampling_spread_of_clean_images():
+    """Two disjoint sets of clean test images must be far closer than noisy copies are to their clean
+    images; on the classifier's flattened features (2,304 numbers for 500 images) they were not."""
+    need_data("cifar10")
+    if not classifier.path("cifar10").is_file():
+        pytest.skip("no committed CIFAR-10 classifier")
+    clean = load_dataset("cifar10").test_images(1000)
+    judge = realism.judge_for("cifar10", clean[:500], np.zeros(500))
+    other_clean, _ = judge.judge(clean[500:])
+    spread = realism.frechet_distance(other_clean, judge.clean_features)
+    assert spread < 0.05 * judge.measure(add_noise(clean[:500], "gaussian", 0.3, seed=0))["fd"]

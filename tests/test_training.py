@@ -6,7 +6,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
 
 import denoiser
 from denoiser.config import settings
@@ -18,23 +17,6 @@ from training.data import patch_pipeline, pipeline
 from training.results import Row, merge
 
 from .conftest import synthetic_dataset
-
-
-@pytest.fixture
-def synthetic_data_dir(tmp_path, monkeypatch):
-    """A DENOISER_DATA_DIR of small synthetic .npz files in the keras layout, and a few photos."""
-    for name in ("mnist", "cifar10"):
-        data = synthetic_dataset(name, count=96)
-        np.savez(tmp_path / f"{name}.npz", x_train=data.x_train, y_train=data.y_train,
-                 x_test=data.x_test, y_test=data.y_test)
-    tiles = synthetic_dataset("cifar10", count=12).x_train  # 32x32 blobs, tiled into 32x64 photos
-    for split, first in (("train", 0), ("val", 4)):
-        (tmp_path / "photos" / split).mkdir(parents=True)
-        for i in range(first, first + 2):
-            photo = np.concatenate([tiles[i], tiles[i + 2]], axis=1)
-            Image.fromarray(photo).save(tmp_path / "photos" / split / f"{i}.jpg", quality=95)
-    monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path))
-    return tmp_path
 
 
 def _first_batch(dataset: tf.data.Dataset):
@@ -210,6 +192,24 @@ def test_targets_are_strict_only_where_the_issue_says_more_than():
     assert "| not run | > BM3D = 28.00 | — |" in reporting.targets_markdown(bm3d)
 
 
+def test_the_sharp_model_must_meet_all_three_goals_and_only_where_the_issue_sets_them():
+    def row(dataset, method, psnr, accuracy, fd, level=0.3):
+        return Row(dataset, method, "model", "gaussian", level, psnr, 0.9, 0.01, 10, accuracy=accuracy, fd=fd)
+
+    specialist = row("cifar10", "res_unet_gaussian", 22.8, 0.44, 0.040)
+    goal = targets.SHARP_GOALS["cifar10"][0.3]
+    assert goal.met(row("cifar10", "res_unet_gan", 21.3, 0.44, 0.020), specialist)  # every limit reached exactly
+    assert not goal.met(row("cifar10", "res_unet_gan", 21.29, 0.50, 0.010), specialist)  # 1.51 dB below
+    assert not goal.met(row("cifar10", "res_unet_gan", 22.0, 0.43, 0.010), specialist)  # a worse accuracy
+    assert not goal.met(row("cifar10", "res_unet_gan", 22.0, 0.50, 0.021), specialist)  # more than half the FD
+    table = reporting.sharp_markdown([specialist, row("cifar10", "res_unet_gan", 21.4, 0.50, 0.015),
+                                      row("mnist", "res_unet_gaussian", 24.5, 0.9, 0.1),
+                                      row("mnist", "res_unet_gan", 23.0, 0.95, 0.04)])
+    assert "| CIFAR-10 | gaussian 0.3 | 21.40 vs 22.80 (-1.40) | 50.0% vs 44.0% | 0.0150 vs 0.0400 (×0.38) | yes |" in table
+    assert "| MNIST | gaussian 0.3 |" in table and table.endswith("| no target |\n")
+    assert reporting.sharp_markdown([specialist]) == ""
+
+
 def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
                    "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
@@ -348,3 +348,12 @@ def test_evaluate_refuses_unknown_names_before_any_work(use_weights, tmp_path, m
         evaluate.main(flags + ["--out", str(tmp_path)])
     assert why in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("model", ["res_unet", "res_unet_gan"])
+def test_jit_compile_reaches_keras_only_when_asked(model):
+    """Keras leaves XLA off on a CPU-only machine unless asked; --jit-compile asks, for a GAN too."""
+    for argv, expected in (([], False), (["--jit-compile"], True)):
+        config = train.parse_args(["--dataset", "mnist", "--model", model, *argv])
+        network = denoiser.models.build(model, (28, 28, 1))
+        assert train.compiled(network, config, steps=10).jit_compile is expected

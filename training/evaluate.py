@@ -77,10 +77,10 @@ def evaluate_dataset(dataset: str, models: dict[str, str], noises: list[tuple[st
             scores, realism = mean_scores(clean, restored), judge.measure(restored)
             rows.append(Row(dataset, method, method_type, noise, level, round(scores["psnr"], 3),
                             round(scores["ssim"], 4), round(seconds, 5), count, params,
-                            **{name: round(value, 4) for name, value in realism.items()}))
+                            **{name: round(value, 6) for name, value in realism.items()}))
             print(f"{dataset:14s} {noise}:{level:<5g} {method:18s} {scores['psnr']:6.2f} dB "
                   f"SSIM {scores['ssim']:.3f}  {seconds * 1000:8.2f} ms/img  "
-                  + "  ".join(f"{name} {value:.3f}" for name, value in realism.items()), flush=True)
+                  + "  ".join(f"{name} {value:.4f}" for name, value in realism.items()), flush=True)
     return rows
 
 

@@ -12,10 +12,10 @@ import numpy as np
 
 from denoiser import inference
 from denoiser.datasets import DATASETS
-from denoiser.models import ALL_ROUNDER, SPECIALISTS
+from denoiser.models import ALL_ROUNDER, SHARP, SPECIALISTS
 
 from .results import REFERENCE, Row, model_method
-from .targets import threshold
+from .targets import SHARP_GOALS, SharpGoal, threshold
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -72,7 +72,7 @@ def targets_markdown(rows: list[Row]) -> str:
 def realism_cell(row: Row) -> str:
     if row.fd is None:
         return "" if row.hf_ratio is None else f"{row.hf_ratio:.2f}"
-    return f"{100 * row.accuracy:.1f}% / {row.fd:.1f} / {row.hf_ratio:.2f}"
+    return f"{100 * row.accuracy:.1f}% / {row.fd:.4f} / {row.hf_ratio:.2f}"
 
 
 def realism_markdown(rows: list[Row]) -> str:
@@ -98,6 +98,30 @@ def realism_markdown(rows: list[Row]) -> str:
     return "\n".join(parts)
 
 
+def sharp_markdown(rows: list[Row]) -> str:
+    """The sharp (GAN) model against the Gaussian specialist, wherever both were judged by a classifier."""
+    judged = {r.key: r for r in rows if r.fd is not None}
+    pairs = [(r, judged[(r.dataset, SPECIALISTS["gaussian"], r.noise, r.level)]) for r in judged.values()
+             if r.method == SHARP and (r.dataset, SPECIALISTS["gaussian"], r.noise, r.level) in judged]
+    if not pairs:
+        return ""
+    goal = SharpGoal()
+    lines = ["### The sharp (GAN) model against the Gaussian specialist\n",
+             (f"Issue #13's targets, on CIFAR-10 at σ 0.3 and 0.5: PSNR at most {goal.psnr_loss:g} dB below the "
+              f"specialist's, classifier accuracy at least as high, Fréchet distance at most {goal.fd_ratio:g}× "
+              "the specialist's. Elsewhere the same measures are reported.\n"),
+             "| dataset | noise | PSNR (dB) | accuracy | Fréchet distance | met |",
+             "|---|---|---|---|---|---|"]
+    for sharp, specialist in pairs:
+        target = SHARP_GOALS.get(sharp.dataset, {}).get(sharp.level) if sharp.noise == "gaussian" else None
+        met = "no target" if target is None else ("yes" if target.met(sharp, specialist) else "**no**")
+        lines.append(f"| {DATASETS[sharp.dataset].title} | {sharp.noise} {sharp.level:g} | "
+                     f"{sharp.psnr:.2f} vs {specialist.psnr:.2f} ({sharp.psnr - specialist.psnr:+.2f}) | "
+                     f"{100 * sharp.accuracy:.1f}% vs {100 * specialist.accuracy:.1f}% | "
+                     f"{sharp.fd:.4f} vs {specialist.fd:.4f} (×{sharp.fd / specialist.fd:.2f}) | {met} |")
+    return "\n".join(lines) + "\n"
+
+
 def diagnosis_markdown(folder: Path) -> str:
     """The `training.diagnose` results found in the output folder, as one table."""
     results = [json.loads(p.read_text()) for p in sorted(folder.glob("diagnosis_*.json"))]
@@ -117,7 +141,7 @@ def diagnosis_markdown(folder: Path) -> str:
 def section(rows: list[Row], folder: Path) -> str:
     """Everything the README's results section and `results.md` show: targets, results, diagnosis."""
     return (targets_markdown(rows) + "\n" + results_markdown(rows) + "\n" + realism_markdown(rows) + "\n"
-            + diagnosis_markdown(folder))
+            + sharp_markdown(rows) + "\n" + diagnosis_markdown(folder))
 
 
 def plot(rows: list[Row], path: Path) -> None:

