@@ -16,9 +16,11 @@ from denoiser.datasets import DATASETS
 from denoiser.metrics import mean_scores
 from denoiser.samples import SAMPLED, load_samples
 
+from denoiser.models import SHARP, SPECIALISTS
 from training.evaluate import noisy_copies
-from training.results import read_results
-from training.targets import protocol_noises, threshold
+from training.realism import judge_for
+from training.results import Row, read_results
+from training.targets import SHARP_GOALS, protocol_noises, threshold
 
 from .conftest import need_data, need_weights
 
@@ -103,3 +105,20 @@ def test_the_photo_model_beats_the_cifar10_model_it_started_from(sigma):
     scores = {dataset: mean_scores(clean, denoiser.load(dataset, model).denoise(noisy))["psnr"]
               for dataset in ("photos", "cifar10")}
     assert scores["photos"] >= scores["cifar10"] + PHOTO_GAIN_DB
+
+
+@pytest.mark.parametrize("dataset, sigma", [(d, s) for d, levels in SHARP_GOALS.items() for s in levels])
+def test_the_sharp_model_meets_its_goals_against_the_psnr_model(dataset, sigma):
+    """Issue #13's goals (training.targets.SHARP_GOALS) on the first IMAGES test images, PSNR less MARGIN_DB."""
+    _need(dataset, SHARP)
+    _need(dataset, SPECIALISTS["gaussian"])
+    data = denoiser.load_dataset(dataset)
+    clean = data.test_images(IMAGES)
+    noisy = denoiser.add_noise(clean, "gaussian", sigma, seed=0)
+    judge = judge_for(dataset, clean, data.y_test[:IMAGES])
+    rows = {}
+    for model in (SHARP, SPECIALISTS["gaussian"]):
+        restored = denoiser.load(dataset, model).denoise(noisy)
+        rows[model] = Row(dataset, model, "model", "gaussian", sigma, mean_scores(clean, restored)["psnr"] + (
+            MARGIN_DB if model == SHARP else 0), 0.0, 0.0, IMAGES, **judge.measure(restored))
+    assert SHARP_GOALS[dataset][sigma].met(rows[SHARP], rows[SPECIALISTS["gaussian"]]), rows

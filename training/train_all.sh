@@ -32,4 +32,14 @@ train --dataset cifar10 --model res_unet --noise mix --augment --epochs 4 --step
 python -m training.classifier --dataset cifar10
 train --dataset cifar10 --model res_unet_gan --noise gaussian --augment --epochs 10 --steps-per-epoch 100 \
   --batch-size 32 --learning-rate 2e-4 --adversarial-weight 0.03 --init-from weights/cifar10/res_unet_gaussian.keras
+for d in mnist fashion_mnist; do  # the same GAN on the digits and clothes, reported beside CIFAR-10's
+  train --dataset "$d" --model res_unet_gan --noise gaussian --epochs 10 --steps-per-epoch 100 --batch-size 32 \
+    --learning-rate 2e-4 --adversarial-weight 0.03 --init-from "weights/$d/res_unet_gaussian.keras" --jit-compile
+done
+for d in cifar10 mnist fashion_mnist; do python -m training.crops --dataset "$d"; done  # the About tab's crops
+# Issue 10: the photo Gaussian specialist, CIFAR-10's fine-tuned on 96x96 patches of the 380 training photos
+# (hours on a CPU: it checkpoints every epoch, and the same command resumes it).
+train --dataset photos --model res_unet_gaussian --noise gaussian --level-min 0 --level-max 0.3 --epochs 30 \
+  --steps-per-epoch 100 --eval-images 20 --loss psnr --learning-rate 2e-4 --init-from weights/cifar10/res_unet_gaussian.keras \
+  --jit-compile
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables
