@@ -40,13 +40,13 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-import skimage.data
 from PIL import Image
 
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import SHARP_CROPS, settings
+from denoiser.datasets import bundled_files
 from denoiser.interpolation import PATHS, STUDY_PATH
 from denoiser.imaging import (
     MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8,
@@ -60,7 +60,7 @@ DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about t
 PREVIEW = 1600  # on-screen images are shrunk to this side; the download keeps full resolution
 STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
 PHOTO = "photos"  # any picture, denoised at full resolution by the photo models (CIFAR-10's until trained)
-PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field")  # bundled with scikit-image
+PHOTOS = DATASETS["skimage_photos"].bundled[:5]  # the example photos: the first five of scikit-image's photo set
 PROMPT = "Upload an image or press **Sample**."
 KEEP_SECONDS = 3600  # the app's own files older than this are deleted, like Gradio's cache
 KEEP_BYTES = 64 * 2**20  # and the oldest go first while they hold more than this
@@ -123,8 +123,7 @@ def photo_files() -> dict[str, str]:
     """scikit-image's bundled photos, copied as they are to a temporary folder (Gradio serves no site-packages)."""
     folder = SCRATCH.folder / "examples"  # beside the app's other files, removed with them at exit
     folder.mkdir()
-    found = {path.stem: path for path in Path(skimage.data.data_dir).iterdir()}
-    return {name: shutil.copy(found[name], folder) for name in PHOTOS}
+    return {name: shutil.copy(path, folder) for name, path in bundled_files(PHOTOS).items()}
 
 
 PHOTO_FILES = photo_files()

@@ -41,15 +41,17 @@ class BaselineSpec:
     name: str
     title: str
     run: Baseline
-    max_pixels: int  # above this the app does not offer it: it would not answer in seconds
+    max_pixels: int  # above this the app does not offer it: it would not answer in seconds (the evaluation waits)
     noises: tuple[str, ...] | None = None  # the noise kinds it is meant for; None means any
     min_side: int = 1  # BM3D crashes the process on images under 9 pixels a side
 
+    def applies(self, noise: str, size: tuple[int, int]) -> bool:
+        """Whether it is meant for this noise and runs at this (height, width), however long it takes."""
+        return self.min_side <= min(size) and (self.noises is None or noise in self.noises)
+
     def suits(self, noise: str, size: tuple[int, int]) -> bool:
-        """Whether it applies to this noise and answers in seconds at this (height, width)."""
-        height, width = size
-        fits = self.min_side <= min(height, width) and height * width <= self.max_pixels
-        return fits and (self.noises is None or noise in self.noises)
+        """Whether it applies and answers in seconds at this (height, width): what the app offers."""
+        return self.applies(noise, size) and size[0] * size[1] <= self.max_pixels
 
 
 BASELINES: Registry[BaselineSpec] = Registry(

@@ -3,7 +3,8 @@
 A local folder (`DENOISER_DATA_DIR`, holding `<name>.npz`) comes first, so that machines
 without internet work; otherwise keras downloads the data as on any connected machine.
 The natural photos (`photos`) are a folder of JPEGs, `DENOISER_DATA_DIR/photos/{train,val}`,
-and have no download: BSDS500 is research-use data that we never redistribute.
+and have no download: BSDS500 is research-use data that we never redistribute. scikit-image's
+photos (`skimage_photos`) ship with scikit-image: an evaluation-only set that anyone can score.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import skimage.data
 from PIL import Image
 
 from .config import settings
@@ -35,10 +37,17 @@ class DatasetSpec:
     # Whose models serve this dataset where it has none of its own yet: photos run CIFAR-10's colour
     # models (trained on 32x32 thumbnails, so weaker) until a photo model of that name is trained.
     fallback: str | None = None
+    # An evaluation-only set of pictures that scikit-image ships (file stems in skimage.data.data_dir),
+    # read from there in this order: no download, no training split, sizes as they come.
+    bundled: tuple[str, ...] = ()
 
     @property
     def fixed_size(self) -> bool:
         return self.shape[0] is not None
+
+    @property
+    def evaluation_only(self) -> bool:
+        return bool(self.bundled)
 
     def label_name(self, value: np.ndarray | int | str) -> str:
         """A label as a person reads it: the class name, or for photos, which have no classes, the file name."""
@@ -49,20 +58,24 @@ class DatasetSpec:
 @dataclass(frozen=True)
 class Dataset:
     spec: DatasetSpec
-    x_train: np.ndarray
+    x_train: np.ndarray | list[np.ndarray]  # a list where the images differ in size (scikit-image's photos)
     y_train: np.ndarray
-    x_test: np.ndarray
+    x_test: np.ndarray | list[np.ndarray]
     y_test: np.ndarray
 
-    def test_images(self, count: int | None = None) -> np.ndarray:
-        """The first `count` test images as float32 in [0, 1], always with a channel axis."""
-        return to_float(self.x_test[:count], self.spec.shape[-1])
+    def test_images(self, count: int | None = None) -> np.ndarray | list[np.ndarray]:
+        """The first `count` test images as float32 in [0, 1], always with a channel axis: one array,
+        or a list of arrays where they differ in size."""
+        images, channels = self.x_test[:count], self.spec.shape[-1]
+        return [to_float(image, channels) for image in images] if isinstance(images, list) else to_float(
+            images, channels)
 
     def label(self, index: int) -> str:
         """The class name of a test image; for photos, its file name."""
         return self.spec.label_name(self.y_test[index])
 
 
+PHOTO_LEVELS = tuple(round(s / 255, 4) for s in (15, 25, 50))  # the denoising literature's sigmas for photos
 DATASETS: Registry[DatasetSpec] = Registry(
     "dataset",
     (
@@ -83,7 +96,16 @@ DATASETS: Registry[DatasetSpec] = Registry(
             orientation_free=True,
         ),
         DatasetSpec("photos", "Photos", (None, None, 3), (), orientation_free=True,
-                    gaussian_levels=tuple(round(s / 255, 4) for s in (15, 25, 50)), fallback="cifar10"),
+                    gaussian_levels=PHOTO_LEVELS, fallback="cifar10"),
+        # scikit-image's natural photographs, the app's five examples first (app.PHOTOS). Left out: the
+        # synthetic ones (chessboard, color, logo, horse, binary blobs), clock_motion (blurred on purpose:
+        # no sharp reference), motorcycle_right (the left view's stereo twin), cell (a phase image
+        # computed from a hologram), page (a flat scan of print) and retina (2 megapixels of mostly black
+        # border, as many pixels as the rest together).
+        DatasetSpec("skimage_photos", "scikit-image photos", (None, None, 3), (), orientation_free=True,
+                    gaussian_levels=PHOTO_LEVELS, fallback="photos",
+                    bundled=("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "camera", "coins",
+                             "moon", "motorcycle_left", "brick", "grass", "gravel", "ihc", "text")),
     ),
 )
 PHOTO_SPLITS = {"train": "train", "test": "val"}  # our split -> its folder under DENOISER_DATA_DIR/photos
@@ -107,6 +129,8 @@ def load_dataset(name: str) -> Dataset:
 @functools.lru_cache(maxsize=8)
 def _load_dataset(dataset_spec: DatasetSpec, data_dir: Path | None) -> Dataset:
     name = dataset_spec.name
+    if dataset_spec.evaluation_only:
+        return _load_bundled(dataset_spec)
     if not dataset_spec.fixed_size:
         return _load_photos(dataset_spec, data_dir)
     tried = []
@@ -133,15 +157,37 @@ def _load_dataset(dataset_spec: DatasetSpec, data_dir: Path | None) -> Dataset:
     return Dataset(dataset_spec, x_train, y_train, x_test, y_test)
 
 
+def _read_rgb(path: Path) -> np.ndarray:
+    """One picture as uint8 RGB; a gray one in R, G and B, as the app reads a gray upload."""
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
 def _read_photo(path: Path) -> np.ndarray:
     """One photo as uint8 RGB, turned to landscape so that a folder stacks into one array.
 
     BSDS500 photos are all 481x321 or 321x481; a transposition is one of the 8 orientations
     that training draws anyway, and every method is scored on the same turned image.
     """
-    with Image.open(path) as image:
-        array = np.asarray(image.convert("RGB"))
+    array = _read_rgb(path)
     return array.transpose(1, 0, 2) if array.shape[0] > array.shape[1] else array
+
+
+def bundled_files(names: tuple[str, ...]) -> dict[str, Path]:
+    """scikit-image's bundled pictures by file stem ("astronaut") -> their files, which ship with it."""
+    found = {path.stem: path for path in Path(skimage.data.data_dir).iterdir()}
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise DatasetError(f"scikit-image {skimage.__version__} ships no picture named {', '.join(missing)} "
+                           f"in {skimage.data.data_dir}.")
+    return {name: found[name] for name in names}
+
+
+def _load_bundled(dataset_spec: DatasetSpec) -> Dataset:
+    """An evaluation-only set: its pictures as test images of their own sizes, the file stems as labels."""
+    files = bundled_files(dataset_spec.bundled)
+    return Dataset(dataset_spec, [], np.array([], str), [_read_rgb(path) for path in files.values()],
+                   np.array(list(files)))
 
 
 def _load_photos(dataset_spec: DatasetSpec, data_dir: Path | None) -> Dataset:

@@ -181,13 +181,15 @@ class Autoencoder(Denoiser):
 def trained_models(dataset: str) -> dict[str, str]:
     """Every model that can serve a dataset -> the dataset whose weights it runs.
 
-    A dataset's own models win; its fallback's fill in the names it has not trained
-    (photos borrow CIFAR-10's until their own exist).
+    A dataset's own models win; its fallback's fill in the names it has not trained, and the
+    fallback's fallback those that neither has (scikit-image's photos run the photo models,
+    which borrow CIFAR-10's until their own exist).
     """
-    fallback = DATASETS.lookup(dataset).fallback
+    owners = [dataset]
+    while fallback := DATASETS.lookup(owners[-1]).fallback:
+        owners.append(fallback)
     entries = read_manifest()
-    owners = [fallback, dataset] if fallback else [dataset]
-    return {entry.model: entry.dataset for owner in owners for entry in entries if entry.dataset == owner}
+    return {entry.model: entry.dataset for owner in reversed(owners) for entry in entries if entry.dataset == owner}
 
 
 def best_model(dataset: str, noise: str | None = None) -> str:

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image
 
-from denoiser.datasets import DATASETS, DatasetError, load_dataset
+from denoiser.datasets import DATASETS, DatasetError, bundled_files, load_dataset
 from denoiser.registry import UnknownName
 
 from .conftest import need_data
@@ -82,3 +83,22 @@ def test_datasets_are_read_once_per_folder(tmp_path, monkeypatch):
     assert load_dataset("mnist").x_test.max() == 0
     monkeypatch.setenv("DENOISER_DATA_DIR", str(tmp_path / "b"))
     assert load_dataset("mnist").x_test.min() == 255
+
+
+def test_scikit_image_photos_load_whole_in_their_sizes_in_colour():
+    spec = DATASETS["skimage_photos"]
+    data = load_dataset("skimage_photos")
+    images = data.test_images()
+    assert spec.evaluation_only and len(data.x_train) == 0 and not spec.fixed_size
+    assert [data.label(i) for i in range(len(images))] == list(spec.bundled)
+    assert all(image.dtype == np.float32 and image.ndim == 3 and image.shape[-1] == 3 for image in images)
+    assert len({image.shape for image in images}) > 1  # differing sizes, neither cropped nor turned
+    astronaut, camera = images[spec.bundled.index("astronaut")], images[spec.bundled.index("camera")]
+    np.testing.assert_array_equal(astronaut, skimage.data.astronaut() / np.float32(255))
+    np.testing.assert_array_equal(camera, np.repeat(skimage.data.camera()[..., None], 3, -1) / np.float32(255))
+    assert [image.shape for image in data.test_images(2)] == [image.shape for image in images[:2]]
+
+
+def test_an_unshipped_scikit_image_picture_is_named():
+    with pytest.raises(DatasetError, match="no picture named nope"):
+        bundled_files(("astronaut", "nope"))

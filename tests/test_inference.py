@@ -104,8 +104,9 @@ def test_the_noise_kind_picks_its_specialist_where_one_is_trained(use_weights):
 
 
 def test_photos_run_cifar10_models_until_their_own_are_trained(use_weights, tmp_path, monkeypatch):
-    assert denoiser.load("photos").entry.dataset == "cifar10"
-    assert denoiser.trained_models("photos") == {"res_unet": "cifar10", "latent_ae": "cifar10"}
+    for dataset in ("photos", "skimage_photos"):  # scikit-image's photos fall back on photos, and so on CIFAR-10
+        assert denoiser.load(dataset).entry.dataset == "cifar10"
+        assert denoiser.trained_models(dataset) == {"res_unet": "cifar10", "latent_ae": "cifar10"}
     folder = tmp_path / "weights"
     shutil.copytree(use_weights, folder)
     entry = next(e for e in denoiser.read_manifest() if (e.dataset, e.model) == ("mnist", "res_unet_gaussian"))
@@ -117,6 +118,9 @@ def test_photos_run_cifar10_models_until_their_own_are_trained(use_weights, tmp_
     assert denoiser.trained_models("photos")["res_unet_gaussian"] == "photos"
     assert denoiser.load("photos", noise="gaussian").entry.dataset == "photos"  # its own specialist
     assert denoiser.load("photos", noise="salt_pepper").entry.dataset == "cifar10"  # no own all-rounder yet
+    assert denoiser.trained_models("skimage_photos") == {"res_unet": "cifar10", "latent_ae": "cifar10",
+                                                         "res_unet_gaussian": "photos"}
+    assert denoiser.load("skimage_photos", noise="gaussian").entry.dataset == "photos"
 
 
 def test_missing_weights_list_what_exists(use_weights):

@@ -45,6 +45,8 @@ def test_bm3d_is_offered_only_where_it_works():
     assert not bm3d.suits("salt_pepper", (32, 32))
     assert not bm3d.suits("gaussian", (8, 8))
     assert not bm3d.suits("gaussian", (2000, 2000))
+    assert bm3d.applies("gaussian", (2000, 2000)) and not bm3d.applies("gaussian", (8, 8))  # the evaluation waits
+    assert not bm3d.applies("salt_pepper", (32, 32))
 
 
 def test_batch_psnr_is_the_mean_of_per_image_psnr_capped_at_50_db():

@@ -164,6 +164,27 @@ def test_photos_are_scored_whole_with_a_seed_per_image(use_weights, synthetic_da
     assert "| Photos | gaussian 0.0588 | `cifar10/res_unet` |" in (tmp_path / "out" / "results.md").read_text()
 
 
+def test_scikit_image_photos_are_scored_one_by_one_in_their_own_sizes(use_weights, tmp_path):
+    clean = load_dataset("skimage_photos").test_images(2)  # astronaut 512x512, coffee 400x600
+    assert clean[0].shape != clean[1].shape
+    noisy = evaluate.noisy_copies(clean, "gaussian", 0.1, per_image=True)
+    np.testing.assert_array_equal(noisy[1], denoiser.add_noise(clean[1], "gaussian", 0.1, seed=1))
+    predict = evaluate.baseline_predict("median", "gaussian", 0.1)
+    assert evaluate.for_images(predict, np.stack([clean[0]] * 2)) is predict  # a batch of one size goes whole
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{reporting.START}\nold\n{reporting.END}\n")
+    evaluate.main(["--datasets", "skimage_photos", "--noises", "gaussian:0.1", "--baselines", "median",
+                   "--images", "2", "--no-ensemble", "--out", str(tmp_path / "out"), "--readme", str(readme)])
+    rows = {r["method"]: r for r in json.loads((tmp_path / "out" / "results.json").read_text())}
+    assert set(rows) == {"clean images", "noisy input", "cifar10/res_unet", "median"}
+    assert {r["images"] for r in rows.values()} == {2} and rows["clean images"]["hf_ratio"] == 1.0
+    for method, restored in (("noisy input", noisy), ("median", [predict(image[None])[0] for image in noisy])):
+        assert rows[method]["psnr"] == pytest.approx(np.mean([psnr(c, r) for c, r in zip(clean, restored)]), abs=1e-3)
+    text = readme.read_text()
+    assert "### scikit-image photos" in text and "| `cifar10/res_unet` |" in text
+    assert "| scikit-image photos | gaussian 0.1 | `cifar10/res_unet` |" in text
+
+
 def test_results_merge_by_dataset_method_noise_and_level():
     def row(method, level, psnr):
         return Row("mnist", method, "model", "gaussian", level, psnr, 0.9, 0.01, 10)
@@ -301,6 +322,12 @@ def test_early_stopping_flags_that_make_no_sense_are_refused(flags, capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", *flags])
     assert "--" in capsys.readouterr().err
+
+
+def test_an_evaluation_only_set_is_refused_for_training(capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dataset", "skimage_photos", "--model", "res_unet"])
+    assert "evaluation-only" in capsys.readouterr().err
 
 
 def _ladder_row(params, gain_01, gain_03):

@@ -30,7 +30,7 @@ from denoiser.weights import read_manifest
 from .reporting import check_readme, plot, section, splice_readme
 from .realism import judge_for
 from .results import CLEAN, REFERENCE, Row, merge, model_method, read_results, write_results
-from .scoring import Predict, timed
+from .scoring import Images, Predict, Restore, timed
 from .targets import protocol_noises
 
 
@@ -39,12 +39,21 @@ def baseline_predict(name: str, noise: str, level: float) -> Predict:
     return lambda batch: np.stack([run_baseline(name, image, sigma) for image in batch])
 
 
-def noisy_copies(clean: np.ndarray, noise: str, level: float, per_image: bool) -> np.ndarray:
+def noisy_copies(clean: Images, noise: str, level: float, per_image: bool) -> Images:
     """The protocol's noisy images: one seed (0) for a batch of small images; for photos the
-    seed is each image's index, so that one photo's noise does not depend on how many are scored."""
+    seed is each image's index, so that one photo's noise does not depend on how many are scored.
+    A list of images of differing sizes gives a list."""
     if not per_image:
         return add_noise(clean, noise, level, seed=0)
-    return np.stack([add_noise(image, noise, level, seed=index) for index, image in enumerate(clean)])
+    noisy = [add_noise(image, noise, level, seed=index) for index, image in enumerate(clean)]
+    return noisy if isinstance(clean, list) else np.stack(noisy)
+
+
+def for_images(predict: Predict, images: Images) -> Restore:
+    """`predict` fitted to the images: a batch goes through whole, a list of differing sizes one image at a time."""
+    if isinstance(images, list):
+        return lambda batch: [predict(image[None])[0] for image in batch]
+    return predict
 
 
 def servable(dataset: str, wanted: list[str] | None) -> dict[str, str]:
@@ -64,14 +73,15 @@ def evaluate_dataset(dataset: str, models: dict[str, str], noises: list[tuple[st
     rows = []
     for noise, level in noises:
         noisy = noisy_copies(clean, noise, level, per_image=not DATASETS[dataset].fixed_size)
-        methods: list[tuple[str, str, Predict, int | None]] = [(CLEAN, REFERENCE, lambda _: clean, None),
+        methods: list[tuple[str, str, Restore, int | None]] = [(CLEAN, REFERENCE, lambda _: clean, None),
                                                                ("noisy input", "input", lambda x: x, None)]
         for name, owner in models.items():
             den = inference.load(dataset, name)
             predict = functools.partial(den.denoise, ensemble=ensemble)
-            methods.append((model_method(dataset, name, owner), "model", predict, den.model.count_params()))
-        methods += [(name, "baseline", baseline_predict(name, noise, level), None) for name in baselines
-                    if BASELINES[name].suits(noise, clean.shape[1:3])]
+            methods.append((model_method(dataset, name, owner), "model", for_images(predict, clean),
+                            den.model.count_params()))
+        methods += [(name, "baseline", for_images(baseline_predict(name, noise, level), clean), None)
+                    for name in baselines if all(BASELINES[name].applies(noise, image.shape[:2]) for image in clean)]
         for method, method_type, predict, params in methods:
             restored, seconds = timed(predict, noisy)
             scores, realism = mean_scores(clean, restored), judge.measure(restored)

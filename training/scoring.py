@@ -18,10 +18,12 @@ from denoiser.noise import add_noise
 from denoiser.weights import metric_key
 
 Predict = Callable[[np.ndarray], np.ndarray]
+Images = np.ndarray | list[np.ndarray]  # one batch, or a list of images of differing sizes
+Restore = Callable[[Images], Images]  # a method as the evaluation runs it on either
 
 
-def timed(predict: Predict, noisy: np.ndarray) -> tuple[np.ndarray, float]:
-    """The outputs of `predict` on a batch, and its seconds per image."""
+def timed(predict: Restore, noisy: Images) -> tuple[Images, float]:
+    """The outputs of `predict` on a batch or a list of images, and its seconds per image."""
     start = time.perf_counter()
     restored = predict(noisy)
     return restored, (time.perf_counter() - start) / len(noisy)

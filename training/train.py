@@ -300,6 +300,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     config = TrainConfig(**vars(args))
     if not 0 <= config.val_fraction < 1:
         parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
+    if DATASETS[config.dataset].evaluation_only:
+        parser.error(f"--dataset {config.dataset}: an evaluation-only set, with no training split.")
     if config.val_fraction and not DATASETS[config.dataset].fixed_size:
         parser.error(f"--val-fraction: {config.dataset} streams random patches; validation needs fixed-size images.")
     if config.patience is not None and (config.patience < 1 or not config.val_fraction):
