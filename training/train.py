@@ -39,6 +39,7 @@ from denoiser.weights import WeightsEntry, read_manifest, write_entry
 from . import gan
 from .scoring import gaussian_metrics
 from .data import noise_choices, patch_pipeline, pipeline
+from .stopping import StoppingState
 
 
 def psnr_loss(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
@@ -159,11 +160,13 @@ def validation_data(images: np.ndarray, config: TrainConfig) -> tf.data.Dataset:
 
 
 def stopping_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
-    """Early stopping on the validation loss with the best weights restored, and the rate halved on plateaus."""
+    """Early stopping on the validation loss with the best weights restored, and the rate halved on plateaus;
+    their memory is kept in the run's folder, so that a run resumed in a later session stops as one run would."""
     if config.patience is None:
         return []
-    return [keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True, verbose=1),
-            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, config.patience // 2), verbose=1)]
+    stopping = [keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True, verbose=1),
+                keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, config.patience // 2), verbose=1)]
+    return [*stopping, StoppingState(config.run_dir, stopping)]
 
 
 def learning_rate(config: TrainConfig, steps: int, factor: float = 1.0):

@@ -1,0 +1,50 @@
+import keras
+import numpy as np
+
+from training.stopping import StoppingState
+
+
+def _session(folder, model, losses, first_epoch):
+    """One working session of a --converge run: its callbacks fresh, as a restarted process makes them."""
+    early = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)
+    plateau = keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2)
+    callbacks = [early, plateau, StoppingState(folder, [early, plateau])]
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+    stopped_at = None
+    for epoch, loss in enumerate(losses, start=first_epoch):
+        model.set_weights([np.full_like(w, epoch) for w in model.get_weights()])  # weights that name their epoch
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, {"val_loss": loss})
+        if model.stop_training:
+            stopped_at = epoch
+            break
+    return early, stopped_at
+
+
+def _model():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(1e-3), "mse")
+    return model
+
+
+def test_a_run_resumed_in_a_new_process_stops_and_keeps_its_best_as_one_run_would(tmp_path):
+    model = _model()
+    _session(tmp_path, model, [1.0, 0.5, 0.7], first_epoch=0)  # the session ends after epoch 2, no train end
+    early, stopped_at = _session(tmp_path, model, [0.8, 0.9, 0.95], first_epoch=3)
+    assert (early.best, early.best_epoch) == (0.5, 1)
+    assert stopped_at == 4  # three epochs without a better loss than epoch 1's: 2, 3 and 4
+    assert all(np.all(w == 1) for w in early.best_weights)  # epoch 1's weights, not the restart's
+
+
+def test_a_finished_run_leaves_nothing_for_the_next_one(tmp_path):
+    model = _model()
+    early = keras.callbacks.EarlyStopping(patience=3)
+    state = StoppingState(tmp_path, [early])
+    for callback in (early, state):
+        callback.set_model(model)
+        callback.on_train_begin()
+        callback.on_epoch_end(0, {"val_loss": 1.0})
+    state.on_train_end()
+    assert list(tmp_path.iterdir()) == []
