@@ -45,7 +45,7 @@ from PIL import Image
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.config import SHARP_CROPS, settings
+from denoiser.config import settings, sharp_crops_path
 from denoiser.datasets import bundled_files
 from denoiser.interpolation import PATHS, STUDY_PATH
 from denoiser.imaging import (
@@ -459,9 +459,8 @@ def results_section() -> tuple[str, str | None]:
 
 def sharp_crops() -> list[tuple[str, str]]:
     """training.crops' figures, the PSNR model beside the sharp (GAN) one, for every dataset drawn."""
-    folder = settings().results_dir
-    return [(str(folder / SHARP_CROPS.format(dataset=name)), spec.title) for name, spec in DATASETS.items()
-            if (folder / SHARP_CROPS.format(dataset=name)).is_file()]
+    paths = {name: sharp_crops_path(name) for name in DATASETS}
+    return [(str(path), DATASETS[name].title) for name, path in paths.items() if path.is_file()]
 
 
 def model_cards() -> str:

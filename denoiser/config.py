@@ -66,3 +66,8 @@ def settings() -> Settings:
         tile=_whole_number("DENOISER_TILE", 256, minimum=32, multiple_of=4),  # the U-Nets halve the size twice
         ensemble_max_pixels=_whole_number("DENOISER_ENSEMBLE_MAX_PIXELS", 256 * 256, minimum=0),
     )
+
+
+def sharp_crops_path(dataset: str, folder: Path | None = None) -> Path:
+    """Where training.crops draws a dataset's PSNR-model-beside-GAN figure: the results folder unless given."""
+    return (folder or settings().results_dir) / SHARP_CROPS.format(dataset=dataset)

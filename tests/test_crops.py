@@ -22,3 +22,10 @@ def test_a_dataset_without_a_gan_is_refused_with_what_to_do(gan_weights, synthet
     with pytest.raises(SystemExit):
         crops.main(["--dataset", "mnist"])
     assert "no trained res_unet_gan for mnist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("count", ["0", "9"])
+def test_the_count_must_fit_the_pool(count, capsys):
+    with pytest.raises(SystemExit):
+        crops.main(["--dataset", "cifar10", "--count", count, "--pool", "8"])
+    assert f"--count {count}: between 1 and --pool (8)" in capsys.readouterr().err

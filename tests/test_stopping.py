@@ -1,6 +1,10 @@
+import shutil
+
 import keras
 import numpy as np
+import pytest
 
+from training import train
 from training.stopping import StoppingState
 
 
@@ -48,3 +52,32 @@ def test_a_finished_run_leaves_nothing_for_the_next_one(tmp_path):
         callback.on_epoch_end(0, {"val_loss": 1.0})
     state.on_train_end()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_run_inherits_nothing_once_the_backup_is_gone(tmp_path):
+    backup = tmp_path / "backup"
+    model = _model()
+    _session(backup, model, [1.0, 0.5, 0.7], first_epoch=0)
+    shutil.rmtree(backup)  # what Keras does when a run ends, or a person does by hand
+    early, stopped_at = _session(backup, model, [0.8, 0.9, 0.95, 0.97], first_epoch=0)
+    assert (early.best, early.best_epoch, stopped_at) == (0.8, 0, 3)
+
+
+@pytest.mark.parametrize("damage", ["lost weights", "half-written state"])
+def test_a_damaged_state_starts_the_count_afresh_rather_than_keeping_the_wrong_weights(tmp_path, damage):
+    model = _model()
+    _session(tmp_path, model, [1.0, 0.5, 0.7], first_epoch=0)
+    if damage == "lost weights":
+        (tmp_path / "stopping_best.npz").unlink()
+    else:
+        (tmp_path / "stopping.json").write_text('[{"wait": 1, "be')
+    with pytest.warns(UserWarning, match="afresh"):
+        early, _ = _session(tmp_path, model, [0.8], first_epoch=3)
+    assert (early.best, early.best_epoch) == (0.8, 3)
+    assert all(np.all(w == 3) for w in early.best_weights)
+
+
+def test_training_keeps_the_memory_in_the_backup_that_keras_deletes_when_a_run_ends():
+    config = train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", "--converge"])
+    keeper = train.stopping_callbacks(config)[-1]
+    assert isinstance(keeper, StoppingState) and keeper.folder == config.run_dir / train.BACKUP

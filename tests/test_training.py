@@ -226,9 +226,14 @@ def test_the_sharp_model_must_meet_all_three_goals_and_only_where_the_issue_sets
     table = reporting.sharp_markdown([specialist, row("cifar10", "res_unet_gan", 21.4, 0.50, 0.015),
                                       row("mnist", "res_unet_gaussian", 24.5, 0.9, 0.1),
                                       row("mnist", "res_unet_gan", 23.0, 0.95, 0.04)])
-    assert "| CIFAR-10 | gaussian 0.3 | 21.40 vs 22.80 (-1.40) | 50.0% vs 44.0% | 0.0150 vs 0.0400 (×0.38) | yes |" in table
+    assert ("| CIFAR-10 | gaussian 0.3 | 21.40 vs 22.80 (-1.40) | 50.0% vs 44.0% | 0.0150 vs 0.0400 (×0.38) | yes |"
+            in table)
     assert "| MNIST | gaussian 0.3 |" in table and table.endswith("| no target |\n")
     assert reporting.sharp_markdown([specialist]) == ""
+    assert "Issue #13's targets, CIFAR-10 at σ 0.3, 0.5: PSNR at most 1.5 dB below" in table
+    perfect = row("mnist", "res_unet_gaussian", 24.5, 0.9, 0.0)  # a distance that rounds to 0: no ratio to show
+    assert "| 0.0400 vs 0.0000 | no target |" in reporting.sharp_markdown([perfect, row("mnist", "res_unet_gan",
+                                                                                         23.0, 0.9, 0.04)])
 
 
 def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
@@ -324,10 +329,18 @@ def test_early_stopping_flags_that_make_no_sense_are_refused(flags, capsys):
     assert "--" in capsys.readouterr().err
 
 
-def test_an_evaluation_only_set_is_refused_for_training(capsys):
+@pytest.mark.parametrize("tool", [lambda argv: train.parse_args([*argv, "--model", "res_unet"]), diagnose.main])
+def test_an_evaluation_only_set_is_refused_for_training(tool, capsys):
     with pytest.raises(SystemExit):
-        train.parse_args(["--dataset", "skimage_photos", "--model", "res_unet"])
+        tool(["--dataset", "skimage_photos"])
     assert "evaluation-only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("images", ["0", "1"])
+def test_evaluate_needs_two_images_to_fit_the_frechet_distance(images, capsys):
+    with pytest.raises(SystemExit):
+        evaluate.main(["--datasets", "mnist", "--images", images])
+    assert f"--images {images}: at least 2" in capsys.readouterr().err
 
 
 def _ladder_row(params, gain_01, gain_03):

@@ -6,9 +6,12 @@ stream that is re-drawn every epoch: runs are repeatable, yet no two epochs shar
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import tensorflow as tf
 
+from denoiser.datasets import DATASETS
 from denoiser.noise import NOISES, apply_noise
 
 CLEAN = "none"  # plain reconstruction: the input is the clean image itself
@@ -103,3 +106,11 @@ def patch_pipeline(
         return corrupt(clean, noise, level_range, pair_seed), clean
 
     return tf.data.Dataset.zip(patches, seeds).map(make_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def trainable_dataset(name: str) -> str:
+    """An argparse type for the training tools: a registry dataset that has a training split."""
+    name = DATASETS.arg(name)
+    if DATASETS[name].evaluation_only:
+        raise argparse.ArgumentTypeError(f"{name} is an evaluation-only set, with no training split.")
+    return name

@@ -30,7 +30,7 @@ from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.noise import add_noise
 
-from .data import CLEAN
+from .data import CLEAN, trainable_dataset
 from .scoring import Predict, network_predict, score
 from .train import CONVERGE, TrainConfig, train
 
@@ -186,7 +186,7 @@ def registry_rung() -> Rung:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="cifar10", type=DATASETS.arg)
+    parser.add_argument("--dataset", default="cifar10", type=trainable_dataset)
     parser.add_argument("--model", default="cnn_dense", type=models.MODELS.arg)
     parser.add_argument("--ladder", action="store_true", help=f"run the capacity ladder of {LADDER_MODEL} instead")
     parser.add_argument("--steps", type=int, default=500, help="one model: training batches for each of the two runs")

@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="force the 8-way self-ensemble on or off (default: as the library decides per dataset)")
     args = parser.parse_args(argv)
 
+    if args.images < 2:
+        parser.error(f"--images {args.images}: at least 2 (the Fréchet distance fits a covariance to them).")
     trained = {(e.dataset, e.model) for e in read_manifest()}
     datasets = args.datasets or list(dict.fromkeys(dataset for dataset, _ in sorted(trained)))
     missing = [f"{d}/{m}" for d in datasets for m in args.models or [] if m not in servable(d, [m])]

@@ -50,7 +50,7 @@ class ConditionalGAN(keras.Model):
         self.built = True  # both networks are functional models, built already (BackupAndRestore needs it)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
-                pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], jit_compile: bool = False) -> None:
+                pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], jit_compile: bool | str = "auto") -> None:
         super().compile(jit_compile=jit_compile)
         self.g_optimizer, self.d_optimizer, self.pixel_loss = g_optimizer, d_optimizer, pixel_loss
         # built now, so a resumed run (BackupAndRestore) restores their state before the first step

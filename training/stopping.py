@@ -1,17 +1,20 @@
-"""Training to convergence across restarts: early stopping's memory kept beside the run's backup.
+"""Training to convergence across restarts: early stopping's memory kept with the run's backup.
 
 On this CPU a `--converge` run can outlast a working session. `BackupAndRestore` brings back the
 weights, the optimizer (learning rate included) and the epoch, but early stopping and the
 plateau schedule start afresh: their counters at zero, no best loss, and the best epoch's
 weights, held only in memory, gone. A resumed run would then keep its last weights rather than
 its best, and wait `patience` more epochs from wherever it restarted. `StoppingState` writes
-those counters and the best weights at every epoch's end and puts them back when the same
-command starts again; a run that ends normally removes them, as the backup is removed.
+those counters and the best weights into the backup folder at every epoch's end and puts them
+back when the same command starts again. They live and die with the backup: a finished run
+(whose backup Keras deletes) or a deleted backup leaves nothing for the next run to inherit.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from pathlib import Path
 
 import keras
@@ -27,34 +30,55 @@ def _plain(value):
     return None if value is None else value.item() if hasattr(value, "item") else value
 
 
+def _replace(path: Path, write) -> None:
+    """Write through a temporary file, so that a run killed mid-write leaves the last whole file."""
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    os.replace(partial, path)
+
+
+def _save_arrays(path: Path, arrays: list[np.ndarray]) -> None:
+    with open(path, "wb") as file:  # a file object: np.savez would add ".npz" to the temporary name
+        np.savez(file, *arrays)
+
+
 class StoppingState(keras.callbacks.Callback):
     """Saves and restores the memory of the callbacks listed before it in `fit`'s list."""
 
     def __init__(self, folder: Path, callbacks: list[keras.callbacks.Callback]):
         super().__init__()
-        self.callbacks = callbacks
+        self.folder, self.callbacks = folder, callbacks
         self.state, self.weights = folder / "stopping.json", folder / "stopping_best.npz"
+        self.early = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
 
     def on_train_begin(self, logs=None):
         if not self.state.is_file():
             return
-        for callback, values in zip(self.callbacks, json.loads(self.state.read_text())):
+        try:
+            saved = json.loads(self.state.read_text())
+            weights = None
+            if self.weights.is_file():
+                with np.load(self.weights) as arrays:
+                    weights = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+        except (OSError, ValueError) as error:  # a damaged file: better a fresh count than a wrong one
+            warnings.warn(f"{self.folder}: early stopping's saved state is unreadable ({error}); it starts afresh.")
+            return
+        if weights is None and any(callback.restore_best_weights for callback in self.early):
+            warnings.warn(f"{self.folder}: the best epoch's weights are missing; early stopping starts afresh.")
+            return
+        for callback, values in zip(self.callbacks, saved):
             for name, value in values.items():
                 setattr(callback, name, value)
-        if self.weights.is_file():
-            with np.load(self.weights) as arrays:
-                weights = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
-            for callback in self.callbacks:
-                if isinstance(callback, keras.callbacks.EarlyStopping):
-                    callback.best_weights = weights
+        for callback in self.early:
+            callback.best_weights = weights
 
     def on_epoch_end(self, epoch, logs=None):
-        for callback in self.callbacks:
-            if isinstance(callback, keras.callbacks.EarlyStopping) and callback.best_epoch == epoch \
-                    and callback.best_weights is not None:
-                np.savez(self.weights, *callback.best_weights)
-        self.state.write_text(json.dumps([{name: _plain(getattr(callback, name)) for name in MEMORY[type(callback)]}
-                                          for callback in self.callbacks]))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for callback in self.early:
+            if callback.best_epoch == epoch and callback.best_weights is not None:
+                _replace(self.weights, lambda path, best=callback.best_weights: _save_arrays(path, best))
+        memory = [{name: _plain(getattr(c, name)) for name in MEMORY[type(c)]} for c in self.callbacks]
+        _replace(self.state, lambda path: path.write_text(json.dumps(memory)))
 
     def on_train_end(self, logs=None):
         self.state.unlink(missing_ok=True)

@@ -38,7 +38,7 @@ from denoiser.weights import WeightsEntry, read_manifest, write_entry
 
 from . import gan
 from .scoring import gaussian_metrics
-from .data import noise_choices, patch_pipeline, pipeline
+from .data import noise_choices, patch_pipeline, pipeline, trainable_dataset
 from .stopping import StoppingState
 
 
@@ -86,7 +86,7 @@ class TrainConfig:
     patience: int | None = None  # early stopping: epochs without a better validation loss (None: run every epoch)
     options: dict = field(default_factory=dict)  # passed to the model's builder (the capacity ladder's sizes)
     adversarial_weight: float = gan.DEFAULT_WEIGHT  # adversarial models only: the weight of the GAN term
-    jit_compile: bool = False  # XLA; Keras turns it off on CPU-only machines unless asked
+    jit_compile: bool | str = "auto"  # XLA: Keras's "auto" leaves it off on CPU-only machines; True asks for it
 
     @property
     def level_range(self) -> tuple[float, float] | None:
@@ -104,6 +104,7 @@ class TrainConfig:
 
 # Training to convergence (--converge): a cap on epochs, the held-out part of the training set, how
 # many epochs without a better validation loss end the run, and the batch. The study's runs all use these.
+BACKUP = "backup"  # in a run's folder: BackupAndRestore's files, and early stopping's memory beside them
 CONVERGE = {"epochs": 100, "val_fraction": 0.1, "patience": 5, "batch_size": 32}  # batch 32: the study's tutorial
 
 
@@ -166,7 +167,7 @@ def stopping_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
         return []
     stopping = [keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True, verbose=1),
                 keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, config.patience // 2), verbose=1)]
-    return [*stopping, StoppingState(config.run_dir, stopping)]
+    return [*stopping, StoppingState(config.run_dir / BACKUP, stopping)]
 
 
 def learning_rate(config: TrainConfig, steps: int, factor: float = 1.0):
@@ -225,7 +226,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         steps_per_epoch=steps,
         validation_data=validation_data(held_out, config) if len(held_out) else None,
         callbacks=[
-            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+            keras.callbacks.BackupAndRestore(str(run_dir / BACKUP)),
             keras.callbacks.TensorBoard(str(run_dir / "logs")),  # per epoch: update_freq=N drops most epoch scalars
             clock,
             *stopping,
@@ -255,7 +256,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True, type=DATASETS.arg)
+    parser.add_argument("--dataset", required=True, type=trainable_dataset)
     parser.add_argument("--model", required=True, type=models.MODELS.arg)
     parser.add_argument("--epochs", type=int, help="epochs to run, or the cap with --patience (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, help="(default: %(default)s)")
@@ -288,7 +289,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--adversarial-weight", type=float,
                         help="adversarial models (res_unet_gan): the weight of the GAN term added to the pixel loss "
                         "(default: %(default)s)")
-    parser.add_argument("--jit-compile", action="store_true",
+    parser.add_argument("--jit-compile", action="store_const", const=True,
                         help="compile the training step with XLA, which Keras leaves off on a CPU; res_unet on 96x96 "
                         "patches ran a quarter faster per step on this 2-core CPU")
     parser.add_argument("--converge", action="store_true",
@@ -303,8 +304,6 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     config = TrainConfig(**vars(args))
     if not 0 <= config.val_fraction < 1:
         parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
-    if DATASETS[config.dataset].evaluation_only:
-        parser.error(f"--dataset {config.dataset}: an evaluation-only set, with no training split.")
     if config.val_fraction and not DATASETS[config.dataset].fixed_size:
         parser.error(f"--val-fraction: {config.dataset} streams random patches; validation needs fixed-size images.")
     if config.patience is not None and (config.patience < 1 or not config.val_fraction):
