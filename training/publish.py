@@ -31,21 +31,25 @@ tags: [image-denoising, autoencoder, keras, mnist, fashion-mnist, cifar10]
 
 # Denoiser weights
 
-Keras 3 denoising autoencoders trained on MNIST, Fashion-MNIST and CIFAR-10 by the
-`training` package of the denoiser project; the Gradio app and `denoiser.load` download
+Keras 3 denoising autoencoders trained on MNIST, Fashion-MNIST, CIFAR-10 and natural photos
+by the `training` package of the denoiser project; the Gradio app and `denoiser.load` download
 them from here when a file is missing locally.
 
 ## Intended use and limits
 
 Removing synthetic noise (Gaussian, salt & pepper, speckle, Poisson) from images like the
-training data: 28x28 gray digits and clothes, 32x32 colour photos. `res_unet` works at any
-size and the CIFAR-10 one is applied to photos, but it has only seen 32x32 natural images,
-so fine textures in large photos are smoothed. Not for medical, forensic or scientific
+training data: 28x28 gray digits and clothes, 32x32 colour photos, and for Gaussian noise
+colour photos of any size (`photos/res_unet_gaussian`: CIFAR-10's Gaussian specialist
+fine-tuned on 96x96 patches of the 380 BSDS500 training photos, which are not redistributed).
+Photos with other noise run CIFAR-10's `res_unet`, which has only seen 32x32 images, so fine
+textures in large photos are smoothed. `res_unet_gan` (Sharp) trades PSNR for texture that
+looks real: its details are plausible, not recovered. Not for medical, forensic or scientific
 images, where a denoiser's guesses could be taken for data.
 
 ## Models and test metrics
 
-Mean PSNR (dB) / SSIM on the first test images with Gaussian noise of σ, noise seed 0.
+Mean PSNR (dB) / SSIM with Gaussian noise of σ, noise seed 0, on the first test images (for
+photos, the validation photos, cut to a multiple of 8 pixels).
 
 {tables}
 
