@@ -67,8 +67,9 @@ class Dataset:
         """The first `count` test images as float32 in [0, 1], always with a channel axis: one array,
         or a list of arrays where they differ in size."""
         images, channels = self.x_test[:count], self.spec.shape[-1]
-        return [to_float(image, channels) for image in images] if isinstance(images, list) else to_float(
-            images, channels)
+        if isinstance(images, list):
+            return [to_float(image, channels) for image in images]
+        return to_float(images, channels)
 
     def label(self, index: int) -> str:
         """The class name of a test image; for photos, its file name."""

@@ -67,8 +67,7 @@ class Judge:
     clean_features: np.ndarray | None = None
 
     def judge(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        features, probabilities = self.network.predict(images, batch_size=256, verbose=0)
-        return features.reshape(len(images), -1), probabilities
+        return self.network.predict(images, batch_size=256, verbose=0)  # pooled: already one row per image
 
     def measure(self, outputs: np.ndarray) -> dict[str, float]:
         """hf_ratio always; accuracy and fd where the dataset has a classifier."""

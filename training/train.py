@@ -102,9 +102,9 @@ class TrainConfig:
         return Path(self.runs_dir) / self.dataset / self.model
 
 
+BACKUP = "backup"  # in a run's folder: BackupAndRestore's files, and early stopping's memory beside them
 # Training to convergence (--converge): a cap on epochs, the held-out part of the training set, how
 # many epochs without a better validation loss end the run, and the batch. The study's runs all use these.
-BACKUP = "backup"  # in a run's folder: BackupAndRestore's files, and early stopping's memory beside them
 CONVERGE = {"epochs": 100, "val_fraction": 0.1, "patience": 5, "batch_size": 32}  # batch 32: the study's tutorial
 
 
