@@ -5,23 +5,14 @@ import pytest
 
 from denoiser import inference
 from denoiser.datasets import load_dataset
-from training import classifier, midpoints
+from training import classifier, midpoints, realism
 from training.train import TrainConfig, train
 
 from .conftest import synthetic_dataset
 
 
-class FixedJudge:
-    def __init__(self, probabilities):
-        self.probabilities = np.asarray(probabilities, np.float32)
-
-    def predict(self, images, **kwargs):
-        return np.resize(self.probabilities, (len(images), self.probabilities.shape[-1]))
-
-
 def test_confidence_is_the_mean_top_class_probability():
-    assert midpoints.confidence(FixedJudge([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4]]), np.zeros((4, 2, 2, 1))) == (
-        pytest.approx(0.6))
+    assert midpoints.confidence(np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4]])) == pytest.approx(0.6)
 
 
 def test_random_pairs_are_repeatable_and_never_one_image_twice():
@@ -62,9 +53,21 @@ def test_midpoints_are_decoded_halfway_and_scored_for_every_path(latent_weights,
     test = load_dataset("mnist").test_images()
     halfway = ae.decode((ae.encode(test[:3]) + ae.encode(test[3:6])) / 2)
     np.testing.assert_allclose(midpoints.midpoints(ae, test[:3], test[3:6], "linear"), halfway, atol=1e-5)
-    midpoints.main(["--datasets", "mnist", "--pairs", "16", "--out", str(tmp_path / "out")])
+    midpoints.main(["--datasets", "mnist", "--pairs", "12", "--out", str(tmp_path / "out")])
     rows = json.loads((tmp_path / "out" / "midpoints.json").read_text())
     assert [(r["model"], r["path"]) for r in rows] == [(midpoints.REAL, ""), ("latent_ae", "linear"),
                                                        ("latent_ae", "spherical")]
-    assert all(0.1 <= r["confidence"] <= 1 for r in rows)
+    assert all(0.1 <= r["confidence"] <= 1 and r["fd"] >= 0 and r["hf_ratio"] >= 0 for r in rows)
     assert "| MNIST | `latent_ae` | spherical |" in (tmp_path / "out" / "midpoints.md").read_text()
+
+
+def test_scores_put_real_images_at_the_floor_and_blur_below_it(latent_weights):
+    classifier.train_classifier(load_dataset("mnist"), latent_weights, "cmd", epochs=1, patience=1)
+    data = load_dataset("mnist")
+    real = data.test_images(16)
+    judge = realism.judge_for("mnist", real, data.y_test[:16])
+    same = midpoints.scores(judge, real)
+    assert same["fd"] == pytest.approx(0, abs=1e-3) and same["hf_ratio"] == 1
+    blurred = (real + np.roll(real, 1, axis=1) + np.roll(real, 1, axis=2) + np.roll(real, (1, 1), axis=(1, 2))) / 4
+    assert midpoints.scores(judge, blurred)["hf_ratio"] < 0.9
+    assert midpoints.scores(judge, 1 - real)["fd"] > same["fd"] + 0.01

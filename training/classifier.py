@@ -45,13 +45,18 @@ def path(dataset: str, weights_dir: Path | None = None) -> Path:
     return (weights_dir or settings().weights_dir) / dataset / FILE
 
 
-def load(dataset: str, weights_dir: Path | None = None) -> keras.Model:
-    """The dataset's trained classifier, or an error that says how to train it."""
+def require(dataset: str, weights_dir: Path | None = None) -> Path:
+    """The dataset's classifier file, or an error that says how to train it."""
     file = path(dataset, weights_dir)
     if not file.is_file():
         raise FileNotFoundError(f"No classifier for {dataset} at {file}; train it with "
                                 f"python -m training.classifier --dataset {dataset}")
-    return keras.models.load_model(file, compile=False)
+    return file
+
+
+def load(dataset: str, weights_dir: Path | None = None) -> keras.Model:
+    """The dataset's trained classifier, or an error that says how to train it."""
+    return keras.models.load_model(require(dataset, weights_dir), compile=False)
 
 
 def labels(values: np.ndarray) -> np.ndarray:

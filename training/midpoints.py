@@ -1,12 +1,18 @@
-"""Do a latent model's in-between images look like the data? A classifier's confidence says.
+"""Do a latent model's in-between images look like the data? A classifier says, three ways.
 
     python -m training.midpoints --datasets mnist,fashion_mnist
 
 For every latent model trained for a dataset (the study's winner, latent_ae, latent_vae, ...)
 and every interpolation path (linear, spherical), 1,000 random pairs of test images (seed 0)
 are encoded, the point at t = 0.5 of the path between each pair decoded, and the dataset's
-classifier (training.classifier) scores it: the mean probability of its top class. A cross-fade
-of two digits is no digit, and scores low; real test images give the ceiling.
+classifier (training.classifier) judges the midpoints:
+- `confidence`: the mean probability of its top class (the issue's measure). A cross-fade of
+  two digits is no digit and should score low; but a classifier is often sure of a cross-fade
+  in which one digit dominates, so this alone separates models less than the eye does.
+- `fd`: the Fréchet distance of their pooled features from the first 1,000 test images'
+  (training.realism): how far the midpoints' statistics are from real images'.
+- `hf_ratio`: their high-frequency energy over the real images': below 1 is blurrier than real.
+Real test images (the second 1,000, so that their FD is the measure's floor) give the ceiling.
 Writes `midpoints.json` and `midpoints.md` to `--out`.
 """
 
@@ -22,15 +28,23 @@ from denoiser import PATHS, inference
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, load_dataset
 
-from . import classifier
+from . import classifier, realism
 
 MIDPOINT = 0.5
 REAL = "real test images"
 
 
-def confidence(judge, images: np.ndarray) -> float:
-    """Mean top-class probability the classifier gives the images."""
-    return float(np.mean(np.max(judge.predict(images, batch_size=256, verbose=0), axis=1)))
+def confidence(probabilities: np.ndarray) -> float:
+    """Mean top-class probability: how sure the classifier is, whichever class it picks."""
+    return float(np.mean(np.max(probabilities, axis=1)))
+
+
+def scores(judge: realism.Judge, images: np.ndarray) -> dict[str, float]:
+    """The classifier's confidence in the images, their FD from the judge's real images and their sharpness."""
+    features, probabilities = judge.judge(images)
+    return {"confidence": round(confidence(probabilities), 4),
+            "fd": round(realism.frechet_distance(features, judge.clean_features), 4),
+            "hf_ratio": round(realism.high_frequency_ratio(images, judge.clean), 3)}
 
 
 def random_pairs(count: int, pool: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -47,25 +61,31 @@ def midpoints(ae: inference.Autoencoder, images_a: np.ndarray, images_b: np.ndar
 
 
 def measure(dataset: str, pairs: int, weights_dir: Path | None = None) -> list[dict]:
-    judge = classifier.load(dataset, weights_dir)
-    test = load_dataset(dataset).test_images()
+    classifier.require(dataset, weights_dir)
+    data = load_dataset(dataset)
+    test = data.test_images()
+    if len(test) < 2 * pairs:
+        raise ValueError(f"{dataset} has {len(test)} test images; {pairs} pairs need {2 * pairs} (two real sets).")
+    judge = realism.judge_for(dataset, test[:pairs], data.y_test[:pairs], weights_dir)
     first, second = random_pairs(pairs, len(test))
-    rows = [{"dataset": dataset, "model": REAL, "path": "", "confidence": round(confidence(judge, test[:pairs]), 4)}]
+    rows = [{"dataset": dataset, "model": REAL, "path": "", **scores(judge, test[pairs : 2 * pairs])}]
     for model in inference.latent_models(dataset):
         ae = inference.load(dataset, model)
         for path in PATHS:
-            score = confidence(judge, midpoints(ae, test[first], test[second], path))
-            rows.append({"dataset": dataset, "model": model, "path": path, "confidence": round(score, 4)})
-            print(f"{dataset:14s} {model:16s} {path:10s} {score:.3f}", flush=True)
+            rows.append({"dataset": dataset, "model": model, "path": path,
+                         **scores(judge, midpoints(ae, test[first], test[second], path))})
+            print(f"{dataset:14s} {model:16s} {path:10s} {rows[-1]}", flush=True)
     return rows
 
 
 def markdown(rows: list[dict], pairs: int) -> str:
-    lines = [f"Mean top-class confidence of the dataset's classifier on the midpoints (t = {MIDPOINT}) of {pairs:,} "
-             f"random test pairs, and on the first {pairs:,} real test images.\n",
-             "| dataset | model | path | confidence |", "|---|---|---|---|"]
+    lines = [f"The dataset's classifier on the midpoints (t = {MIDPOINT}) of {pairs:,} random test pairs, and on "
+             f"{pairs:,} real test images: its mean top-class confidence (higher: surer of a class), the Fréchet "
+             f"distance of its pooled features from another {pairs:,} real test images' (lower: more like them; the "
+             f"real row is the floor) and the high-frequency energy over theirs (below 1: blurrier).\n",
+             "| dataset | model | path | confidence | FD to real | HF ratio |", "|---|---|---|---|---|---|"]
     lines += [f"| {DATASETS[r['dataset']].title} | {r['model'] if r['model'] == REAL else '`' + r['model'] + '`'} | "
-              f"{r['path'] or '—'} | {r['confidence']:.3f} |" for r in rows]
+              f"{r['path'] or '—'} | {r['confidence']:.3f} | {r['fd']:.3f} | {r['hf_ratio']:.2f} |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
