@@ -87,6 +87,22 @@ def test_cli_writes_weights_manifest_and_tensorboard_logs(synthetic_data_dir, tm
     assert list((tmp_path / "runs" / "mnist" / "cnn_pool" / "logs").rglob("events.out.tfevents*"))
 
 
+def test_once_skips_a_run_the_manifest_records_and_only_that_one(synthetic_data_dir, tmp_path, capsys):
+    argv = ["--dataset", "mnist", "--model", "cnn_pool", "--epochs", "1", "--steps-per-epoch", "2",
+            "--batch-size", "8", "--eval-images", "4", "--weights-dir", str(tmp_path / "w"),
+            "--runs-dir", str(tmp_path / "runs")]
+    train.main([*argv, "--once"])
+    (entry,) = read_manifest(tmp_path / "w")
+    assert entry.command == "python -m training.train " + " ".join(argv)  # rebuilds it, never skips
+    weights = tmp_path / "w" / "mnist" / "cnn_pool.keras"
+    written = weights.stat().st_mtime_ns
+    train.main([*argv, "--once"])
+    assert "already trained" in capsys.readouterr().out and weights.stat().st_mtime_ns == written
+    train.main([*argv[:5], "2", *argv[6:], "--once"])  # another command: it trains
+    second = read_manifest(tmp_path / "w")[0].command
+    assert weights.stat().st_mtime_ns != written and "--epochs 2" in second and "--once" not in second
+
+
 def test_interrupted_run_resumes(tmp_path, monkeypatch):
     config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=3, steps_per_epoch=2, batch_size=8,
                                eval_images=4, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
@@ -249,6 +265,12 @@ def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     row = (f"| MNIST | `cnn_pool` | {result['params']:,} | 2 | {result['clean_input']['psnr']:.2f} | "
            f"(0.1) {result['noisy_input']['psnr']:.2f} | {result['verdict']} |")
     assert row in table
+    weights = sorted((tmp_path / "runs").rglob("cnn_pool.keras"))
+    written = [file.stat().st_mtime_ns for file in weights]
+    diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
+                   "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
+    assert len(weights) == 2 and [file.stat().st_mtime_ns for file in weights] == written  # read back, not retrained
+    assert json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text()) == result
 
 
 @pytest.mark.parametrize("clean, noisy, cause", [(16.87, 17.01, "capacity"), (16.5, 16.0, "capacity"),

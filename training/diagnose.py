@@ -13,6 +13,9 @@ filters at the largest, each trained to convergence (train.CONVERGE) on clean in
 the study's noise (σ uniform in [0, 0.5]). A table and a plot of PSNR against parameters, and
 the smallest rung that *covers* the dataset (COVERS): that one is the registry's `cnn_dense_large`.
 Results go to `--out` as JSON (and, for the ladder, Markdown and PNG) for the README.
+A run already trained with the same settings (weights and manifest under `--runs-dir`) is read
+back rather than trained again, so the ladder can be started again in a later session and goes
+on where it stopped.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from denoiser.noise import add_noise
 
 from .data import CLEAN, trainable_dataset
 from .scoring import Predict, network_predict, score
-from .train import CONVERGE, TrainConfig, train
+from .train import CONVERGE, TrainConfig, recorded_run, train
 
 VERDICT_MARGIN_DB = 1.0  # clean reconstruction must beat denoising by this much to clear capacity
 STUDY_NOISE = (0.0, 0.5)  # the study's training noise: Gaussian sigma uniform in this range
@@ -68,7 +71,7 @@ def train_pair(data: Dataset, model: str, options: dict, level_range: tuple[floa
         config = TrainConfig(dataset=data.spec.name, model=model, noise=noise, level_min=level_range[0],
                              level_max=level_range[1], eval_images=8, options=options,
                              runs_dir=str(runs_dir / "runs" / noise), weights_dir=str(weights_dir), **budget)
-        entry = train(config, data, "training.diagnose")
+        entry = recorded_run(config) or train(config, data, "training.diagnose")  # a rerun goes on where it stopped
         predict = network_predict(keras.models.load_model(entry.path(weights_dir), compile=False))
         if noise == CLEAN:
             result["clean_input"] = scored(predict, clean, clean)

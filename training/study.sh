@@ -3,11 +3,13 @@
 # (python -m training.train --converge: a tenth of the training set held out, early stopping on
 # its loss with the best epoch's weights kept; the cap, patience and batch are train.CONVERGE), then the
 # figures and tables from the runs' TensorBoard event files.
-# Usage: DENOISER_DATA_DIR=../shared/datasets bash training/study.sh > runs/study.log 2>&1
+# Every run is --once and resumes from its backup, so on a CPU the script can be started again in each
+# session (a run cut off mid-epoch loses only that epoch) and goes on where it stopped.
+# Usage: DENOISER_DATA_DIR=../shared/datasets bash training/study.sh >> runs/study.log 2>&1
 set -euo pipefail
 RUNS=runs/study
 NOISE=(--noise gaussian --level-min 0 --level-max 0.5)  # the same noise protocol for every denoiser
-train() { python -m training.train --converge --runs-dir "$RUNS" "$@"; }
+train() { python -m training.train --converge --once --runs-dir "$RUNS" "$@"; }
 
 # 1. The comparison: the study's four architectures on MNIST and Fashion-MNIST.
 for d in mnist fashion_mnist; do
@@ -28,6 +30,6 @@ done
 for d in mnist fashion_mnist; do
   train --dataset "$d" --model latent_ae --noise none
   train --dataset "$d" --model latent_vae --noise none
-  python -m training.classifier --dataset "$d"
+  [ -f "${DENOISER_WEIGHTS_DIR:-weights}/$d/classifier.keras" ] || python -m training.classifier --dataset "$d"
 done
 python -m training.midpoints --datasets mnist,fashion_mnist

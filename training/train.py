@@ -10,8 +10,11 @@ bar and in TensorBoard (`tensorboard --logdir runs`); every epoch is backed up u
 With `--patience`, the last `--val-fraction` of the training images is held out (with
 noise drawn once, so every epoch is scored on the same inputs), training runs at a
 constant rate halved on plateaus until the validation loss has not improved for that
-many epochs (`--epochs` is then the cap), and the best epoch's weights are kept. A resumed
-run starts the patience count afresh and keeps the best epoch since the resume.
+many epochs (`--epochs` is then the cap), and the best epoch's weights are kept. A run
+resumed in a later session keeps that count and the best weights (training/stopping.py), so it
+stops where one uninterrupted run would. With `--once`, a run whose weights the manifest already
+records with the same settings does nothing: a script of long runs (training/study.sh) can be
+started again in every session and goes on where it stopped.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.metrics import batch_psnr
 from denoiser.noise import NOISES
-from denoiser.weights import WeightsEntry, read_manifest, write_entry
+from denoiser.weights import WeightsEntry, WeightsError, find_entry, read_manifest, write_entry
 
 from . import gan
 from .scoring import gaussian_metrics
@@ -102,6 +105,7 @@ class TrainConfig:
         return Path(self.runs_dir) / self.dataset / self.model
 
 
+ONCE = "--once"  # skips a run whose weights are recorded with the same settings; left out of the recorded command
 BACKUP = "backup"  # in a run's folder: BackupAndRestore's files, and early stopping's memory beside them
 # Training to convergence (--converge): a cap on epochs, the held-out part of the training set, how
 # many epochs without a better validation loss end the run, and the batch. The study's runs all use these.
@@ -293,6 +297,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
                         help="compile the training step with XLA, which Keras leaves off on a CPU; on this 2-core CPU "
                         "it cut a res_unet step on 64 patches of 96x96 from 8.2 to 6.3 s in isolation, though the "
                         "photo run with its input pipeline was no faster (6.1 s a step, 5.7 without)")
+    parser.add_argument(ONCE, action="store_true",
+                        help="do nothing if the manifest's weights for this dataset and model were trained with these "
+                        "same settings: scripts of runs can be started again and go on where they stopped")
     parser.add_argument("--converge", action="store_true",
                         help="train to convergence: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
                                                                    CONVERGE.items()) + " unless given")
@@ -301,7 +308,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     if args.converge:  # parse again with the convergence defaults under what the command line gives
         parser.set_defaults(**CONVERGE)
         args = parser.parse_args(argv)
-    del args.converge
+    del args.converge, args.once
     config = TrainConfig(**vars(args))
     if not 0 <= config.val_fraction < 1:
         parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
@@ -323,10 +330,24 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     return config
 
 
+def recorded_run(config: TrainConfig) -> WeightsEntry | None:
+    """The manifest's entry for this dataset and model, if its weights were trained with exactly this configuration."""
+    try:
+        entry = find_entry(config.dataset, config.model, Path(config.weights_dir))
+    except WeightsError:
+        return None
+    same = entry.config == json.loads(json.dumps(asdict(config)))  # as the manifest stores it: tuples become lists
+    return entry if same and entry.path(Path(config.weights_dir)).is_file() else None
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     config = parse_args(argv)
-    entry = train(config, load_dataset(config.dataset), "python -m training.train " + shlex.join(argv))
+    command = "python -m training.train " + shlex.join(arg for arg in argv if arg != ONCE)  # what rebuilds it
+    if ONCE in argv and recorded_run(config):
+        print(f"{config.dataset}/{config.model}: already trained by this command (the manifest); nothing to do.")
+        return
+    entry = train(config, load_dataset(config.dataset), command)
     print(json.dumps({"weights": str(entry.path(Path(config.weights_dir))), **entry.metrics}, indent=1))
 
 
