@@ -1,12 +1,15 @@
 """A small version of the benchmark's load run against the real app: nothing fails, nothing is lost."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from denoiser import ALL_ROUNDER
+from denoiser import ALL_ROUNDER, LATENT
+from denoiser.config import settings
 from training.appserver import running_app
+from training import benchmark
 from training.benchmark import CLIENTS, load_run
 
 from .conftest import need_weights
@@ -28,3 +31,15 @@ def test_concurrent_clients_all_get_answers(tmp_path):
         assert result.failures == 0
         assert len(result.latencies) == 12
     assert (refused.failures, refused.latencies) == (2, [])
+
+
+def test_timing_the_models_again_keeps_the_apps_figures(tmp_path):
+    need_weights("mnist", "res_unet_gaussian")
+    need_weights("mnist", LATENT)
+    app = json.loads((settings().results_dir / "benchmark.json").read_text())["app"]  # the committed figures
+    out = tmp_path / "benchmark.json"
+    out.write_text(json.dumps({"app": app, "speed": []}))
+    benchmark.main(["--skip-app", "--sizes", "28", "--bm3d-max", "0", "--out", str(out)])
+    figures = json.loads(out.read_text())
+    assert figures["app"] == app  # measured by an earlier run, kept
+    assert [row["size"] for row in figures["speed"]] == ["28×28×1"] and figures["speed"][0]["bm3d_s"] is None

@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=25, help="requests per client in the app load runs")
     parser.add_argument("--beside", type=int, default=10,
                         help="requests per client (2 clients) sent beside the large photos")
-    parser.add_argument("--skip-app", action="store_true")
+    parser.add_argument("--skip-app", action="store_true", help="keep the app's figures already in --out")
     parser.add_argument("--skip-speed", action="store_true", help="keep the speed figures already in --out")
     parser.add_argument("--out", default=str(settings().results_dir / "benchmark.json"))
     args = parser.parse_args(argv)
@@ -265,13 +265,16 @@ def main(argv: list[str] | None = None) -> None:
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                f"{platform.system()} (CPU only)")
     load_before = os.getloadavg()[0]  # other work on the machine inflates every time below
+    earlier = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
     if args.skip_speed:
-        figures = {**json.loads(Path(args.out).read_text()), "machine": machine}
+        figures = {**earlier, "machine": machine}
     else:
         figures = {"machine": machine, "speed": model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max),
                    "slider_step_s": slider_step_seconds()}
     if not args.skip_app:
         figures["app"] = app_figures(args.requests, args.beside, Path("runs/benchmark-app.log"))
+    elif "app" in earlier:
+        figures["app"] = earlier["app"]
     figures["load_average_before"], figures["load_average_after"] = load_before, os.getloadavg()[0]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(figures, indent=1) + "\n")
