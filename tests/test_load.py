@@ -8,8 +8,8 @@ from PIL import Image
 
 from denoiser import ALL_ROUNDER, LATENT
 from denoiser.config import settings
-from training.appserver import running_app
 from training import benchmark
+from training.appserver import running_app
 from training.benchmark import CLIENTS, load_run
 
 from .conftest import need_weights

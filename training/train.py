@@ -40,8 +40,8 @@ from denoiser.noise import NOISES
 from denoiser.weights import WeightsEntry, WeightsError, find_entry, read_manifest, write_entry
 
 from . import gan
-from .scoring import gaussian_metrics
 from .data import noise_choices, patch_pipeline, pipeline, trainable_dataset
+from .scoring import gaussian_metrics
 from .stopping import StoppingState
 
 
