@@ -7,8 +7,10 @@ locally is fetched from the Hugging Face Hub repository in `DENOISER_HUB_REPO`.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -79,14 +81,24 @@ def _parse_manifest(path: Path, mtime_ns: int, size: int) -> tuple[WeightsEntry,
 
 
 def write_entry(entry: WeightsEntry, weights_dir: Path | None = None) -> None:
-    """Add or replace one entry, keeping the manifest sorted and diff-friendly."""
-    entries = {(e.dataset, e.model): e for e in read_manifest(weights_dir)}
-    entries[(entry.dataset, entry.model)] = entry
+    """Add or replace one entry, keeping the manifest sorted and diff-friendly.
+
+    Training runs in parallel each add their entry: a lock beside the manifest makes their
+    read-modify-writes take turns, so none is lost, and the new file replaces the old whole,
+    so a reader never sees half of one.
+    """
     path = manifest_path(weights_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [asdict(entries[key]) for key in sorted(entries)]
-    path.write_text(json.dumps(rows, indent=1) + "\n")
-    _parse_manifest.cache_clear()  # a rewrite within the clock's tick at the same size would look unchanged
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _parse_manifest.cache_clear()  # another process may have rewritten it within the clock's tick
+        entries = {(e.dataset, e.model): e for e in read_manifest(weights_dir)}
+        entries[(entry.dataset, entry.model)] = entry
+        rows = [asdict(entries[key]) for key in sorted(entries)]
+        partial = path.with_name(path.name + f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(rows, indent=1) + "\n")
+        os.replace(partial, path)
+    _parse_manifest.cache_clear()
 
 
 def find_entry(dataset: str, model: str, weights_dir: Path | None = None) -> WeightsEntry:

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from denoiser import ALL_ROUNDER, LATENT
@@ -43,3 +44,8 @@ def test_timing_the_models_again_keeps_the_apps_figures(tmp_path):
     figures = json.loads(out.read_text())
     assert figures["app"] == app  # measured by an earlier run, kept
     assert [row["size"] for row in figures["speed"]] == ["28×28×1"] and figures["speed"][0]["bm3d_s"] is None
+    assert len(figures["speed_load_average"]) == 2  # the speed run's own, beside the app run's kept in "app"
+    with pytest.raises(SystemExit):
+        benchmark.main(["--skip-app", "--skip-speed", "--out", str(out)])  # nothing to measure
+    with pytest.raises(SystemExit):
+        benchmark.main(["--skip-speed", "--out", str(tmp_path / "none.json")])  # no speed figures to keep

@@ -53,11 +53,12 @@ def test_midpoints_are_decoded_halfway_and_scored_for_every_path(latent_weights,
     test = load_dataset("mnist").test_images()
     halfway = ae.decode((ae.encode(test[:3]) + ae.encode(test[3:6])) / 2)
     np.testing.assert_allclose(midpoints.midpoints(ae, test[:3], test[3:6], "linear"), halfway, atol=1e-5)
-    midpoints.main(["--datasets", "mnist", "--pairs", "12", "--out", str(tmp_path / "out")])
+    midpoints.main(["--datasets", "mnist", "--pairs", "8", "--out", str(tmp_path / "out")])
     rows = json.loads((tmp_path / "out" / "midpoints.json").read_text())
     assert [(r["model"], r["path"]) for r in rows] == [(midpoints.REAL, ""), ("latent_ae", "linear"),
                                                        ("latent_ae", "spherical")]
     assert all(0.1 <= r["confidence"] <= 1 and r["fd"] >= 0 and r["hf_ratio"] >= 0 for r in rows)
+    assert rows[0]["fd"] > 0 and rows[0]["hf_ratio"] != 1  # the real row is other images than the reference
     assert "| MNIST | `latent_ae` | spherical |" in (tmp_path / "out" / "midpoints.md").read_text()
 
 

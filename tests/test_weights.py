@@ -1,3 +1,6 @@
+import multiprocessing
+from pathlib import Path
+
 import pytest
 
 from denoiser import weights
@@ -75,3 +78,20 @@ def test_one_owner_for_the_metric_key_and_the_weights_path(tmp_path, monkeypatch
     assert entry.gaussian_scores() == {0.1: {"psnr": 30.0}, 0.0588: {"psnr": 31.5}}
     assert entry.path() == tmp_path / "photos" / "res_unet.keras"
     assert entry.path(tmp_path / "other") == tmp_path / "other" / "photos" / "res_unet.keras"
+
+
+def _write_entries(folder: str, worker: int, count: int) -> None:
+    for i in range(count):
+        write_entry(_entry(f"model_{worker}_{i}"), Path(folder))
+
+
+def test_runs_writing_the_manifest_at_once_lose_no_entry(tmp_path):
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_write_entries, args=(str(tmp_path), worker, 30)) for worker in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0] * 4
+    assert len(read_manifest(tmp_path)) == 4 * 30
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["manifest.json", "manifest.json.lock"]  # no leftovers

@@ -10,6 +10,7 @@ Writes `weights/results/benchmark.json` and prints Markdown tables.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -17,6 +18,7 @@ import secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -75,6 +77,14 @@ def dataset_for(size: int) -> tuple[str, int]:
         if size <= largest:
             return dataset, channels
     return "photos", 3
+
+
+@contextlib.contextmanager
+def load_average() -> Iterator[list[float]]:
+    """The 1-minute load average before and after the block, in the list it yields."""
+    figures = [os.getloadavg()[0]]
+    yield figures
+    figures.append(os.getloadavg()[0])
 
 
 def model_vs_bm3d(sizes: list[int], bm3d_max: int) -> list[dict]:
@@ -264,23 +274,26 @@ def main(argv: list[str] | None = None) -> None:
 
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                f"{platform.system()} (CPU only)")
-    load_before = os.getloadavg()[0]  # other work on the machine inflates every time below
     earlier = json.loads(Path(args.out).read_text()) if Path(args.out).is_file() else {}
-    if args.skip_speed:
-        figures = {**earlier, "machine": machine}
-    else:
-        figures = {"machine": machine, "speed": model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max),
-                   "slider_step_s": slider_step_seconds()}
+    if args.skip_speed and args.skip_app:
+        parser.error("--skip-speed and --skip-app together measure nothing.")
+    if args.skip_speed and "speed" not in earlier:
+        parser.error(f"--skip-speed keeps the speed figures in {args.out}, which has none: run without it first.")
+    figures = {**earlier, "machine": machine}
+    if not args.skip_speed:
+        with load_average() as load:  # other work on the machine inflates every time below
+            figures.update(speed=model_vs_bm3d([int(s) for s in args.sizes.split(",")], args.bm3d_max),
+                           slider_step_s=slider_step_seconds())
+        figures["speed_load_average"] = load
     if not args.skip_app:
-        figures["app"] = app_figures(args.requests, args.beside, Path("runs/benchmark-app.log"))
-    elif "app" in earlier:
-        figures["app"] = earlier["app"]
-    figures["load_average_before"], figures["load_average_after"] = load_before, os.getloadavg()[0]
+        with load_average() as load:
+            figures["app"] = app_figures(args.requests, args.beside, Path("runs/benchmark-app.log"))
+        figures["app"]["load_average"] = load
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(figures, indent=1) + "\n")
 
-    print(f"\nMachine: {figures['machine']}; 1-minute load average {figures['load_average_before']:.1f} before "
-          f"the run, {figures['load_average_after']:.1f} after\n")
+    print(f"\nMachine: {figures['machine']}; 1-minute load average before and after the speed run: "
+          f"{' and '.join(f'{x:.1f}' for x in figures.get('speed_load_average', []))}\n")
     print("| input | model | model s/image | BM3D s/image | BM3D ÷ model |\n|---|---|---|---|---|")
     for row in figures["speed"]:
         bm3d = f"{row['bm3d_s']:.3f}" if row["bm3d_s"] else "not run"
@@ -293,7 +306,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{app['first_request_s']:.3f} s; peak memory {app['peak_memory_small_mib']:.0f} MiB "
               f"after the small runs, {app['peak_memory_mib']:.0f} MiB after the large photos (budget "
               f"{app['memory_budget_mib']} MiB); temporary files {app['temp_mib']:.1f} MiB after "
-              f"{app['requests']} requests\n")
+              f"{app['requests']} requests; 1-minute load average before and after the app run: "
+              f"{' and '.join(f'{x:.1f}' for x in app.get('load_average', []))}\n")
         one = {run["client"]: run["median_s"] for run in app["load"] if run["clients"] == 1}
         print("| client | large photos in flight | clients × requests | failures | median s | p95 s "
               "| p95 ÷ one-client median | large photos' s |\n|---|---|---|---|---|---|---|---|")

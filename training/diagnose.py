@@ -215,11 +215,13 @@ def main(argv: list[str] | None = None) -> None:
         plot_ladder(rows, stem.with_suffix(".png"))
         print("\n" + table)
         best = smallest_covering(rows)
+        if best and Rung(tuple(best["filters"]), best["latent_dim"]) != registry_rung():
+            # an error, so that training/study.sh stops before it trains the old cnn_dense_large
+            raise SystemExit(f"Set cnn_dense_large to filters={tuple(best['filters'])}, latent_dim="
+                             f"{best['latent_dim']} in denoiser/models/__init__.py (it is {registry_rung()}), then run "
+                             "again: the rungs already trained are read back.")
         if best:
-            same = Rung(tuple(best["filters"]), best["latent_dim"]) == registry_rung()
-            print("The registry's cnn_dense_large is this configuration." if same else
-                  f"Set cnn_dense_large to filters={tuple(best['filters'])}, latent_dim={best['latent_dim']} in "
-                  f"denoiser/models/__init__.py (it is {registry_rung()}).")
+            print("The registry's cnn_dense_large is this configuration.")
         return
 
     result = diagnose(args.dataset, args.model, args.steps, args.sigma, args.images or 500, Path(args.runs_dir))

@@ -1,18 +1,18 @@
-"""Do a latent model's in-between images look like the data? A classifier says, three ways.
+"""Do a latent model's in-between images look like the data? Three measures say.
 
     python -m training.midpoints --datasets mnist,fashion_mnist
 
 For every latent model trained for a dataset (the study's winner, latent_ae, latent_vae, ...)
 and every interpolation path (linear, spherical), 1,000 random pairs of test images (seed 0)
-are encoded, the point at t = 0.5 of the path between each pair decoded, and the dataset's
-classifier (training.classifier) judges the midpoints:
-- `confidence`: the mean probability of its top class (the issue's measure). A cross-fade of
-  two digits is no digit and should score low; but a classifier is often sure of a cross-fade
-  in which one digit dominates, so this alone separates models less than the eye does.
-- `fd`: the Fréchet distance of their pooled features from the first 1,000 test images'
-  (training.realism): how far the midpoints' statistics are from real images'.
-- `hf_ratio`: their high-frequency energy over the real images': below 1 is blurrier than real.
-Real test images (the second 1,000, so that their FD is the measure's floor) give the ceiling.
+are encoded and the point at t = 0.5 of the path between each pair decoded. Then:
+- `confidence`: the mean probability of the top class of the dataset's classifier
+  (training.classifier), the issue's measure. A cross-fade of two digits is no digit and should
+  score low; but a classifier is often sure of a cross-fade in which one digit dominates.
+- `fd`: the Fréchet distance of the classifier's pooled features from those of the first 1,000
+  test images, the reference (training.realism): how far the midpoints' statistics are from real ones.
+- `hf_ratio`: their high-frequency energy over the reference's: below 1 is blurrier than real.
+The next 1,000 test images, scored the same way, are the real row: the ceiling for confidence,
+the floor for FD, an HF ratio near 1. The pairs come from the test images after those two sets.
 Writes `midpoints.json` and `midpoints.md` to `--out`.
 """
 
@@ -64,10 +64,11 @@ def measure(dataset: str, pairs: int, weights_dir: Path | None = None) -> list[d
     classifier.require(dataset, weights_dir)
     data = load_dataset(dataset)
     test = data.test_images()
-    if len(test) < 2 * pairs:
-        raise ValueError(f"{dataset} has {len(test)} test images; {pairs} pairs need {2 * pairs} (two real sets).")
+    if len(test) < 2 * pairs + 2:
+        raise ValueError(f"{dataset} has {len(test)} test images; {pairs} pairs need over {2 * pairs}: two real "
+                         "sets, and images to pair apart from them.")
     judge = realism.judge_for(dataset, test[:pairs], data.y_test[:pairs], weights_dir)
-    first, second = random_pairs(pairs, len(test))
+    first, second = (2 * pairs + index for index in random_pairs(pairs, len(test) - 2 * pairs))
     rows = [{"dataset": dataset, "model": REAL, "path": "", **scores(judge, test[pairs : 2 * pairs])}]
     for model in inference.latent_models(dataset):
         ae = inference.load(dataset, model)

@@ -20,7 +20,8 @@ done
 python -m training.curves --runs-dir "$RUNS"   # weights/results/study_curves_*.png and which wins
 
 # 2. The capacity ladder on CIFAR-10 (clean and noisy runs per rung), then the study's models there;
-# cnn_dense_large is the registry's smallest rung that covers CIFAR-10 (the ladder's output says which).
+# cnn_dense_large is the registry's smallest rung that covers CIFAR-10: where the registry differs, the
+# ladder stops the script with the change to make, and the next start reads its rungs back.
 python -m training.diagnose --ladder --dataset cifar10 --runs-dir "$RUNS/ladder"
 for m in cnn_pool cnn_dense cnn_unpadded cnn_deep cnn_dense_large; do
   train --dataset cifar10 --model "$m" "${NOISE[@]}"

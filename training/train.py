@@ -259,7 +259,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     allow_abbrev=False)  # a flag is spelled out: --once is looked for in the command
     parser.add_argument("--dataset", required=True, type=trainable_dataset)
     parser.add_argument("--model", required=True, type=models.MODELS.arg)
     parser.add_argument("--epochs", type=int, help="epochs to run, or the cap with --patience (default: %(default)s)")
@@ -330,14 +331,26 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     return config
 
 
+def as_stored(settings: dict) -> dict:
+    """Settings as the manifest gives them back: through JSON, so tuples are lists."""
+    return json.loads(json.dumps(settings))
+
+
 def recorded_run(config: TrainConfig) -> WeightsEntry | None:
-    """The manifest's entry for this dataset and model, if its weights were trained with exactly this configuration."""
+    """The manifest's entry for this dataset and model, if its weights came from these settings and this network.
+
+    Settings the entry predates count as their defaults. The parameter count catches a builder
+    changed since (say cnn_dense_large set from the capacity ladder), whose options are the same.
+    """
     try:
         entry = find_entry(config.dataset, config.model, Path(config.weights_dir))
     except WeightsError:
         return None
-    same = entry.config == json.loads(json.dumps(asdict(config)))  # as the manifest stores it: tuples become lists
-    return entry if same and entry.path(Path(config.weights_dir)).is_file() else None
+    recorded = {**as_stored(asdict(TrainConfig(config.dataset, config.model))), **entry.config}
+    if recorded != as_stored(asdict(config)) or not entry.path(Path(config.weights_dir)).is_file():
+        return None
+    network = models.build(config.model, DATASETS[config.dataset].shape, **config.options)
+    return entry if network.count_params() == entry.params else None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -345,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     command = "python -m training.train " + shlex.join(arg for arg in argv if arg != ONCE)  # what rebuilds it
     if ONCE in argv and recorded_run(config):
-        print(f"{config.dataset}/{config.model}: already trained by this command (the manifest); nothing to do.")
+        print(f"{config.dataset}/{config.model}: the manifest's weights were trained with these settings; nothing to do.")
         return
     entry = train(config, load_dataset(config.dataset), command)
     print(json.dumps({"weights": str(entry.path(Path(config.weights_dir))), **entry.metrics}, indent=1))
