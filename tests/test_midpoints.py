@@ -40,6 +40,9 @@ def test_classifier_is_saved_recorded_and_loaded(latent_weights):
     record = classifier.train_classifier(load_dataset("mnist"), latent_weights, "cmd", epochs=2, patience=1)
     assert record["file"] == "mnist/classifier.keras" and 1 <= record["best_epoch"] <= record["epochs"] <= 2
     assert json.loads((latent_weights / classifier.RECORDS).read_text())["mnist"] == record
+    written = classifier.path("mnist", latent_weights).stat().st_mtime_ns
+    classifier.main(["--dataset", "mnist", "--weights-dir", str(latent_weights), "--epochs", "1", "--once"])
+    assert classifier.path("mnist", latent_weights).stat().st_mtime_ns == written  # the same judge as before
     judge = classifier.load("mnist")
     probabilities = judge.predict(load_dataset("mnist").test_images(3), verbose=0)
     assert probabilities.shape == (3, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)

@@ -98,8 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patience", type=int, default=CONVERGE["patience"])
     parser.add_argument("--train-images", type=int, help="train on the first N training images only")
     parser.add_argument("--weights-dir", help="default: $DENOISER_WEIGHTS_DIR or weights/")
+    parser.add_argument("--once", action="store_true", help="do nothing where the dataset's classifier is trained "
+                        "(a judge changed midway would change every score it gave)")
     args = parser.parse_args(argv)
     weights_dir = Path(args.weights_dir or os.path.relpath(settings().weights_dir))
+    if args.once and path(args.dataset, weights_dir).is_file():
+        print(f"{path(args.dataset, weights_dir)} is trained; nothing to do.")
+        return
     record = train_classifier(load_dataset(args.dataset), weights_dir, "python -m training.classifier " +
                               shlex.join(argv), args.epochs, args.patience, args.train_images)
     print(json.dumps(record, indent=1))

@@ -31,6 +31,6 @@ done
 for d in mnist fashion_mnist; do
   train --dataset "$d" --model latent_ae --noise none
   train --dataset "$d" --model latent_vae --noise none
-  [ -f "${DENOISER_WEIGHTS_DIR:-weights}/$d/classifier.keras" ] || python -m training.classifier --dataset "$d"
+  python -m training.classifier --dataset "$d" --once
 done
 python -m training.midpoints --datasets mnist,fashion_mnist
