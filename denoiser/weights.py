@@ -10,11 +10,11 @@ from __future__ import annotations
 import fcntl
 import functools
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .config import settings
+from .files import write_whole
 
 MANIFEST = "manifest.json"
 GAUSSIAN = "gaussian_"  # metric keys: GAUSSIAN + sigma, e.g. gaussian_0.1 or gaussian_0.0588 (15 of 255)
@@ -95,9 +95,7 @@ def write_entry(entry: WeightsEntry, weights_dir: Path | None = None) -> None:
         entries = {(e.dataset, e.model): e for e in read_manifest(weights_dir)}
         entries[(entry.dataset, entry.model)] = entry
         rows = [asdict(entries[key]) for key in sorted(entries)]
-        partial = path.with_name(path.name + f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(rows, indent=1) + "\n")
-        os.replace(partial, path)
+        write_whole(path, lambda partial: partial.write_text(json.dumps(rows, indent=1) + "\n"))
     _parse_manifest.cache_clear()
 
 

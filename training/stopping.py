@@ -13,12 +13,13 @@ back when the same command starts again. They live and die with the backup: a fi
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from denoiser.files import write_whole
 
 # The attributes of each callback that carry from one epoch to the next (keras 3's names)
 MEMORY = {keras.callbacks.EarlyStopping: ("wait", "best", "best_epoch"),
@@ -28,13 +29,6 @@ MEMORY = {keras.callbacks.EarlyStopping: ("wait", "best", "best_epoch"),
 def _plain(value):
     """A counter or loss as JSON takes it (the best loss is a NumPy or Python float, or None)."""
     return None if value is None else value.item() if hasattr(value, "item") else value
-
-
-def _replace(path: Path, write) -> None:
-    """Write through a temporary file, so that a run killed mid-write leaves the last whole file."""
-    partial = path.with_name(path.name + ".partial")
-    write(partial)
-    os.replace(partial, path)
 
 
 def _save_arrays(path: Path, arrays: list[np.ndarray]) -> None:
@@ -76,9 +70,9 @@ class StoppingState(keras.callbacks.Callback):
         self.folder.mkdir(parents=True, exist_ok=True)
         for callback in self.early:
             if callback.best_epoch == epoch and callback.best_weights is not None:
-                _replace(self.weights, lambda path, best=callback.best_weights: _save_arrays(path, best))
+                write_whole(self.weights, lambda path, best=callback.best_weights: _save_arrays(path, best))
         memory = [{name: _plain(getattr(c, name)) for name in MEMORY[type(c)]} for c in self.callbacks]
-        _replace(self.state, lambda path: path.write_text(json.dumps(memory)))
+        write_whole(self.state, lambda path: path.write_text(json.dumps(memory)))
 
     def on_train_end(self, logs=None):
         self.state.unlink(missing_ok=True)
