@@ -84,7 +84,7 @@ class Denoiser:
         if note := self.resize_note(size):
             warnings.warn(note, ResizedWarning, stacklevel=3)
             return imaging.resize(predict(imaging.resize(batch, self.fixed_size)), size)
-        multiple = MODELS.lookup(self.name).size_multiple
+        multiple = self.shape_rules[0]
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
         if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * self.margin) ** 2:
@@ -116,8 +116,13 @@ class Denoiser:
     @property
     def margin(self) -> int:
         """Context around each tile: the model's receptive field, rounded up to its size multiple."""
-        spec = MODELS.lookup(self.name)
-        return -(-(spec.receptive_field or 0) // spec.size_multiple) * spec.size_multiple
+        multiple, field = self.shape_rules
+        return -(-field // multiple) * multiple
+
+    @property
+    def shape_rules(self) -> tuple[int, int]:
+        """(size multiple, receptive field) of this network, as built with its manifest entry's options."""
+        return MODELS.lookup(self.name).shape_rules(self.entry.config.get("options", {}))
 
     def _tiled(self, image: np.ndarray, progress: Progress | None, predict: Callable) -> np.ndarray:
         """Denoise one image in tiles with a context margin, so memory stays bounded.
@@ -126,7 +131,8 @@ class Denoiser:
         the margin covers the network's receptive field, so the seams match the
         whole-image result. Windows start on multiples of the model's size multiple to keep the strided grid.
         """
-        tile, margin = settings().tile, self.margin
+        multiple, margin = self.shape_rules[0], self.margin
+        tile = max(multiple, settings().tile // multiple * multiple)
         height, width = image.shape[:2]
         out = np.empty_like(image)
         cores = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]

@@ -182,13 +182,19 @@ def test_a_vae_loads_encodes_its_mean_and_walks_both_paths(tmp_path, monkeypatch
     assert not np.allclose(line, arc)
 
 
-@pytest.mark.parametrize("name", [name for name, spec in denoiser.MODELS.items() if spec.fully_convolutional])
-def test_every_fully_convolutional_model_tiles_exactly(name, monkeypatch):
-    """The receptive field on each ModelSpec is wide enough: tiles of a fresh network match its whole-image output."""
+@pytest.mark.parametrize("name, options", [
+    *[(name, {}) for name, spec in denoiser.MODELS.items() if spec.fully_convolutional],
+    ("res_unet", {"widths": [8, 8, 8, 8]}), ("res_unet", {"widths": [8, 8], "unshuffle": True})])
+def test_every_fully_convolutional_model_tiles_exactly(name, options, monkeypatch):
+    """The receptive field each network is given is wide enough: tiles of a fresh one match its whole-image output.
+
+    A network built with options (a deeper U-Net, FFDNet's front end) is padded and tiled by the
+    manifest entry's options, not by its registry name's defaults.
+    """
     keras.utils.set_random_seed(0)
-    entry = WeightsEntry("cifar10", name, "", {}, 0, 0.0, 0)
-    den = inference.Denoiser(entry, build(name, (None, None, 3)))
-    image = np.random.default_rng(0).random((104, 92, 3), dtype=np.float32)
+    entry = WeightsEntry("cifar10", name, "", {"options": options}, 0, 0.0, 0)
+    den = inference.Denoiser(entry, build(name, (None, None, 3), **options))
+    image = np.random.default_rng(0).random((200, 184, 3), dtype=np.float32)
     whole = den.denoise(image, ensemble=False)
-    monkeypatch.setenv("DENOISER_TILE", "32")
+    monkeypatch.setenv("DENOISER_TILE", "36")  # not a multiple of 8: tiles are cut to the network's own multiple
     np.testing.assert_allclose(den.denoise(image, ensemble=False), whole, atol=1e-5)

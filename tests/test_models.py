@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from denoiser import models
 from denoiser.models import latent_vae
@@ -37,6 +38,39 @@ def test_residual_unet_learns_the_noise():
         weight.assign(np.zeros(weight.shape))
     x = np.random.default_rng(2).random((2, 32, 32, 1), dtype=np.float32)
     np.testing.assert_allclose(model(x), x, atol=1e-6)
+
+
+def reach(model: keras.Model, multiple: int, size: int = 128) -> int:
+    """The farthest input pixel an output depends on, over every phase of the strided grids, measured by gradient.
+
+    Every weight is set positive and the input too, so no ReLU is ever off and no path cancels:
+    an output depends on an input pixel exactly when some path joins them.
+    """
+    for weight in model.weights:
+        weight.assign(np.full(weight.shape, 0.01, np.float32))
+    x = tf.Variable(np.full((1, size, size, 3), 0.5, np.float32))
+    farthest = 0
+    for centre in range(size // 2, size // 2 + multiple):
+        with tf.GradientTape() as tape:
+            out = model(x)[0, centre, centre, 0]
+        rows, cols = np.nonzero(np.abs(tape.gradient(out, x).numpy()[0]).sum(-1))
+        farthest = max(farthest, np.abs(rows - centre).max(), np.abs(cols - centre).max())
+    return int(farthest)
+
+
+@pytest.mark.parametrize("options", [{}, {"widths": [8, 8]}, {"widths": [8, 8, 8, 8]},
+                                     {"widths": [8, 8, 8], "unshuffle": True}])
+def test_res_unet_geometry_is_the_measured_one(options):
+    """The size multiple and receptive field that padding and tiling use match the built network."""
+    spec = models.MODELS["res_unet"]
+    multiple, field = spec.shape_rules(options)
+    model = models.build("res_unet", (None, None, 3), **options)
+    assert reach(model, multiple) == field
+    fitting = np.zeros((1, multiple * 3, multiple * 5, 3), np.float32)
+    assert model(fitting).shape == fitting.shape
+    off_grid = np.zeros((1, multiple * 3 + multiple // 2, multiple * 5, 3), np.float32)
+    with pytest.raises((ValueError, tf.errors.InvalidArgumentError)):  # the skip connections no longer line up
+        model(off_grid)
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -74,6 +74,17 @@ def test_level_flags_that_make_no_sense_are_refused(flags, capsys):
     assert "--level-min" in capsys.readouterr().err
 
 
+def test_options_flag_passes_builder_options_and_refuses_wrong_ones(capsys):
+    base = ["--dataset", "photos", "--model", "res_unet_gaussian", "--options"]
+    assert train.parse_args(base + ['{"widths": [16, 32, 48, 64], "unshuffle": true}']).options == {
+        "widths": [16, 32, 48, 64], "unshuffle": True}
+    for wrong, said in (("{widths: [1]}", "not JSON"), ("[16, 32]", "not a JSON object"),
+                        ('{"depth": 4}', "does not take the options"), ('{"widths": [16]}', "at least two levels")):
+        with pytest.raises(SystemExit):
+            train.parse_args(base + [wrong])
+        assert said in capsys.readouterr().err
+
+
 def test_cli_writes_weights_manifest_and_tensorboard_logs(synthetic_data_dir, tmp_path):
     argv = ["--dataset", "mnist", "--model", "cnn_pool", "--epochs", "1", "--steps-per-epoch", "2",
             "--batch-size", "8", "--eval-images", "4", "--weights-dir", str(tmp_path / "w"),

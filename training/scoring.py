@@ -40,15 +40,16 @@ def network_predict(network: keras.Model, batch_size: int = 256) -> Predict:
     return lambda x: network.predict(x, batch_size=batch_size, verbose=0)
 
 
-def gaussian_metrics(network: keras.Model, data: Dataset, count: int) -> dict[str, dict[str, float]]:
+def gaussian_metrics(network: keras.Model, data: Dataset, count: int,
+                     multiple: int = 1) -> dict[str, dict[str, float]]:
     """The manifest's metrics for a freshly trained network: each of the dataset's Gaussian levels, noise seed 0.
 
-    Photos are cut to a multiple of 8 pixels (what every U-Net here takes) and run two at a time.
+    Photos are cut to the network's size `multiple` and run two at a time.
     """
     clean = data.test_images(count)
     batch_size = 256 if data.spec.fixed_size else 2
     if not data.spec.fixed_size:
-        clean = clean[:, : clean.shape[1] // 8 * 8, : clean.shape[2] // 8 * 8]
+        clean = clean[:, : clean.shape[1] // multiple * multiple, : clean.shape[2] // multiple * multiple]
     metrics = {}
     for sigma in data.spec.gaussian_levels:
         noisy = add_noise(clean, "gaussian", sigma, seed=0)

@@ -247,7 +247,8 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         epochs=clock.epochs_done + (earlier.epochs if earlier else 0),
         train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
         params=int(bare.count_params()),
-        metrics=gaussian_metrics(bare, data, config.eval_images),
+        metrics=gaussian_metrics(bare, data, config.eval_images,
+                                 models.MODELS[config.model].shape_rules(config.options)[0]),
         best_epoch=stopping[0].best_epoch + 1 if stopping else None,
     )
     path = entry.path(Path(config.weights_dir))
@@ -256,6 +257,17 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
     write_entry(entry, Path(config.weights_dir))
     clock.path.unlink()  # the run is complete: the same command now starts afresh
     return entry
+
+
+def builder_options(text: str) -> dict:
+    """--options: a JSON object, checked here so a typo fails before any data loads."""
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
+    if not isinstance(options, dict):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a JSON object of option names and values")
+    return options
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
@@ -291,6 +303,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--patience", type=int,
                         help="stop when the validation loss has not improved for this many epochs and keep the best"
                         " epoch's weights (--epochs is then the cap); needs --val-fraction")
+    parser.add_argument("--options", type=builder_options,
+                        help="JSON object of the model builder's options, e.g. '{\"widths\": [32, 64, 96, 128]}' for a "
+                        "four-level res_unet (README, Recipe experiments)")
     parser.add_argument("--adversarial-weight", type=float,
                         help="adversarial models (res_unet_gan): the weight of the GAN term added to the pixel loss "
                         "(default: %(default)s)")
@@ -311,6 +326,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         args = parser.parse_args(argv)
     del args.converge, args.once
     config = TrainConfig(**vars(args))
+    if config.options:
+        try:
+            models.build(config.model, DATASETS[config.dataset].shape, **config.options)
+        except (TypeError, ValueError) as error:
+            parser.error(f"--options: {error}")
     if not 0 <= config.val_fraction < 1:
         parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
     if config.val_fraction and not DATASETS[config.dataset].fixed_size:

@@ -31,10 +31,18 @@ class ModelSpec:
     latent: bool = False  # has an encoder and a decoder for interpolation
     study: int | None = None  # number in the 2020 study, if it is one of its four
     loss: str | None = "mse"  # the training loss; #1, #3, #4 use cross-entropy; None: the model computes its own
+    # Instead of the two numbers above, for builders whose options change them: options -> (multiple, field).
+    geometry: Callable[..., tuple[int, int]] | None = None
     # Trained against a discriminator (training.gan); the saved file is the generator alone, a plain network.
     adversarial: bool = False
     # The 8-way self-ensemble may run on it: off for a GAN, whose averaged texture would blur back.
     self_ensemble: bool = True
+
+    def shape_rules(self, options: dict) -> tuple[int, int]:
+        """(size multiple, receptive field) of this network built with `options` (a manifest entry's)."""
+        if self.geometry is not None:
+            return self.geometry(**options)
+        return self.size_multiple, self.receptive_field or 0
 
 
 MODELS: Registry[ModelSpec] = Registry(
@@ -65,14 +73,14 @@ MODELS: Registry[ModelSpec] = Registry(
                   False, latent=True, loss=None),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
-                  True, 4, 27),
+                  True, geometry=res_unet.geometry),
         ModelSpec("res_unet_gaussian", "Residual U-Net, Gaussian only", res_unet.build,
                   "The same U-Net fine-tuned on Gaussian noise alone: what the app runs for Gaussian noise.",
-                  True, 4, 27),
+                  True, geometry=res_unet.geometry),
         ModelSpec("res_unet_gan", "Sharp (GAN)", res_unet.build,
                   "The Gaussian specialist fine-tuned against a PatchGAN discriminator (pix2pix): a little PSNR "
                   "traded for texture that looks real. An explicit choice, never what 'auto' picks.",
-                  True, 4, 27, loss="mae", adversarial=True, self_ensemble=False),
+                  True, geometry=res_unet.geometry, loss="mae", adversarial=True, self_ensemble=False),
     ),
 )
 
