@@ -63,7 +63,7 @@ def settings() -> Settings:
         max_pixels=_whole_number("DENOISER_MAX_PIXELS", 40_000_000),
         decode_max_pixels=_whole_number("DENOISER_DECODE_MAX_PIXELS", 64_000_000),
         max_side=_whole_number("DENOISER_MAX_SIDE", 16_384),
-        tile=_whole_number("DENOISER_TILE", 256, minimum=32, multiple_of=4),  # the U-Nets halve the size twice
+        tile=_whole_number("DENOISER_TILE", 256, minimum=32, multiple_of=4),  # then cut to each network's multiple
         ensemble_max_pixels=_whole_number("DENOISER_ENSEMBLE_MAX_PIXELS", 256 * 256, minimum=0),
     )
 

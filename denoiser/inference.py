@@ -87,7 +87,7 @@ class Denoiser:
         multiple = self.shape_rules[0]
         pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
-        if padded.shape[1] * padded.shape[2] <= (settings().tile + 2 * self.margin) ** 2:
+        if padded.shape[1] * padded.shape[2] <= (self.tile + 2 * self.margin) ** 2:
             out = predict(padded)  # small images go through in batches, not one by one
         else:
             out = np.stack([self._tiled(image, progress, predict) for image in padded])
@@ -120,6 +120,12 @@ class Denoiser:
         return -(-field // multiple) * multiple
 
     @property
+    def tile(self) -> int:
+        """DENOISER_TILE, cut to a multiple of the network's size multiple so every window keeps its grid."""
+        multiple = self.shape_rules[0]
+        return max(multiple, settings().tile // multiple * multiple)
+
+    @property
     def shape_rules(self) -> tuple[int, int]:
         """(size multiple, receptive field) of this network, as built with its manifest entry's options."""
         return MODELS.lookup(self.name).shape_rules(self.entry.config.get("options", {}))
@@ -131,8 +137,7 @@ class Denoiser:
         the margin covers the network's receptive field, so the seams match the
         whole-image result. Windows start on multiples of the model's size multiple to keep the strided grid.
         """
-        multiple, margin = self.shape_rules[0], self.margin
-        tile = max(multiple, settings().tile // multiple * multiple)
+        tile, margin = self.tile, self.margin
         height, width = image.shape[:2]
         out = np.empty_like(image)
         cores = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]

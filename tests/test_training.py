@@ -79,7 +79,8 @@ def test_options_flag_passes_builder_options_and_refuses_wrong_ones(capsys):
     assert train.parse_args(base + ['{"widths": [16, 32, 48, 64], "unshuffle": true}']).options == {
         "widths": [16, 32, 48, 64], "unshuffle": True}
     for wrong, said in (("{widths: [1]}", "not JSON"), ("[16, 32]", "not a JSON object"),
-                        ('{"depth": 4}', "does not take the options"), ('{"widths": [16]}', "at least two levels")):
+                        ('{"depth": 4}', "does not take the options"), ('{"widths": [16]}', "at least two levels"),
+                        ('{"widths": [8, 8, 8, 8, 8, 8, 8]}', "multiples of 64")):  # 96x96 patches
         with pytest.raises(SystemExit):
             train.parse_args(base + [wrong])
         assert said in capsys.readouterr().err

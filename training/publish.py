@@ -49,7 +49,7 @@ images, where a denoiser's guesses could be taken for data.
 ## Models and test metrics
 
 Mean PSNR (dB) / SSIM with Gaussian noise of σ, noise seed 0, on the first test images (for
-photos, the validation photos, cut to a multiple of 8 pixels).
+photos, the validation photos, cut to the network's size multiple).
 
 {tables}
 

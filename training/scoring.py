@@ -40,8 +40,7 @@ def network_predict(network: keras.Model, batch_size: int = 256) -> Predict:
     return lambda x: network.predict(x, batch_size=batch_size, verbose=0)
 
 
-def gaussian_metrics(network: keras.Model, data: Dataset, count: int,
-                     multiple: int = 1) -> dict[str, dict[str, float]]:
+def gaussian_metrics(network: keras.Model, data: Dataset, count: int, multiple: int) -> dict[str, dict[str, float]]:
     """The manifest's metrics for a freshly trained network: each of the dataset's Gaussian levels, noise seed 0.
 
     Photos are cut to the network's size `multiple` and run two at a time.

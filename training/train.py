@@ -331,6 +331,12 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
             models.build(config.model, DATASETS[config.dataset].shape, **config.options)
         except (TypeError, ValueError) as error:
             parser.error(f"--options: {error}")
+        multiple = models.MODELS[config.model].shape_rules(config.options)[0]
+        spec = DATASETS[config.dataset]
+        sides = spec.shape[:2] if spec.fixed_size else (config.patch_size,)
+        if any(side % multiple for side in sides):
+            parser.error(f"--options: this network takes sides that are multiples of {multiple}; "
+                         f"{config.dataset}'s {' and '.join(map(str, sides))} are not.")
     if not 0 <= config.val_fraction < 1:
         parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
     if config.val_fraction and not DATASETS[config.dataset].fixed_size:

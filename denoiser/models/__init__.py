@@ -23,7 +23,7 @@ class ModelSpec:
     title: str
     build: Callable[[tuple[int, int, int]], keras.Model]
     summary: str
-    fully_convolutional: bool  # takes any height and width (a multiple of size_multiple)
+    fully_convolutional: bool  # takes any height and width (a multiple of its size multiple: shape_rules)
     size_multiple: int = 1
     # How many pixels out an output pixel sees (fully convolutional models): large images are denoised in
     # tiles whose margin covers it, so the tiles match the whole-image result (tests/test_inference.py).
@@ -31,7 +31,7 @@ class ModelSpec:
     latent: bool = False  # has an encoder and a decoder for interpolation
     study: int | None = None  # number in the 2020 study, if it is one of its four
     loss: str | None = "mse"  # the training loss; #1, #3, #4 use cross-entropy; None: the model computes its own
-    # Instead of the two numbers above, for builders whose options change them: options -> (multiple, field).
+    # Instead of size_multiple and receptive_field, for builders whose options change them: options -> both.
     geometry: Callable[..., tuple[int, int]] | None = None
     # Trained against a discriminator (training.gan); the saved file is the generator alone, a plain network.
     adversarial: bool = False

@@ -35,14 +35,15 @@ def geometry(widths: tuple[int, ...] = (32, 64, 96), unshuffle: bool = False) ->
     Each level down doubles the reach of everything below it; the front end doubles it all
     (the field is tests/test_models.py's measured one, the farthest input pixel an output sees).
     """
+    if len(widths) < 2:
+        raise ValueError(f"widths {list(widths)}: a U-Net needs at least two levels.")
     field = 14 * 2 ** (len(widths) - 2) - 3
     return 2 ** (len(widths) - 1) * (2 if unshuffle else 1), 2 * field - 1 if unshuffle else field
 
 
 def build(shape: tuple, widths: tuple[int, ...] = (32, 64, 96), unshuffle: bool = False) -> keras.Model:
     """A U-Net with one level per width (the first at the input's resolution, or half of it with `unshuffle`)."""
-    if len(widths) < 2:
-        raise ValueError(f"widths {widths}: a U-Net needs at least two levels.")
+    geometry(widths, unshuffle)  # refuses a shape it has no rule for
     inputs = keras.Input(shape)
     x = layers.Conv2D(widths[0], 2, strides=2)(inputs) if unshuffle else inputs
     skips = [_convs(x, widths[0])]
