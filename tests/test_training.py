@@ -80,10 +80,13 @@ def test_options_flag_passes_builder_options_and_refuses_wrong_ones(capsys):
         "widths": [16, 32, 48, 64], "unshuffle": True}
     for wrong, said in (("{widths: [1]}", "not JSON"), ("[16, 32]", "not a JSON object"),
                         ('{"depth": 4}', "does not take the options"), ('{"widths": [16]}', "at least two levels"),
-                        ('{"widths": [8, 8, 8, 8, 8, 8, 8]}', "multiples of 64")):  # 96x96 patches
+                        ('{"widths": [8, 8, 8, 8, 8, 8, 8]}', "not a multiple of 64")):  # 96x96 patches
         with pytest.raises(SystemExit):
             train.parse_args(base + [wrong])
         assert said in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # four levels need sides that are multiples of 8
+        train.parse_args(["--dataset", "mnist", "--model", "res_unet", "--options", '{"widths": [8, 8, 8, 8]}'])
+    assert "28x28" in capsys.readouterr().err
 
 
 def test_cli_writes_weights_manifest_and_tensorboard_logs(synthetic_data_dir, tmp_path):

@@ -87,7 +87,7 @@ class TrainConfig:
     weights_dir: str = field(default_factory=lambda: os.path.relpath(settings().weights_dir))
     val_fraction: float = 0.0  # the last part of the training images, held out to validate each epoch
     patience: int | None = None  # early stopping: epochs without a better validation loss (None: run every epoch)
-    options: dict = field(default_factory=dict)  # passed to the model's builder (the capacity ladder's sizes)
+    options: dict = field(default_factory=dict)  # passed to the model's builder (the ladder's sizes, res_unet's depth)
     adversarial_weight: float = gan.DEFAULT_WEIGHT  # adversarial models only: the weight of the GAN term
     jit_compile: bool | str = "auto"  # XLA: Keras's "auto" leaves it off on CPU-only machines; True asks for it
 
@@ -331,12 +331,13 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
             models.build(config.model, DATASETS[config.dataset].shape, **config.options)
         except (TypeError, ValueError) as error:
             parser.error(f"--options: {error}")
-        multiple = models.MODELS[config.model].shape_rules(config.options)[0]
-        spec = DATASETS[config.dataset]
-        sides = spec.shape[:2] if spec.fixed_size else (config.patch_size,)
-        if any(side % multiple for side in sides):
-            parser.error(f"--options: this network takes sides that are multiples of {multiple}; "
-                         f"{config.dataset}'s {' and '.join(map(str, sides))} are not.")
+    multiple = models.MODELS[config.model].shape_rules(config.options)[0]
+    spec = DATASETS[config.dataset]
+    if spec.fixed_size and any(side % multiple for side in spec.shape[:2]):
+        parser.error(f"--options: this network takes sides that are multiples of {multiple}; "
+                     f"{config.dataset}'s images are {spec.shape[0]}x{spec.shape[1]}.")
+    if not spec.fixed_size and config.patch_size % multiple:
+        parser.error(f"--patch-size {config.patch_size} is not a multiple of {multiple}, this network's size multiple.")
     if not 0 <= config.val_fraction < 1:
         parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
     if config.val_fraction and not DATASETS[config.dataset].fixed_size:

@@ -37,7 +37,7 @@ def geometry(widths: tuple[int, ...] = (32, 64, 96), unshuffle: bool = False) ->
     """
     if len(widths) < 2:
         raise ValueError(f"widths {list(widths)}: a U-Net needs at least two levels.")
-    field = 14 * 2 ** (len(widths) - 2) - 3
+    field = 14 * 2 ** (len(widths) - 2) - 3  # 11 for two levels, and each level more: field -> 2 * field + 3
     return 2 ** (len(widths) - 1) * (2 if unshuffle else 1), 2 * field - 1 if unshuffle else field
 
 
