@@ -101,6 +101,11 @@ class TrainConfig:
                 kind.high if self.level_max is None else self.level_max)
 
     @property
+    def size_multiple(self) -> int:
+        """Image sides this network takes: its patches and the photos it is scored on are cut to a multiple."""
+        return models.MODELS[self.model].shape_rules(self.options)[0]
+
+    @property
     def run_dir(self) -> Path:
         return Path(self.runs_dir) / self.dataset / self.model
 
@@ -247,8 +252,7 @@ def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
         epochs=clock.epochs_done + (earlier.epochs if earlier else 0),
         train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
         params=int(bare.count_params()),
-        metrics=gaussian_metrics(bare, data, config.eval_images,
-                                 models.MODELS[config.model].shape_rules(config.options)[0]),
+        metrics=gaussian_metrics(bare, data, config.eval_images, config.size_multiple),
         best_epoch=stopping[0].best_epoch + 1 if stopping else None,
     )
     path = entry.path(Path(config.weights_dir))
@@ -331,8 +335,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
             models.build(config.model, DATASETS[config.dataset].shape, **config.options)
         except (TypeError, ValueError) as error:
             parser.error(f"--options: {error}")
-    multiple = models.MODELS[config.model].shape_rules(config.options)[0]
-    spec = DATASETS[config.dataset]
+    multiple, spec = config.size_multiple, DATASETS[config.dataset]
     if spec.fixed_size and any(side % multiple for side in spec.shape[:2]):
         parser.error(f"--options: this network takes sides that are multiples of {multiple}; "
                      f"{config.dataset}'s images are {spec.shape[0]}x{spec.shape[1]}.")
