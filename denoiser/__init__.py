@@ -5,15 +5,13 @@
     clean = den.denoise(noisy)
 """
 
+import importlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the CLIs
 
 from .datasets import DATASETS, DatasetError, load_dataset
 from .imaging import ImageError, read_image
-from .inference import (
-    Autoencoder, Denoiser, ResizedWarning, best_model, interpolate, latent_models, load, trained_models,
-)
 from .interpolation import PATHS
 from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, STUDY_WINNER, VAE
 from .noise import NOISES, add_noise
@@ -31,3 +29,19 @@ __all__ = [
 def list_models() -> list[WeightsEntry]:
     """Every (dataset, model) pair that has trained weights, with its recorded metrics."""
     return read_manifest()
+
+
+# Inference needs TensorFlow, which training on a GPU machine without it (KERAS_BACKEND=jax) never
+# imports: these names load `denoiser.inference` when first used, not when the package is imported.
+_INFERENCE = ("Autoencoder", "Denoiser", "ResizedWarning", "best_model", "interpolate", "latent_models", "load",
+              "trained_models")
+
+
+def __getattr__(name: str):
+    if name in _INFERENCE:
+        return getattr(importlib.import_module(".inference", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_INFERENCE])

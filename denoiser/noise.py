@@ -1,23 +1,31 @@
 """Noise models, one registry shared by the library, the app and the training pipeline.
 
-Every noise is written with TensorFlow's stateless random ops: the same function runs
-inside a `tf.data` pipeline during training and on NumPy arrays in the app, and the same
-seed always gives the same noise.
+Each kind is written twice, and a test holds the two to the same statistics:
+- `apply`, with TensorFlow's stateless random ops: the noise the app and every evaluation
+  add, the same for the same seed on any machine;
+- `draw`, with NumPy's generator: the noise training adds, so that the training loop runs
+  on any Keras backend (JAX on a GPU machine without TensorFlow: README, Training).
 """
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
-import tensorflow as tf
+
+try:
+    import tensorflow as tf
+except ImportError:  # a training machine without TensorFlow: only `draw` is used there
+    tf = None
+HAS_TENSORFLOW = tf is not None  # whether `add_noise`, the evaluation's noise, can run here
 
 from .imaging import as_batch, join_alpha, split_alpha
 from .registry import Registry
 
-NoiseFn = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.Tensor]
+NoiseFn = Callable[[Any, Any, Any], Any]  # (images, level, seed) -> noisy images, as TensorFlow tensors
+DrawFn = Callable[[np.ndarray, np.ndarray, np.random.Generator], np.ndarray]  # (images, level, generator)
 
 
 def _gaussian(x: tf.Tensor, sigma: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
@@ -41,12 +49,30 @@ def _poisson(x: tf.Tensor, peak: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return tf.random.stateless_poisson(tf.shape(x), seed, lam=x * peak, dtype=tf.float32) / peak
 
 
+def _draw_gaussian(x: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return x + sigma * rng.standard_normal(x.shape, np.float32)
+
+
+def _draw_salt_pepper(x: np.ndarray, fraction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    u = rng.random((*x.shape[:-1], 1), np.float32)  # per pixel, as `_salt_pepper`
+    return np.where(u < fraction / 2, 0.0, np.where(u < fraction, 1.0, x))
+
+
+def _draw_speckle(x: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return x * (1.0 + sigma * rng.standard_normal(x.shape, np.float32))
+
+
+def _draw_poisson(x: np.ndarray, peak: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rng.poisson(x * peak) / peak
+
+
 @dataclass(frozen=True)
 class NoiseKind:
     name: str
     label: str
     level_name: str
     apply: NoiseFn
+    draw: DrawFn
     low: float  # slider and training range; for poisson a lower peak is noisier
     high: float
     default: float
@@ -61,10 +87,10 @@ class NoiseKind:
 NOISES: Registry[NoiseKind] = Registry(
     "noise kind",
     (
-        NoiseKind("gaussian", "Gaussian", "sigma", _gaussian, 0.0, 0.5, 0.1),
-        NoiseKind("salt_pepper", "Salt & pepper", "fraction of pixels", _salt_pepper, 0.0, 0.5, 0.1),
-        NoiseKind("speckle", "Speckle", "sigma", _speckle, 0.0, 0.5, 0.2),
-        NoiseKind("poisson", "Poisson", "peak photon count", _poisson, 5.0, 100.0, 30.0),
+        NoiseKind("gaussian", "Gaussian", "sigma", _gaussian, _draw_gaussian, 0.0, 0.5, 0.1),
+        NoiseKind("salt_pepper", "Salt & pepper", "fraction of pixels", _salt_pepper, _draw_salt_pepper, 0.0, 0.5, 0.1),
+        NoiseKind("speckle", "Speckle", "sigma", _speckle, _draw_speckle, 0.0, 0.5, 0.2),
+        NoiseKind("poisson", "Poisson", "peak photon count", _poisson, _draw_poisson, 5.0, 100.0, 30.0),
     ),
 )
 
@@ -83,10 +109,10 @@ def parse_noises(text: str) -> list[tuple[str, float]]:
     return [parse_noise(item) for item in text.split(",") if item]
 
 
-def apply_noise(images: tf.Tensor, kind: str, level: tf.Tensor | float, seed: tf.Tensor) -> tf.Tensor:
-    """Noise a batch (N, H, W, C) of float images in [0, 1]; graph-friendly, for tf.data."""
-    level = tf.cast(level, tf.float32)
-    return tf.clip_by_value(NOISES.lookup(kind).apply(images, level, seed), 0.0, 1.0)
+def draw_noise(images: np.ndarray, kind: str, level: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
+    """Noise a batch (N, H, W, C) of float images in [0, 1] with NumPy, for training on any backend."""
+    noisy = NOISES.lookup(kind).draw(images, np.asarray(level, np.float32), rng)
+    return np.clip(noisy, 0.0, 1.0).astype(np.float32)
 
 
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
@@ -95,7 +121,9 @@ def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, see
     An alpha channel (RGBA) is kept as it is: transparency is not part of the picture.
     """
     NOISES.lookup(kind).check(level)
+    if not HAS_TENSORFLOW:
+        raise ImportError("add_noise needs TensorFlow: its noise is the evaluation's, the same for a seed everywhere.")
     batch, shape = as_batch(image)
     colour, alpha = split_alpha(batch)
-    noisy = apply_noise(tf.constant(colour), kind, level, tf.constant([seed, 0], tf.int64))
-    return join_alpha(noisy.numpy(), alpha).reshape(shape)
+    noisy = NOISES[kind].apply(tf.constant(colour), tf.constant(level, tf.float32), tf.constant([seed, 0], tf.int64))
+    return join_alpha(np.clip(noisy.numpy(), 0.0, 1.0), alpha).reshape(shape)

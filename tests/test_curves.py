@@ -7,7 +7,7 @@ from training import curves, train
 
 
 def write_validation_curves(runs_dir, dataset, model, loss, psnr):
-    """Event files in the layout Keras's TensorBoard callback writes (step = epoch - 1)."""
+    """Event files as Keras's TensorBoard callback wrote them for earlier runs (step = epoch - 1)."""
     writer = tf.summary.create_file_writer(str(runs_dir / dataset / model / "logs" / "validation"))
     with writer.as_default():
         for epoch, (l, p) in enumerate(zip(loss, psnr)):

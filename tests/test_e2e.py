@@ -113,7 +113,7 @@ def test_arrival_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: 
     # A broken file: a clear message in the page, and the server keeps serving.
     page.get_by_role("tab", name="Denoise").click()
     page.locator("#upload").get_by_role("button", name="Clear").click()
-    expect(page.locator("#report")).to_contain_text("Upload an image")
+    expect(page.locator("#report")).to_contain_text("Upload an image", timeout=WAIT_MS)
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     page.locator("#upload input[type=file]").set_input_files(broken)

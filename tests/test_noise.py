@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from denoiser.noise import NOISES, add_noise
+from denoiser.noise import NOISES, add_noise, draw_noise
 
 IMAGE = np.linspace(0, 1, 32 * 32 * 3, dtype=np.float32).reshape(32, 32, 3)
 
@@ -57,3 +57,20 @@ def test_alpha_is_not_noised():
     rgba[..., 3] = np.linspace(0, 1, 16)
     noisy = add_noise(rgba, "gaussian", 0.3, seed=0)
     assert np.array_equal(noisy[..., 3], rgba[..., 3]) and not np.array_equal(noisy[..., :3], rgba[..., :3])
+
+
+@pytest.mark.parametrize("kind", list(NOISES))
+def test_training_noise_has_the_statistics_of_the_apps(kind):
+    """Training draws its noise with NumPy (`draw`), the app and the evaluation with TensorFlow (`apply`):
+    the same kind at the same level must give the same distribution, pixel by pixel and channel by channel."""
+    clean = np.broadcast_to(np.linspace(0, 1, 128 * 128, dtype=np.float32).reshape(1, 128, 128, 1), (16, 128, 128, 3))
+    level = NOISES[kind].default
+    made = {"app": add_noise(clean, kind, level, seed=0),
+            "training": draw_noise(clean, kind, level, np.random.default_rng(0))}
+
+    def statistics(noisy: np.ndarray) -> np.ndarray:
+        return np.array([noisy.mean(), (noisy - clean).std(), (noisy == 0).mean(), (noisy == 1).mean(),
+                         (noisy == 0).all(axis=-1).mean(), (noisy == 1).all(axis=-1).mean()])
+
+    np.testing.assert_allclose(statistics(made["training"]), statistics(made["app"]), atol=0.004)
+    assert made["training"].dtype == np.float32 and made["training"].shape == clean.shape

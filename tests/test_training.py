@@ -1,6 +1,9 @@
 import json
 import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,48 +16,75 @@ from denoiser.datasets import load_dataset
 from denoiser.metrics import psnr
 from denoiser.weights import read_manifest
 from training import curves, diagnose, evaluate, reporting, targets, train
-from training.data import patch_pipeline, pipeline
+from training.data import ImageBatches, PatchBatches, epoch_callback
 from training.results import Row, merge
 
 from .conftest import synthetic_dataset
 
 
-def _first_batch(dataset: tf.data.Dataset):
-    return [t.numpy() for t in next(iter(dataset))]
-
-
 @pytest.mark.parametrize("noise", ["gaussian", "salt_pepper", "speckle", "poisson", "mix"])
-def test_pipeline_makes_fresh_noise_each_epoch(noise):
+def test_batches_have_fresh_noise_each_epoch_and_repeat_with_the_seed(noise):
     images = synthetic_dataset("cifar10", count=32).x_train
-    data = pipeline(images, 8, noise, None, seed=1, shuffle=False)
-    noisy, clean = _first_batch(data)
-    assert noisy.shape == clean.shape == (8, 32, 32, 3) and noisy.dtype == np.float32
+    data = ImageBatches(images, 8, noise, None, 1, len(images) // 8, shuffle=False)
+    noisy, clean = data[0]
+    assert noisy.shape == clean.shape == (8, 32, 32, 3) and noisy.dtype == clean.dtype == np.float32
     assert 0 <= noisy.min() and noisy.max() <= 1 and not np.array_equal(noisy, clean)
     np.testing.assert_array_equal(clean, images[:8] / np.float32(255))
-    again, _ = _first_batch(data)
+    data.epoch = 1
+    again, clean_again = data[0]
     assert not np.array_equal(noisy, again)
-    repeat, _ = _first_batch(pipeline(images, 8, noise, None, seed=1, shuffle=False))
+    np.testing.assert_array_equal(clean_again, images[:8] / np.float32(255))  # one pass an epoch, in order
+    repeat, _ = ImageBatches(images, 8, noise, None, 1, len(images) // 8, shuffle=False)[0]
     np.testing.assert_array_equal(noisy, repeat)
+
+
+def test_each_pass_shows_every_image_once_in_a_new_order():
+    images = np.arange(20, dtype=np.uint8).reshape(20, 1, 1)
+    data = ImageBatches(images, 4, "none", None, 0, 5, augment=False)
+    passes = []
+    for epoch in range(2):
+        data.epoch = epoch
+        passes.append([int(v) for index in range(5) for v in np.round(data[index][1] * 255).ravel()])
+    assert sorted(passes[0]) == sorted(passes[1]) == list(range(20)) and passes[0] != passes[1]
 
 
 def test_patches_are_crops_of_the_images_in_all_eight_orientations():
     images = np.random.default_rng(0).integers(0, 256, (3, 24, 40, 3), dtype=np.uint8)
     views = [np.rot90(view, turns) for image in images for view in (image, image[:, ::-1]) for turns in range(4)]
     windows = [np.lib.stride_tricks.sliding_window_view(v, (12, 12, 3)).reshape(-1, 12, 12, 3) for v in views]
-    data = patch_pipeline(images, 12, 16, "gaussian", None, seed=0)
-    (noisy, clean), (again, _) = _first_batch(data), _first_batch(data)
+    data = PatchBatches(images, 16, "gaussian", None, 0, 1, patch=12)
+    noisy, clean = data[0]
+    data.epoch = 1
+    again, _ = data[0]
     assert noisy.shape == clean.shape == (16, 12, 12, 3) and not np.array_equal(noisy, again)
     found = [next(i for i, w in enumerate(windows) if (w == np.round(patch * 255)).all(axis=(1, 2, 3)).any())
              for patch in clean]
     assert len({i % 8 for i in found}) > 2  # several orientations drawn, not just the upright view
 
 
-def test_pipeline_clean_mode_and_level_range():
+def test_batches_clean_mode_and_level_range():
     images = synthetic_dataset("mnist", count=16).x_train
-    noisy, clean = _first_batch(pipeline(images, 4, "none", None, seed=0))
+    noisy, clean = ImageBatches(images, 4, "none", None, 0, 4)[0]
     np.testing.assert_array_equal(noisy, clean)
-    noisy, clean = _first_batch(pipeline(np.full((64, 28, 28), 128, np.uint8), 64, "gaussian", (0.2, 0.2), seed=0))
+    noisy, clean = ImageBatches(np.full((64, 28, 28), 128, np.uint8), 64, "gaussian", (0.2, 0.2), 0, 1)[0]
     assert abs(np.std(noisy - clean) - 0.2) < 0.01
+
+
+def test_fit_tells_the_loader_each_epoch_a_resumed_run_too():
+    """Batches are made for the epoch fit is in, so a run resumed at epoch 3 does not replay epoch 0's."""
+    images = synthetic_dataset("mnist", count=16).x_train
+    seen = []
+
+    class Recording(ImageBatches):
+        def __getitem__(self, index):
+            seen.append(self.epoch)
+            return super().__getitem__(index)
+
+    data = Recording(images, 4, "gaussian", None, 0, 2)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 3, padding="same")])
+    model.compile("adam", "mse")
+    model.fit(data, epochs=5, initial_epoch=3, callbacks=[epoch_callback(data)], verbose=0)
+    assert seen[-4:] == [3, 3, 4, 4]  # the 2 batches of each epoch fit ran (after any batches Keras looks at first)
 
 
 def test_one_level_flag_narrows_the_kinds_own_range():
@@ -127,6 +157,46 @@ def test_once_skips_a_run_the_manifest_records_and_only_that_one(synthetic_data_
     train.main([*argv[:5], "2", *argv[6:], "--once"])  # another command: it trains
     second = read_manifest(tmp_path / "w")[0].command
     assert weights.stat().st_mtime_ns != written and "--epochs 2" in second and "--once" not in second
+
+
+@pytest.mark.parametrize("flags", [["--model", "latent_vae"], ["--model", "res_unet_gan"],
+                                   ["--model", "cnn_pool", "--strategy", "mirrored"]])
+def test_what_needs_tensorflow_is_refused_under_another_backend(flags, monkeypatch, capsys):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert train.parse_args(["--dataset", "mnist", "--model", "cnn_pool"]).model == "cnn_pool"
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dataset", "mnist", *flags])
+    assert "KERAS_BACKEND=jax" in capsys.readouterr().err
+
+
+def test_a_run_trained_without_tensorflow_is_saved_by_the_same_command_with_it(synthetic_data_dir, tmp_path, capsys):
+    """--train-only under JAX with TensorFlow absent (a GPU machine); here the same command scores and saves it."""
+    argv = ["--dataset", "mnist", "--model", "cnn_pool", "--epochs", "2", "--steps-per-epoch", "2",
+            "--batch-size", "8", "--eval-images", "4", "--val-fraction", "0.25", "--patience", "2",
+            "--weights-dir", str(tmp_path / "w"), "--runs-dir", str(tmp_path / "runs")]
+    no_tensorflow = "import sys; sys.modules['tensorflow'] = None; from training import train; train.main(sys.argv[1:])"
+    jax = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run([sys.executable, "-c", no_tensorflow, *argv, "--train-only"], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1], env=jax, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = tmp_path / "runs" / "mnist" / "cnn_pool"
+    assert (run / train.TRAINED).is_file() and not (tmp_path / "w").exists()
+    refused = subprocess.run([sys.executable, "-c", no_tensorflow, *argv], capture_output=True, text=True,
+                             cwd=Path(__file__).parents[1], env=jax, timeout=600, check=False)
+    assert refused.returncode == 2 and "--train-only" in refused.stderr  # before any training, not hours after
+    trained = denoiser.models.build("cnn_pool", (28, 28, 1))
+    trained.load_weights(run / train.TRAINED)
+
+    with pytest.raises(SystemExit, match="other settings .*epochs"):  # another command does not take them
+        train.main([*argv[:5], "3", *argv[6:]])
+    train.main(argv)
+    (entry,) = read_manifest(tmp_path / "w")
+    assert entry.command == "python -m training.train " + " ".join(argv) and entry.epochs == 2
+    assert entry.best_epoch in (1, 2) and set(entry.metrics) == {"gaussian_0.1", "gaussian_0.3", "gaussian_0.5"}
+    saved = keras.models.load_model(tmp_path / "w" / "mnist" / "cnn_pool.keras", compile=False)
+    for kept, made in zip(saved.get_weights(), trained.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, made)  # JAX's weights, not a second run's
+    assert not list(run.glob("trained*")) and list((run / "logs" / "validation").glob("events.out.tfevents*"))
 
 
 def test_interrupted_run_resumes(tmp_path, monkeypatch):
@@ -347,7 +417,7 @@ def test_early_stopping_keeps_the_best_epoch_and_logs_validation_curves(tmp_path
     saved = keras.models.load_model(tmp_path / "w" / "mnist" / "cnn_pool.keras", compile=False)
     saved.compile(loss="mse", metrics=[train.psnr])
     _, held_out = train.split(data.x_train, config.val_fraction)
-    loss, psnr = saved.evaluate(train.validation_data(held_out, config), verbose=0)
+    loss, psnr = saved.evaluate(*train.validation_data(held_out, config), batch_size=config.batch_size, verbose=0)
     assert loss == pytest.approx(min(logged["loss"].values()), rel=1e-4)
     assert psnr == pytest.approx(logged["psnr"][entry.best_epoch], rel=1e-4)
     assert read_manifest(tmp_path / "w")[0].best_epoch == entry.best_epoch

@@ -21,9 +21,11 @@ from denoiser.config import settings
 from denoiser.datasets import DATASETS
 from denoiser.models import MODELS, STUDY_WINNER
 
+from .events import LOGS, VALIDATION
+
 STUDY_MODELS = sorted((name for name, spec in MODELS.items() if spec.study), key=lambda name: MODELS[name].study)
 STUDY_DATASETS = ("mnist", "fashion_mnist")
-CURVES = ("loss", "psnr")  # the epoch scalars Keras's TensorBoard callback writes as epoch_<name>
+CURVES = ("loss", "psnr")  # the epoch scalars training.events writes as epoch_<name>, as Keras's callback did
 
 Curve = dict[int, float]  # epoch (from 1) -> value
 
@@ -41,7 +43,7 @@ def read_scalars(logdir: Path, tag: str) -> Curve:
 
 
 def validation_curves(runs_dir: Path, dataset: str, model: str) -> dict[str, Curve]:
-    logdir = runs_dir / dataset / model / "logs" / "validation"
+    logdir = runs_dir / dataset / model / LOGS / VALIDATION
     return {name: read_scalars(logdir, f"epoch_{name}") for name in CURVES}
 
 

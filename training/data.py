@@ -1,111 +1,143 @@
-"""Streaming (noisy, clean) batches with `tf.data`, noise made on the fly.
+"""Streaming (noisy, clean) batches from NumPy arrays, noise made on the fly.
 
-Noise is drawn per batch from stateless ops whose seed comes from a seeded random
-stream that is re-drawn every epoch: runs are repeatable, yet no two epochs share noise.
+The loaders are `keras.utils.PyDataset`s written with NumPy alone, so one loader feeds
+every Keras backend: TensorFlow here, JAX on a GPU machine that has no TensorFlow. Each
+batch is made from a generator seeded by (seed, epoch, batch): runs are repeatable,
+worker threads may make batches in any order, yet no two epochs share noise or crops.
+`training.train` tells a loader the epoch (`epoch_callback`), so a resumed run goes on with
+fresh batches instead of replaying its first epochs.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from denoiser.datasets import DATASETS
-from denoiser.noise import NOISES, apply_noise
+from denoiser.noise import NOISES, draw_noise
 
 CLEAN = "none"  # plain reconstruction: the input is the clean image itself
 MIX = "mix"  # every batch takes one noise kind at random, over that kind's full range
 MIX_WEIGHTS = {"gaussian": 3.0}  # Gaussian, the benchmark's noise, gets half the batches; others 1
+WORKERS = 2  # threads making batches ahead of the training step (NumPy releases the GIL in its heavy parts)
 
 
 def noise_choices() -> list[str]:
     return [*NOISES, MIX, CLEAN]
 
 
-def _noisy_batch(clean: tf.Tensor, kind: str, low: float, high: float, seed: tf.Tensor) -> tf.Tensor:
-    levels = tf.random.stateless_uniform([tf.shape(clean)[0], 1, 1, 1], seed, low, high)
-    return apply_noise(clean, kind, levels, seed + 1)
-
-
-def corrupt(clean: tf.Tensor, noise: str, level_range: tuple[float, float] | None, seed: tf.Tensor) -> tf.Tensor:
+def corrupt(clean: np.ndarray, noise: str, level_range: tuple[float, float] | None,
+            rng: np.random.Generator) -> np.ndarray:
     """One batch of noisy images; the level of each image is uniform in its range."""
     if noise == CLEAN:
         return clean
     if noise == MIX:
-        branches = [
-            (lambda k=kind: _noisy_batch(clean, k.name, k.low, k.high, seed)) for kind in NOISES.values()
-        ]
-        weights = [MIX_WEIGHTS.get(name, 1.0) for name in NOISES]
-        logits = tf.math.log([weights])
-        index = tf.cast(tf.random.stateless_categorical(logits, 1, seed + 2)[0, 0], tf.int32)
-        return tf.switch_case(index, branches)
+        weights = np.array([MIX_WEIGHTS.get(name, 1.0) for name in NOISES])
+        noise, level_range = list(NOISES)[rng.choice(len(weights), p=weights / weights.sum())], None
     low, high = level_range or (NOISES[noise].low, NOISES[noise].high)
-    return _noisy_batch(clean, noise, low, high, seed)
+    levels = rng.uniform(low, high, (len(clean), 1, 1, 1)).astype(np.float32)
+    return draw_noise(clean, noise, levels, rng)
 
 
-def pipeline(
-    images: np.ndarray,
-    batch_size: int,
-    noise: str,
-    level_range: tuple[float, float] | None,
-    seed: int,
-    augment: bool = False,
-    shuffle: bool = True,
-) -> tf.data.Dataset:
-    """(noisy, clean) float32 batches from uint8 images (N, H, W) or (N, H, W, C)."""
-    if images.ndim == 3:
-        images = images[..., None]
-    data = tf.data.Dataset.from_tensor_slices(images)
-    if shuffle:
-        data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size, drop_remainder=len(images) >= batch_size)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-
-    def make_pair(batch: tf.Tensor, pair_seed: tf.Tensor):
-        clean = tf.cast(batch, tf.float32) / 255.0
-        if augment:
-            clean = tf.image.stateless_random_flip_left_right(clean, pair_seed + 3)
-            clean = tf.image.stateless_random_flip_up_down(clean, pair_seed + 4)
-        return corrupt(clean, noise, level_range, pair_seed), clean
-
-    return tf.data.Dataset.zip(data, seeds).map(make_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+def with_channels(images: np.ndarray) -> np.ndarray:
+    """Gray images (N, H, W) as (N, H, W, 1), the shape the networks take; colour ones as they are."""
+    return images[..., None] if images.ndim == 3 else images
 
 
-def dihedral(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """One of the 8 rotations and mirror images of an image (H, W, C), drawn from the seed."""
-    turns = tf.random.stateless_uniform([], seed, 0, 4, dtype=tf.int32)
-    image = tf.image.rot90(image, turns)
-    return tf.image.stateless_random_flip_left_right(image, seed + 1)
+def as_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images as float32 in [0, 1]."""
+    return images.astype(np.float32) / 255.0
 
 
-def patch_pipeline(
-    images: np.ndarray,
-    patch: int,
-    batch_size: int,
-    noise: str,
-    level_range: tuple[float, float] | None,
-    seed: int,
-) -> tf.data.Dataset:
-    """An endless stream of (noisy, clean) batches of random patches cut from large images.
+def dihedral(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One of the 8 rotations and mirror images of an image (H, W, C), drawn from the generator."""
+    image = np.rot90(image, rng.integers(4))
+    return image[:, ::-1] if rng.integers(2) else image
 
-    Each patch is a random crop of a random image in a random one of its 8 orientations, so
-    380 photos give millions of distinct patches; noise is fresh in every batch.
-    """
-    data = tf.data.Dataset.from_tensor_slices(images).repeat().shuffle(len(images), seed=seed)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
-    def cut(image: tf.Tensor, cut_seed: tf.Tensor) -> tf.Tensor:
-        crop = tf.image.stateless_random_crop(image, [patch, patch, images.shape[-1]], cut_seed)
-        return dihedral(crop, cut_seed + 5)
+class NoisyBatches(keras.utils.PyDataset):
+    """`steps` (noisy, clean) float32 batches an epoch; a subclass says how a batch's clean images are cut."""
 
-    patches = tf.data.Dataset.zip(data, seeds).map(cut, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+    def __init__(self, images: np.ndarray, batch_size: int, noise: str, level_range: tuple[float, float] | None,
+                 seed: int, steps: int):
+        super().__init__(workers=WORKERS)
+        self.images = with_channels(images)
+        self.batch_size, self.noise, self.level_range = batch_size, noise, level_range
+        self.seed, self.steps, self.epoch = seed, steps, 0
 
-    def make_pair(batch: tf.Tensor, pair_seed: tf.Tensor):
-        clean = tf.cast(batch, tf.float32) / 255.0
-        return corrupt(clean, noise, level_range, pair_seed), clean
+    def __len__(self) -> int:
+        return self.steps
 
-    return tf.data.Dataset.zip(patches, seeds).map(make_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        epoch = self.epoch
+        rng = np.random.default_rng([self.seed, epoch, index])
+        clean = as_float(self.clean_batch(epoch * self.steps + index, rng))
+        return corrupt(clean, self.noise, self.level_range, rng), clean
+
+    def clean_batch(self, number: int, rng: np.random.Generator) -> np.ndarray:
+        """The `number`-th batch of the run, counted across epochs, as uint8 images."""
+        raise NotImplementedError
+
+
+@functools.lru_cache(maxsize=8)
+def pass_order(seed: int, which: int, count: int, shuffle: bool) -> np.ndarray:
+    """The image order of the `which`-th pass over `count` images, made once per pass, not per batch."""
+    return np.random.default_rng([seed, which]).permutation(count) if shuffle else np.arange(count)
+
+
+class ImageBatches(NoisyBatches):
+    """Whole images, in a new random order on every pass over them, optionally flipped at random."""
+
+    def __init__(self, *args, shuffle: bool = True, augment: bool = False):
+        super().__init__(*args)
+        self.shuffle, self.augment = shuffle, augment
+
+    def clean_batch(self, number: int, rng: np.random.Generator) -> np.ndarray:
+        count, size = len(self.images), min(self.batch_size, len(self.images))
+        start = number * size  # batches follow one another through endless passes, one straddling two at times
+        picks = [pass_order(self.seed, position // count, count, self.shuffle)[position % count]
+                 for position in range(start, start + size)]
+        batch = self.images[picks]
+        if self.augment:
+            batch = np.where(rng.random((size, 1, 1, 1)) < 0.5, batch[:, :, ::-1], batch)
+            batch = np.where(rng.random((size, 1, 1, 1)) < 0.5, batch[:, ::-1], batch)
+        return batch
+
+
+class PatchBatches(NoisyBatches):
+    """Random patches cut from large images: a random crop of a random image in a random one of its 8
+    orientations, so 380 photos give millions of distinct patches."""
+
+    def __init__(self, *args, patch: int):
+        super().__init__(*args)
+        self.patch = patch
+
+    def clean_batch(self, number: int, rng: np.random.Generator) -> np.ndarray:
+        height, width = self.images.shape[1:3]
+        patches = []
+        for image in rng.integers(len(self.images), size=self.batch_size):
+            top, left = rng.integers(height - self.patch + 1), rng.integers(width - self.patch + 1)
+            patches.append(dihedral(self.images[image, top : top + self.patch, left : left + self.patch], rng))
+        return np.stack(patches)
+
+
+def epoch_callback(batches: NoisyBatches) -> keras.callbacks.Callback:
+    """Tells the loader which epoch is starting, counted as `fit` counts it, a resumed run's too."""
+    return keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs=None: setattr(batches, "epoch", epoch))
+
+
+def noisy_pairs(images: np.ndarray, batch_size: int, noise: str, level_range: tuple[float, float] | None,
+                seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every image once, in order, noised once batch by batch (under `mix`, a kind per batch as in training):
+    a validation set that each epoch sees the same."""
+    rng = np.random.default_rng(seed)
+    clean = as_float(with_channels(images))
+    noisy = [corrupt(clean[start : start + batch_size], noise, level_range, rng)
+             for start in range(0, len(clean), batch_size)]
+    return np.concatenate(noisy), clean
 
 
 def trainable_dataset(name: str) -> str:

@@ -14,15 +14,17 @@ is saved, as a plain network that the inference code loads like any other.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from denoiser.metrics import batch_psnr
 
 from . import patchgan
+
+if TYPE_CHECKING:  # hints only: the model runs on any backend, its train_step on TensorFlow
+    import tensorflow as tf
 
 DEFAULT_WEIGHT = 0.01  # pix2pix's lambda = 100 on L1, for images in [0, 1] rather than [-1, 1]: 1 / 200, doubled
 ADAM_BETA_1 = 0.5  # pix2pix's Adam momentum: a shorter memory keeps up with the moving opponent
@@ -51,7 +53,7 @@ class ConditionalGAN(keras.Model):
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
                 pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], jit_compile: bool | str = "auto") -> None:
-        super().compile(jit_compile=jit_compile)
+        super().compile(optimizer=g_optimizer, jit_compile=jit_compile)  # the model's own: its rate is the one logged
         self.g_optimizer, self.d_optimizer, self.pixel_loss = g_optimizer, d_optimizer, pixel_loss
         # built now, so a resumed run (BackupAndRestore) restores their state before the first step
         g_optimizer.build(self.generator.trainable_variables)
@@ -85,6 +87,8 @@ class ConditionalGAN(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def train_step(self, data):
+        import tensorflow as tf  # this step is written for TensorFlow, as keras.io's GAN examples are
+
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             values, denoised = self.losses_of(data, training=True)
         for tape, loss, network, optimizer in ((g_tape, values["loss"], self.generator, self.g_optimizer),

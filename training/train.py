@@ -3,9 +3,14 @@
     python -m training.train --dataset mnist --model res_unet --epochs 10
     python -m training.train --dataset mnist --model cnn_dense --epochs 100 --val-fraction 0.1 --patience 5
 
-Batches stream through tf.data with fresh noise each epoch; progress shows in Keras's
-bar and in TensorBoard (`tensorboard --logdir runs`); every epoch is backed up under
+Batches stream from NumPy with fresh noise each epoch (training/data.py); progress shows in
+Keras's bar and in TensorBoard (`tensorboard --logdir runs`); every epoch is backed up under
 `runs/`, so running the same command again resumes an interrupted run.
+
+The training itself runs on any Keras backend: `KERAS_BACKEND=jax ... --train-only` trains on
+a GPU machine that has no TensorFlow and stops with the trained weights in the run's folder;
+the same command run again here (TensorFlow, which the evaluation's noise needs) scores them
+and writes the weights file and its manifest entry (README, Training on a GPU).
 
 With `--patience`, the last `--val-fraction` of the training images is held out (with
 noise drawn once, so every epoch is scored on the same inputs), training runs at a
@@ -20,9 +25,11 @@ started again in every session and goes on where it stopped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,22 +37,31 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from denoiser import models
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.files import write_whole
 from denoiser.metrics import batch_psnr
-from denoiser.noise import NOISES
+from denoiser.noise import HAS_TENSORFLOW, NOISES
 from denoiser.weights import WeightsEntry, WeightsError, find_entry, read_manifest, write_entry
 
 from . import gan
-from .data import noise_choices, patch_pipeline, pipeline, trainable_dataset
+from .data import (
+    ImageBatches,
+    NoisyBatches,
+    PatchBatches,
+    epoch_callback,
+    noise_choices,
+    noisy_pairs,
+    trainable_dataset,
+)
+from .events import LOGS, EpochScalars
 from .scoring import gaussian_metrics
 from .stopping import StoppingState
 
 
-def psnr_loss(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
+def psnr_loss(clean, denoised):
     """Minus the mean per-image PSNR (dB), the very number the evaluation reports.
 
     Under plain MSE a batch's loss is dominated by its noisiest images (at sigma 0.5 the
@@ -55,7 +71,7 @@ def psnr_loss(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
     return -batch_psnr(clean, denoised)
 
 
-def psnr(clean: tf.Tensor, denoised: tf.Tensor) -> tf.Tensor:
+def psnr(clean, denoised):
     """The mean per-image PSNR: logged every epoch, for training and validation."""
     return batch_psnr(clean, denoised)
 
@@ -111,18 +127,26 @@ class TrainConfig:
 
 
 ONCE = "--once"  # skips a run whose weights are recorded with the same settings; left out of the recorded command
+TRAIN_ONLY = "--train-only"  # stops with the trained weights in the run's folder; left out of the recorded command too
 BACKUP = "backup"  # in a run's folder: BackupAndRestore's files, and early stopping's memory beside them
+TRAINED = "trained.weights.h5"  # in a run's folder: the finished run's weights, until they are scored and saved
+TRAINED_RECORD = "trained.json"  # beside them: the settings they were trained with, and the epoch kept
+CLOCK = "clock.json"  # in a run's folder: training seconds and epochs, added up across resumed runs
 # Training to convergence (--converge): a cap on epochs, the held-out part of the training set, how
 # many epochs without a better validation loss end the run, and the batch. The study's runs all use these.
 CONVERGE = {"epochs": 100, "val_fraction": 0.1, "patience": 5, "batch_size": 32}  # batch 32: the study's tutorial
 
 
+def mirrored_scope():
+    """TensorFlow's MirroredStrategy: the model's variables on every GPU of this machine."""
+    import tensorflow as tf  # this strategy alone needs TensorFlow; the rest of training runs on any backend
+
+    return tf.distribute.MirroredStrategy().scope()
+
+
 # No multi-machine strategy: Keras 3's Model.fit does not run under MultiWorkerMirroredStrategy
 # (keras-team/keras#20585); two workers on 127.0.0.1 fail in fit's first step (README, Training).
-STRATEGIES = {
-    "none": tf.distribute.get_strategy,
-    "mirrored": tf.distribute.MirroredStrategy,
-}
+STRATEGIES = {"none": contextlib.nullcontext, "mirrored": mirrored_scope}
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -163,10 +187,19 @@ def split(images: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarr
     return images[: len(images) - held_out], images[len(images) - held_out :]
 
 
-def validation_data(images: np.ndarray, config: TrainConfig) -> tf.data.Dataset:
-    """(noisy, clean) validation batches whose noise is drawn once and cached: every epoch sees the same."""
-    return pipeline(images, config.batch_size, config.noise, config.level_range, config.seed + 1,
-                    shuffle=False).cache()
+def validation_data(images: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(noisy, clean) validation images whose noise is drawn once: every epoch is scored on the same inputs."""
+    return noisy_pairs(images, config.batch_size, config.noise, config.level_range, config.seed + 1)
+
+
+def training_batches(images: np.ndarray, config: TrainConfig, fixed_size: bool) -> NoisyBatches:
+    """Whole images for a dataset of one image size, random patches for photos of any size; an epoch is
+    as many batches as the images fill (the rest go first in the next) unless --steps-per-epoch says otherwise."""
+    steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
+    common = (images, config.batch_size, config.noise, config.level_range, config.seed, steps)
+    if fixed_size:
+        return ImageBatches(*common, augment=config.augment)
+    return PatchBatches(*common, patch=config.patch_size)
 
 
 def stopping_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
@@ -204,62 +237,91 @@ def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Mod
     return network
 
 
-def train(config: TrainConfig, data: Dataset, command: str) -> WeightsEntry:
-    """Train, save `weights/<dataset>/<model>.keras` and its manifest entry; return the entry."""
+def fit(config: TrainConfig, data: Dataset) -> None:
+    """Run the epochs (resuming from the run's backup), then keep in the run's folder the network's weights
+    (TRAINED) and what its manifest entry will need (TRAINED_RECORD): all of training that needs no TensorFlow."""
+    earlier = warm_start_entry(config)  # read now: the --init-from file may be replaced before the entry is written
     keras.utils.set_random_seed(config.seed)
-    shape = data.spec.shape
     images, held_out = split(data.x_train[: config.train_images], config.val_fraction)
-    if data.spec.fixed_size:
-        train_data = pipeline(images, config.batch_size, config.noise, config.level_range, config.seed, config.augment)
-        steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
-        if config.steps_per_epoch:
-            train_data = train_data.repeat()
-    else:  # photos of any size: an endless stream of random patches, one "pass" = one batch per image
-        train_data = patch_pipeline(images, config.patch_size, config.batch_size, config.noise,
-                                    config.level_range, config.seed)
-        steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
-    run_dir = config.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    earlier = warm_start_entry(config)  # read now: a parallel run may rewrite it meanwhile
-
-    with STRATEGIES[config.strategy]().scope():
-        network = models.build(config.model, shape, **config.options)
+    batches = training_batches(images, config, data.spec.fixed_size)
+    with STRATEGIES[config.strategy]():
+        network = models.build(config.model, data.spec.shape, **config.options)
         if config.init_from:
             network.load_weights(config.init_from)
-        model = compiled(network, config, steps)
-    clock = EpochClock(run_dir / "clock.json")
+        model = compiled(network, config, len(batches))
     stopping = stopping_callbacks(config)
     model.fit(
-        train_data,
+        batches,
         epochs=config.epochs,
-        steps_per_epoch=steps,
+        shuffle=False,  # the loader shuffles, from the seed: Keras's own shuffle of the batches is not resumable
         validation_data=validation_data(held_out, config) if len(held_out) else None,
+        validation_batch_size=config.batch_size,
         callbacks=[
-            keras.callbacks.BackupAndRestore(str(run_dir / BACKUP)),
-            keras.callbacks.TensorBoard(str(run_dir / "logs")),  # per epoch: update_freq=N drops most epoch scalars
-            clock,
+            keras.callbacks.BackupAndRestore(str(config.run_dir / BACKUP)),
+            EpochClock(config.run_dir / CLOCK),
+            epoch_callback(batches),
             *stopping,
+            EpochScalars(config.run_dir / LOGS),  # last: it logs the rate that ReduceLROnPlateau adds
         ],
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    bare = models.build(config.model, shape, **config.options)  # without optimizer state: half the file size
+    bare = models.build(config.model, data.spec.shape, **config.options)  # without optimizer state: half the size
     bare.set_weights(network.get_weights())  # a GAN's generator alone
+    bare.save_weights(config.run_dir / TRAINED)  # the record, written whole after it, marks it complete
+    record = {"config": as_stored(asdict(config)), "best_epoch": stopping[0].best_epoch + 1 if stopping else None,
+              "warm_start": earlier and {"command": earlier.command, "epochs": earlier.epochs,
+                                         "train_seconds": earlier.train_seconds}}
+    write_whole(config.run_dir / TRAINED_RECORD, lambda path: path.write_text(json.dumps(record)))
+
+
+def trained_record(config: TrainConfig) -> dict | None:
+    """What `fit` left in the run's folder, if it finished a run whose weights are not saved yet."""
+    path = config.run_dir / TRAINED_RECORD
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    if record["config"] != as_stored(asdict(config)):
+        changed = sorted(key for key, value in as_stored(asdict(config)).items() if record["config"].get(key) != value)
+        raise WeightsError(f"{config.run_dir / TRAINED} was trained with other settings ({', '.join(changed)} differ): "
+                           "run the command that trained it again to save it, or delete it to train afresh.")
+    return record
+
+
+def train(config: TrainConfig, data: Dataset, command: str, train_only: bool = False) -> WeightsEntry | None:
+    """Train, save `weights/<dataset>/<model>.keras` and its manifest entry; return the entry.
+
+    With `train_only`, stop once the weights are trained (nothing is scored or saved, None is
+    returned): the same call later, where TensorFlow is installed, goes on from there.
+    """
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    if trained_record(config) is None:
+        fit(config, data)
+    if train_only:
+        return None
+    record = trained_record(config)
+    earlier = record["warm_start"]
+    bare = models.build(config.model, data.spec.shape, **config.options)
+    bare.load_weights(config.run_dir / TRAINED)
+    clock = EpochClock(config.run_dir / CLOCK)
     entry = WeightsEntry(
         dataset=data.spec.name,
         model=config.model,
-        command=f"{earlier.command} && {command}" if earlier else command,
+        command=f"{earlier['command']} && {command}" if earlier else command,
         config=asdict(config),
-        epochs=clock.epochs_done + (earlier.epochs if earlier else 0),
-        train_seconds=round(clock.seconds + (earlier.train_seconds if earlier else 0), 1),
+        epochs=clock.epochs_done + (earlier["epochs"] if earlier else 0),
+        train_seconds=round(clock.seconds + (earlier["train_seconds"] if earlier else 0), 1),
         params=int(bare.count_params()),
         metrics=gaussian_metrics(bare, data, config.eval_images, config.size_multiple),
-        best_epoch=stopping[0].best_epoch + 1 if stopping else None,
+        best_epoch=record["best_epoch"],
     )
     path = entry.path(Path(config.weights_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
     bare.save(path)
     write_entry(entry, Path(config.weights_dir))
-    clock.path.unlink()  # the run is complete: the same command now starts afresh
+    # The run is complete: the same command now starts afresh (a backup left beside a copied-in run goes too).
+    shutil.rmtree(config.run_dir / BACKUP, ignore_errors=True)
+    for name in (TRAINED_RECORD, TRAINED, CLOCK):
+        (config.run_dir / name).unlink(missing_ok=True)
     return entry
 
 
@@ -320,6 +382,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument(ONCE, action="store_true",
                         help="do nothing if the manifest's weights for this dataset and model were trained with these "
                         "same settings: scripts of runs can be started again and go on where they stopped")
+    parser.add_argument(TRAIN_ONLY, action="store_true",
+                        help="stop when training ends, with the weights in the run's folder, unscored and unsaved: "
+                        "for a machine without TensorFlow (KERAS_BACKEND=jax); the same command without it saves them")
     parser.add_argument("--converge", action="store_true",
                         help="train to convergence: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
                                                                    CONVERGE.items()) + " unless given")
@@ -328,8 +393,18 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     if args.converge:  # parse again with the convergence defaults under what the command line gives
         parser.set_defaults(**CONVERGE)
         args = parser.parse_args(argv)
-    del args.converge, args.once
+    train_only = args.train_only
+    del args.converge, args.once, args.train_only
     config = TrainConfig(**vars(args))
+    backend = keras.backend.backend()
+    if backend != "tensorflow" and models.MODELS[config.model].tensorflow_step:
+        parser.error(f"KERAS_BACKEND={backend}: {config.model} trains with a step written for TensorFlow; "
+                     "train it with KERAS_BACKEND=tensorflow.")
+    if backend != "tensorflow" and config.strategy != "none":
+        parser.error(f"KERAS_BACKEND={backend}: --strategy {config.strategy} is TensorFlow's.")
+    if not HAS_TENSORFLOW and not train_only:
+        parser.error(f"TensorFlow is not installed here, and scoring the trained weights needs it: add {TRAIN_ONLY}, "
+                     "then run the same command without it where TensorFlow is installed.")
     if config.options:
         try:
             models.build(config.model, DATASETS[config.dataset].shape, **config.options)
@@ -386,11 +461,18 @@ def recorded_run(config: TrainConfig) -> WeightsEntry | None:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     config = parse_args(argv)
-    command = "python -m training.train " + shlex.join(arg for arg in argv if arg != ONCE)  # what rebuilds it
-    if ONCE in argv and recorded_run(config):
+    command = "python -m training.train " + shlex.join(arg for arg in argv if arg not in (ONCE, TRAIN_ONLY))
+    if ONCE in argv and recorded_run(config) and not (config.run_dir / TRAINED_RECORD).is_file():
         print(f"{config.dataset}/{config.model}: the manifest's weights were trained with these settings; nothing to do.")
         return
-    entry = train(config, load_dataset(config.dataset), command)
+    try:
+        entry = train(config, load_dataset(config.dataset), command, train_only=TRAIN_ONLY in argv)
+    except WeightsError as error:
+        sys.exit(str(error))
+    if entry is None:
+        print(f"{config.dataset}/{config.model}: trained, in {config.run_dir / TRAINED}; run the same command without "
+              f"{TRAIN_ONLY} where TensorFlow is installed to score and save it.")
+        return
     print(json.dumps({"weights": str(entry.path(Path(config.weights_dir))), **entry.metrics}, indent=1))
 
 

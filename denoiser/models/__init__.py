@@ -38,6 +38,11 @@ class ModelSpec:
     # The 8-way self-ensemble may run on it: off for a GAN, whose averaged texture would blur back.
     self_ensemble: bool = True
 
+    @property
+    def tensorflow_step(self) -> bool:
+        """Trained by a step of its own written for TensorFlow (a GAN's, a VAE's): only under that backend."""
+        return self.adversarial or self.loss is None
+
     def shape_rules(self, options: dict) -> tuple[int, int]:
         """(size multiple, receptive field) of this network built with `options` (a manifest entry's)."""
         if self.geometry is not None:

@@ -13,7 +13,6 @@ imported (importing `denoiser` does it).
 """
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 from ..metrics import batch_psnr
@@ -60,6 +59,8 @@ class VAE(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def train_step(self, data):
+        import tensorflow as tf  # the training step is TensorFlow's; the model itself runs on any backend
+
         with tf.GradientTape() as tape:
             values = self.losses_of(data, training=True)
         gradients = tape.gradient(values["loss"], self.trainable_weights)
