@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 
 import keras
 import numpy as np
@@ -22,7 +23,9 @@ from denoiser.noise import NOISES, draw_noise
 CLEAN = "none"  # plain reconstruction: the input is the clean image itself
 MIX = "mix"  # every batch takes one noise kind at random, over that kind's full range
 MIX_WEIGHTS = {"gaussian": 3.0}  # Gaussian, the benchmark's noise, gets half the batches; others 1
-WORKERS = 2  # threads making batches ahead of the training step (NumPy releases the GIL in its heavy parts)
+# Threads making batches ahead of the training step (NumPy's generators and copies release the GIL): a
+# batch of 64 noisy 96x96 photo patches took 52 ms on this busy 2-core CPU, and a GPU takes one in 55 ms.
+WORKERS = min(4, os.cpu_count() or 1)
 
 
 def noise_choices() -> list[str]:
