@@ -447,6 +447,12 @@ def test_early_stopping_flags_that_make_no_sense_are_refused(flags, capsys):
     assert "--" in capsys.readouterr().err
 
 
+def test_patience_is_refused_for_an_adversarial_model(capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dataset", "mnist", "--model", "res_unet_gan", "--val-fraction", "0.1", "--patience", "2"])
+    assert "--patience" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("tool", [lambda argv: train.parse_args([*argv, "--model", "res_unet"]), diagnose.main])
 def test_an_evaluation_only_set_is_refused_for_training(tool, capsys):
     with pytest.raises(SystemExit):

@@ -2,8 +2,8 @@
 
 The loaders are `keras.utils.PyDataset`s written with NumPy alone, so one loader feeds
 every Keras backend: TensorFlow here, JAX on a GPU machine that has no TensorFlow. Each
-batch is made from a generator seeded by (seed, epoch, batch): runs are repeatable,
-worker threads may make batches in any order, yet no two epochs share noise or crops.
+batch is made from a generator seeded by (seed, epoch, batch): runs are repeatable, yet no
+two epochs share noise or crops.
 `training.train` tells a loader the epoch (`epoch_callback`), so a resumed run goes on with
 fresh batches instead of replaying its first epochs.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 
 import keras
 import numpy as np
@@ -23,9 +22,6 @@ from denoiser.noise import NOISES, draw_noise
 CLEAN = "none"  # plain reconstruction: the input is the clean image itself
 MIX = "mix"  # every batch takes one noise kind at random, over that kind's full range
 MIX_WEIGHTS = {"gaussian": 3.0}  # Gaussian, the benchmark's noise, gets half the batches; others 1
-# Threads making batches ahead of the training step (NumPy's generators and copies release the GIL): a
-# batch of 64 noisy 96x96 photo patches took 52 ms on this busy 2-core CPU, and a GPU takes one in 55 ms.
-WORKERS = min(4, os.cpu_count() or 1)
 
 
 def noise_choices() -> list[str]:
@@ -66,7 +62,10 @@ class NoisyBatches(keras.utils.PyDataset):
 
     def __init__(self, images: np.ndarray, batch_size: int, noise: str, level_range: tuple[float, float] | None,
                  seed: int, steps: int):
-        super().__init__(workers=WORKERS)
+        # One worker: batches are made when asked for, so each is made for the epoch `fit` is in (Keras's
+        # worker threads would make some ahead, before `epoch_callback` runs). A batch of 64 noisy 96x96
+        # photo patches took 52 ms on this busy 2-core CPU; JAX's steps run while the next one is made.
+        super().__init__(workers=1)
         self.images = with_channels(images)
         self.batch_size, self.noise, self.level_range = batch_size, noise, level_range
         self.seed, self.steps, self.epoch = seed, steps, 0

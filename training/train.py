@@ -241,6 +241,8 @@ def fit(config: TrainConfig, data: Dataset) -> None:
     """Run the epochs (resuming from the run's backup), then keep in the run's folder the network's weights
     (TRAINED) and what its manifest entry will need (TRAINED_RECORD): all of training that needs no TensorFlow."""
     earlier = warm_start_entry(config)  # read now: the --init-from file may be replaced before the entry is written
+    if not (config.run_dir / BACKUP).exists():  # a fresh run: a clock left by an earlier one does not count
+        (config.run_dir / CLOCK).unlink(missing_ok=True)
     keras.utils.set_random_seed(config.seed)
     images, held_out = split(data.x_train[: config.train_images], config.val_fraction)
     batches = training_batches(images, config, data.spec.fixed_size)
@@ -283,7 +285,8 @@ def trained_record(config: TrainConfig) -> dict | None:
     if record["config"] != as_stored(asdict(config)):
         changed = sorted(key for key, value in as_stored(asdict(config)).items() if record["config"].get(key) != value)
         raise WeightsError(f"{config.run_dir / TRAINED} was trained with other settings ({', '.join(changed)} differ): "
-                           "run the command that trained it again to save it, or delete it to train afresh.")
+                           f"run the command that trained it again to save it, or delete {config.run_dir} to train "
+                           "afresh.")
     return record
 
 
@@ -422,6 +425,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         parser.error(f"--val-fraction: {config.dataset} streams random patches; validation needs fixed-size images.")
     if config.patience is not None and (config.patience < 1 or not config.val_fraction):
         parser.error("--patience needs a whole number of epochs ≥ 1 and a --val-fraction to validate on.")
+    if config.patience is not None and models.MODELS[config.model].adversarial:
+        parser.error("--patience: halving the rate on plateaus would change the generator's alone, not the two rates' "
+                     "ratio (training.gan); train an adversarial model for a fixed number of epochs.")
     if config.level_min is not None or config.level_max is not None:
         if config.noise not in NOISES:
             parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")
