@@ -16,7 +16,7 @@ import functools
 import keras
 import numpy as np
 
-from denoiser.datasets import DATASETS
+from denoiser.datasets import DATASETS, to_float
 from denoiser.noise import NOISES, draw_noise
 
 CLEAN = "none"  # plain reconstruction: the input is the clean image itself
@@ -46,11 +46,6 @@ def with_channels(images: np.ndarray) -> np.ndarray:
     return images[..., None] if images.ndim == 3 else images
 
 
-def as_float(images: np.ndarray) -> np.ndarray:
-    """uint8 images as float32 in [0, 1]."""
-    return images.astype(np.float32) / 255.0
-
-
 def dihedral(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One of the 8 rotations and mirror images of an image (H, W, C), drawn from the generator."""
     image = np.rot90(image, rng.integers(4))
@@ -76,7 +71,7 @@ class NoisyBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         epoch = self.epoch
         rng = np.random.default_rng([self.seed, epoch, index])
-        clean = as_float(self.clean_batch(epoch * self.steps + index, rng))
+        clean = to_float(self.clean_batch(epoch * self.steps + index, rng), self.images.shape[-1])
         return corrupt(clean, self.noise, self.level_range, rng), clean
 
     def clean_batch(self, number: int, rng: np.random.Generator) -> np.ndarray:
@@ -136,7 +131,8 @@ def noisy_pairs(images: np.ndarray, batch_size: int, noise: str, level_range: tu
     """Every image once, in order, noised once batch by batch (under `mix`, a kind per batch as in training):
     a validation set that each epoch sees the same."""
     rng = np.random.default_rng(seed)
-    clean = as_float(with_channels(images))
+    images = with_channels(images)
+    clean = to_float(images, images.shape[-1])
     noisy = [corrupt(clean[start : start + batch_size], noise, level_range, rng)
              for start in range(0, len(clean), batch_size)]
     return np.concatenate(noisy), clean

@@ -237,7 +237,7 @@ def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Mod
     return network
 
 
-def fit(config: TrainConfig, data: Dataset) -> None:
+def fit(config: TrainConfig, data: Dataset) -> dict:
     """Run the epochs (resuming from the run's backup), then keep in the run's folder the network's weights
     (TRAINED) and what its manifest entry will need (TRAINED_RECORD): all of training that needs no TensorFlow."""
     earlier = warm_start_entry(config)  # read now: the --init-from file may be replaced before the entry is written
@@ -274,6 +274,7 @@ def fit(config: TrainConfig, data: Dataset) -> None:
               "warm_start": earlier and {"command": earlier.command, "epochs": earlier.epochs,
                                          "train_seconds": earlier.train_seconds}}
     write_whole(config.run_dir / TRAINED_RECORD, lambda path: path.write_text(json.dumps(record)))
+    return record
 
 
 def trained_record(config: TrainConfig) -> dict | None:
@@ -281,9 +282,9 @@ def trained_record(config: TrainConfig) -> dict | None:
     path = config.run_dir / TRAINED_RECORD
     if not path.is_file():
         return None
-    record = json.loads(path.read_text())
-    if record["config"] != as_stored(asdict(config)):
-        changed = sorted(key for key, value in as_stored(asdict(config)).items() if record["config"].get(key) != value)
+    record, stored = json.loads(path.read_text()), as_stored(asdict(config))
+    if record["config"] != stored:
+        changed = sorted(key for key, value in stored.items() if record["config"].get(key) != value)
         raise WeightsError(f"{config.run_dir / TRAINED} was trained with other settings ({', '.join(changed)} differ): "
                            f"run the command that trained it again to save it, or delete {config.run_dir} to train "
                            "afresh.")
@@ -297,11 +298,9 @@ def train(config: TrainConfig, data: Dataset, command: str, train_only: bool = F
     returned): the same call later, where TensorFlow is installed, goes on from there.
     """
     config.run_dir.mkdir(parents=True, exist_ok=True)
-    if trained_record(config) is None:
-        fit(config, data)
+    record = trained_record(config) or fit(config, data)
     if train_only:
         return None
-    record = trained_record(config)
     earlier = record["warm_start"]
     bare = models.build(config.model, data.spec.shape, **config.options)
     bare.load_weights(config.run_dir / TRAINED)
