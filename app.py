@@ -59,7 +59,7 @@ MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
 PREVIEW = 1600  # on-screen images are shrunk to this side; the download keeps full resolution
 STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
-PHOTO = "photos"  # any picture, denoised at full resolution by the photo models (CIFAR-10's until trained)
+PHOTO = "photos"  # any picture, denoised at full resolution by the photo models
 PHOTOS = DATASETS["skimage_photos"].bundled[:5]  # the example photos: the first five of scikit-image's photo set
 PROMPT = "Upload an image or press **Sample**."
 KEEP_SECONDS = 3600  # the app's own files older than this are deleted, like Gradio's cache

@@ -135,6 +135,12 @@ def test_model_menu_offers_auto_first_then_every_trained_model(dataset: str) -> 
     assert menu.value == (app.AUTO if trained else None)
 
 
+@pytest.mark.parametrize("kind", list(NOISES))
+def test_photo_mode_runs_the_models_trained_on_photos(kind: str) -> None:
+    """Issue #10: whatever the noise, Photo mode runs a model trained on photos, not CIFAR-10's."""
+    assert app.load_denoiser(app.PHOTO, app.AUTO, kind).entry.dataset == app.PHOTO
+
+
 # Sampling
 
 

@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import denoiser.__main__ as cli
+from denoiser import inference
 from denoiser.__main__ import main
 
 
@@ -50,3 +52,19 @@ def test_batch_cli_with_the_committed_model_removes_most_of_the_noise(tmp_path):
                        for name in ("ramp_noisy.png", "ramp.png"))
     error = {name: np.sqrt(np.mean((image - original) ** 2)) for name, image in (("noisy", noisy), ("out", denoised))}
     assert error["out"] < error["noisy"] / 3
+
+
+def test_batch_cli_runs_the_photo_models_by_default(tmp_path, monkeypatch):
+    """Issue #10: ordinary pictures go through the models trained on photos, the all-rounder for
+    already noisy ones and the Gaussian specialist for added Gaussian noise."""
+    used = []
+
+    def load(*args, **kwargs):  # the library's own, recorded
+        used.append(inference.load(*args, **kwargs))
+        return used[-1]
+
+    monkeypatch.setattr(cli, "load", load)
+    Image.new("RGB", (40, 24), (90, 140, 200)).save(tmp_path / "flat.png")
+    for extra in ([], ["--add-noise", "gaussian:0.1"]):
+        assert main([str(tmp_path / "flat.png"), "--out", str(tmp_path / "out"), *extra]) == 0
+    assert [(den.entry.dataset, den.name) for den in used] == [("photos", "res_unet"), ("photos", "res_unet_gaussian")]

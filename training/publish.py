@@ -38,11 +38,10 @@ them from here when a file is missing locally.
 ## Intended use and limits
 
 Removing synthetic noise (Gaussian, salt & pepper, speckle, Poisson) from images like the
-training data: 28x28 gray digits and clothes, 32x32 colour photos, and for Gaussian noise
-colour photos of any size (`photos/res_unet_gaussian`: CIFAR-10's Gaussian specialist
-fine-tuned on 96x96 patches of the 380 BSDS500 training photos, which are not redistributed).
-Photos with other noise run CIFAR-10's `res_unet`, which has only seen 32x32 images, so fine
-textures in large photos are smoothed. `res_unet_gan` (Sharp) trades PSNR for texture that
+training data: 28x28 gray digits and clothes, 32x32 colour photos, and colour photos of any
+size (`photos/res_unet_gaussian` and `photos/res_unet`: CIFAR-10's Gaussian specialist and
+all-rounder, fine-tuned on 96x96 patches of the 380 BSDS500 training photos, which are not
+redistributed). `res_unet_gan` (Sharp) trades PSNR for texture that
 looks real: its details are plausible, not recovered. Not for medical, forensic or scientific
 images, where a denoiser's guesses could be taken for data.
 
