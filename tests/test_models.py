@@ -87,13 +87,13 @@ def test_unknown_model():
 
 
 def test_vae_saves_and_loads_as_keras_file(tmp_path):
-    model = models.build("latent_vae", (28, 28, 1))
+    model = models.build("latent_vae", (28, 28, 1), kl_weight=2.0)
     model.compile(optimizer="adam")
     x = np.random.default_rng(1).random((8, 28, 28, 1), dtype=np.float32)
     model.fit(x, x, epochs=1, batch_size=4, verbose=0)  # weights no longer the initial ones
     model.save(tmp_path / "vae.keras")
     loaded = keras.models.load_model(tmp_path / "vae.keras", compile=False)
-    assert isinstance(loaded, latent_vae.VAE) and loaded.latent_dim == 16
+    assert isinstance(loaded, latent_vae.VAE) and loaded.latent_dim == 16 and loaded.kl_weight == 2.0
     np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
     z_mean, z_log_var = loaded.get_layer("encoder")(x)
     assert z_mean.shape == z_log_var.shape == (8, 16)
@@ -111,3 +111,6 @@ def test_vae_loss_is_reconstruction_plus_kl_to_a_unit_gaussian():
     assert float(values["kl"]) == pytest.approx(16 * 0.5 * (4 - 1 - np.log(4.0)), rel=1e-5)
     assert float(values["loss"]) == pytest.approx(float(values["reconstruction"] + values["kl"]), rel=1e-6)
     assert float(values["reconstruction"]) > 28 * 28 * 0.5  # summed over pixels, not averaged
+    model.kl_weight = 4.0  # a beta-VAE weighs the KL term
+    weighted = model.losses_of((x, x), training=False)
+    assert float(weighted["loss"]) == pytest.approx(float(weighted["reconstruction"] + 4 * weighted["kl"]), rel=1e-5)

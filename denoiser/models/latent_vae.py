@@ -4,8 +4,11 @@ The study winner's encoder and decoder (cnn_dense) around a Gaussian latent: the
 gives a mean and a log-variance, training decodes a sample from them and adds the KL
 divergence to a unit Gaussian to the reconstruction loss. That pull towards one smooth
 prior is what makes the points between two encodings decode to plausible images rather
-than a cross-fade. The training step follows keras.io's VAE example (a custom `train_step`
-with `tf.GradientTape`); at inference the model decodes the mean, so it is deterministic.
+than a cross-fade. `kl_weight` above 1 pulls harder (Higgins et al., "beta-VAE", ICLR 2017):
+fewer latent directions carry information, and the decoder's images between two encodings are
+more often one clear digit or garment, at the price of blur. The training step follows
+keras.io's VAE example (a custom `train_step` with `tf.GradientTape`); at inference the model
+decodes the mean, so it is deterministic.
 
 Saved as `.keras`: the class is registered under the package "denoiser" and rebuilds its
 encoder and decoder from `get_config`, so `keras.models.load_model` needs only this module
@@ -21,9 +24,10 @@ from . import cnn_dense
 
 @keras.saving.register_keras_serializable(package="denoiser")
 class VAE(keras.Model):
-    def __init__(self, shape, filters=(32, 64), latent_dim=16, seed=0, **kwargs):
+    def __init__(self, shape, filters=(32, 64), latent_dim=16, seed=0, kl_weight=1.0, **kwargs):
         super().__init__(**kwargs)
         self.shape, self.filters, self.latent_dim, self.seed = tuple(shape), tuple(filters), latent_dim, seed
+        self.kl_weight = float(kl_weight)
         inputs = keras.Input(self.shape)
         flat, inner_shape = cnn_dense.features(inputs, self.filters)
         moments = [layers.Dense(latent_dim, name=name)(flat) for name in ("z_mean", "z_log_var")]
@@ -49,7 +53,7 @@ class VAE(keras.Model):
         # summed over pixels, as in keras.io's example: per-pixel means would let the KL term dominate
         rec = ops.mean(ops.sum(ops.binary_crossentropy(targets, reconstruction), axis=[1, 2, 3]))
         kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)), axis=1))
-        return {"loss": rec + kl, "reconstruction": rec, "kl": kl}
+        return {"loss": rec + self.kl_weight * kl, "reconstruction": rec, "kl": kl}
 
     def record(self, values: dict, data) -> dict:
         inputs, targets = data
@@ -76,10 +80,11 @@ class VAE(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "shape": self.shape, "filters": self.filters,
-                "latent_dim": self.latent_dim, "seed": self.seed}
+                "latent_dim": self.latent_dim, "seed": self.seed, "kl_weight": self.kl_weight}
 
 
-def build(shape: tuple, filters: tuple[int, int] = (32, 64), latent_dim: int = 16) -> keras.Model:
-    model = VAE(shape, filters, latent_dim, name="latent_vae")
+def build(shape: tuple, filters: tuple[int, int] = (32, 64), latent_dim: int = 16,
+          kl_weight: float = 1.0) -> keras.Model:
+    model = VAE(shape, filters, latent_dim, kl_weight=kl_weight, name="latent_vae")
     model(ops.zeros((1, *shape)))  # create every weight now, so weights copy and save as for the other models
     return model
