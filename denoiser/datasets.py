@@ -34,8 +34,8 @@ class DatasetSpec:
     # The Gaussian sigmas a freshly trained model is scored at (manifest metrics): the datasets' own
     # 0.1 / 0.3 / 0.5, and for photos the denoising literature's 15 / 25 / 50 of 255.
     gaussian_levels: tuple[float, ...] = (0.1, 0.3, 0.5)
-    # Whose models serve this dataset where it has none of its own yet: photos run CIFAR-10's colour
-    # models (trained on 32x32 thumbnails, so weaker) until a photo model of that name is trained.
+    # Whose models serve this dataset where it has none of its own of that name: photos run
+    # CIFAR-10's latent and GAN models, which were never trained on photos.
     fallback: str | None = None
     # An evaluation-only set of pictures that scikit-image ships (file stems in skimage.data.data_dir),
     # read from there in this order: no download, no training split, sizes as they come.

@@ -194,7 +194,7 @@ def trained_models(dataset: str) -> dict[str, str]:
 
     A dataset's own models win; its fallback's fill in the names it has not trained, and the
     fallback's fallback those that neither has (scikit-image's photos run the photo models,
-    which borrow CIFAR-10's until their own exist).
+    and CIFAR-10's for the names that photos have not trained).
     """
     owners = [dataset]
     while fallback := DATASETS.lookup(owners[-1]).fallback:

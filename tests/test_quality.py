@@ -95,15 +95,20 @@ PHOTOS = 4  # validation photos the photo floor is checked on
 PHOTO_GAIN_DB = 0.2  # what training on photos must add over the CIFAR-10 model it started from
 
 
-@pytest.mark.parametrize("sigma", DATASETS["photos"].gaussian_levels)
-def test_the_photo_model_beats_the_cifar10_model_it_started_from(sigma):
-    model = denoiser.best_model("photos", "gaussian")
+def _photo_psnr(kind: str, level: float, count: int | None, owners: tuple[str, ...] = ("photos",)) -> dict:
+    """Mean PSNR of the photo mode's model for the noise on the first `count` validation photos (all
+    with None), as the evaluation scores them, run with each owner's weights of that name."""
+    model = denoiser.best_model("photos", kind)
     need_data("photos")
     need_weights("photos", model)
-    clean = denoiser.load_dataset("photos").test_images(PHOTOS)
-    noisy = noisy_copies(clean, "gaussian", sigma, per_image=True)  # the evaluation's protocol
-    scores = {dataset: mean_scores(clean, denoiser.load(dataset, model).denoise(noisy))["psnr"]
-              for dataset in ("photos", "cifar10")}
+    clean = denoiser.load_dataset("photos").test_images(count)
+    noisy = noisy_copies(clean, kind, level, per_image=True)  # the evaluation's protocol
+    return {owner: mean_scores(clean, denoiser.load(owner, model).denoise(noisy))["psnr"] for owner in owners}
+
+
+@pytest.mark.parametrize("sigma", DATASETS["photos"].gaussian_levels)
+def test_the_photo_model_beats_the_cifar10_model_it_started_from(sigma):
+    scores = _photo_psnr("gaussian", sigma, PHOTOS, owners=("photos", "cifar10"))
     assert scores["photos"] >= scores["cifar10"] + PHOTO_GAIN_DB
 
 
@@ -111,15 +116,10 @@ def test_the_photo_model_beats_the_cifar10_model_it_started_from(sigma):
 def test_the_photo_all_rounder_beats_every_classical_method(kind, level):
     """Issue #10's target for the other noise kinds, on all the validation photos: the committed
     evaluation's protocol and images, so the classical scores are read from it rather than run again."""
-    model = denoiser.best_model("photos", kind)
-    need_data("photos")
-    need_weights("photos", model)
     target = threshold("photos", kind, level, read_results(settings().results_dir))
     if target is None:
         pytest.skip(f"no classical method on photos {kind} {level:g} in the committed evaluation")
-    clean = denoiser.load_dataset("photos").test_images()
-    noisy = noisy_copies(clean, kind, level, per_image=True)
-    assert target.met(mean_scores(clean, denoiser.load("photos", model).denoise(noisy))["psnr"])
+    assert target.met(_photo_psnr(kind, level, None)["photos"])
 
 
 @pytest.mark.parametrize("dataset, sigma", [(d, s) for d, levels in SHARP_GOALS.items() for s in levels])

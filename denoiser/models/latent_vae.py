@@ -4,11 +4,11 @@ The study winner's encoder and decoder (cnn_dense) around a Gaussian latent: the
 gives a mean and a log-variance, training decodes a sample from them and adds the KL
 divergence to a unit Gaussian to the reconstruction loss. That pull towards one smooth
 prior is what makes the points between two encodings decode to plausible images rather
-than a cross-fade. `kl_weight` above 1 pulls harder (Higgins et al., "beta-VAE", ICLR 2017):
-fewer latent directions carry information, and the decoder's images between two encodings are
-more often one clear digit or garment, at the price of blur. The training step follows
-keras.io's VAE example (a custom `train_step` with `tf.GradientTape`); at inference the model
-decodes the mean, so it is deterministic.
+than a cross-fade. `kl_weight` above 1 pulls harder (Higgins et al., "beta-VAE", ICLR 2017,
+found that fewer latent directions then carry information); whether it makes the images
+between two encodings clearer here is for `training.midpoints` to measure. The training step
+follows keras.io's VAE example (a custom `train_step` with `tf.GradientTape`); at inference
+the model decodes the mean, so it is deterministic.
 
 Saved as `.keras`: the class is registered under the package "denoiser" and rebuilds its
 encoder and decoder from `get_config`, so `keras.models.load_model` needs only this module
