@@ -41,9 +41,9 @@ Removing synthetic noise (Gaussian, salt & pepper, speckle, Poisson) from images
 training data: 28x28 gray digits and clothes, 32x32 colour photos, and colour photos of any
 size (`photos/res_unet_gaussian` and `photos/res_unet`: CIFAR-10's Gaussian specialist and
 all-rounder, fine-tuned on 96x96 patches of the 380 BSDS500 training photos, which are not
-redistributed). `res_unet_gan` (Sharp) trades PSNR for texture that
-looks real: its details are plausible, not recovered. Not for medical, forensic or scientific
-images, where a denoiser's guesses could be taken for data.
+redistributed). `res_unet_gan` (Sharp) trades PSNR for texture that looks real: its details
+are plausible, not recovered. Not for medical, forensic or scientific images, where a
+denoiser's guesses could be taken for data.
 
 ## Models and test metrics
 
