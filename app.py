@@ -47,10 +47,8 @@ from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import settings, sharp_crops_path
 from denoiser.datasets import bundled_files
+from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
 from denoiser.interpolation import PATHS, STUDY_PATH
-from denoiser.imaging import (
-    MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8,
-)
 from denoiser.metrics import psnr, ssim
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch

@@ -13,8 +13,8 @@ import numpy as np
 from scipy.ndimage import median_filter
 from skimage.restoration import denoise_nl_means, estimate_sigma
 
-from .registry import Registry
 from .imaging import join_alpha, split_alpha
+from .registry import Registry
 
 Baseline = Callable[[np.ndarray, float], np.ndarray]
 

@@ -2,8 +2,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from denoiser.imaging import (ImageError, as_batch, convert_channels, enlarge, header_pixels, join_alpha,
-                              read_image, resize, split_alpha)
+from denoiser.imaging import (
+    ImageError,
+    as_batch,
+    convert_channels,
+    enlarge,
+    header_pixels,
+    join_alpha,
+    read_image,
+    resize,
+    split_alpha,
+)
 
 from .conftest import encoded, png
 

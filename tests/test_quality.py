@@ -14,9 +14,8 @@ import denoiser
 from denoiser.config import settings
 from denoiser.datasets import DATASETS
 from denoiser.metrics import mean_scores
-from denoiser.samples import SAMPLED, load_samples
-
 from denoiser.models import SHARP, SPECIALISTS
+from denoiser.samples import SAMPLED, load_samples
 from training.evaluate import noisy_copies
 from training.realism import judge_for
 from training.results import Row, read_results
@@ -61,7 +60,10 @@ def test_committed_weights_score_what_their_manifest_says(dataset, model):
     assert _psnr(dataset, model, 0.3, ensemble=False) == pytest.approx(recorded, abs=0.05)
 
 
-@pytest.mark.parametrize("dataset, sigma", [(d, level) for d, kind, level in PROTOCOL if kind == "gaussian" and d in SAMPLED])
+SAMPLED_GAUSSIAN = [(d, level) for d, kind, level in PROTOCOL if kind == "gaussian" and d in SAMPLED]
+
+
+@pytest.mark.parametrize("dataset, sigma", SAMPLED_GAUSSIAN)
 def test_the_apps_model_meets_the_gaussian_targets_on_the_built_in_samples(dataset, sigma):
     """Runs anywhere the weights are, with no dataset: the samples ship with the project."""
     model = denoiser.best_model(dataset, "gaussian")

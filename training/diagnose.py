@@ -167,7 +167,8 @@ def plot_ladder(rows: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(params, [row["clean_input"]["psnr"] for row in rows], "o-", label="clean in: reconstruction")
     for sigma, gain in COVERS.items():
-        line, = ax.plot(params, [row["denoised"][str(sigma)]["psnr"] for row in rows], "o-", label=f"σ={sigma:g}: denoised")
+        denoised = [row["denoised"][str(sigma)]["psnr"] for row in rows]
+        line, = ax.plot(params, denoised, "o-", label=f"σ={sigma:g}: denoised")
         need = [row["noisy"][str(sigma)]["psnr"] + gain for row in rows]
         ax.plot(params, need, "--", color=line.get_color(), label=f"σ={sigma:g}: noisy input + {gain:g} dB (covers)")
     for row in rows:
@@ -197,7 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--images", type=int, default=None, help="first N test images to score (default: 500; "
                         "the ladder: 1000, the protocol's)")
     parser.add_argument("--epochs", type=int, default=CONVERGE["epochs"], help="the ladder: cap on epochs")
-    parser.add_argument("--patience", type=int, default=CONVERGE["patience"], help="the ladder: early-stopping patience")
+    parser.add_argument("--patience", type=int, default=CONVERGE["patience"],
+                        help="the ladder: early-stopping patience")
     parser.add_argument("--train-images", type=int, help="the ladder: train on the first N training images only")
     parser.add_argument("--runs-dir", default="runs")
     parser.add_argument("--out", default=str(settings().results_dir))

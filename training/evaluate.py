@@ -27,8 +27,8 @@ from denoiser.models import MODELS
 from denoiser.noise import add_noise, parse_noises
 from denoiser.weights import read_manifest
 
-from .reporting import check_readme, plot, section, splice_readme
 from .realism import judge_for
+from .reporting import check_readme, plot, section, splice_readme
 from .results import CLEAN, REFERENCE, Row, merge, model_method, read_results, write_results
 from .scoring import Images, Predict, Restore, timed
 from .targets import protocol_noises

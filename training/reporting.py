@@ -54,7 +54,8 @@ def targets_markdown(rows: list[Row]) -> str:
     """Per dataset and noise, the model the app picks (`best_model`) against its target."""
     lines = ["### The app's model against the targets\n",
              "For each noise, the model the app uses for it (`denoiser.best_model`). Gaussian targets are the "
-             "project's (issues #3 and, for photos, #10); for every other kind the model must beat the best classical method.\n",
+             "project's (issues #3 and, for photos, #10); for every other kind the model must beat the best classical "
+             "method.\n",
              "| dataset | noise | model | PSNR | target | met |",
              "|---|---|---|---|---|---|"]
     for dataset, noise, level in dict.fromkeys((r.dataset, r.noise, r.level) for r in rows):

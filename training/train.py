@@ -468,7 +468,8 @@ def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     command = "python -m training.train " + shlex.join(arg for arg in argv if arg not in (ONCE, TRAIN_ONLY))
     if ONCE in argv and recorded_run(config) and not (config.run_dir / TRAINED_RECORD).is_file():
-        print(f"{config.dataset}/{config.model}: the manifest's weights were trained with these settings; nothing to do.")
+        print(f"{config.dataset}/{config.model}: the manifest's weights were trained with these settings; "
+              "nothing to do.")
         return
     try:
         entry = train(config, load_dataset(config.dataset), command, train_only=TRAIN_ONLY in argv)
