@@ -19,8 +19,8 @@ def _changed(before, after) -> bool:
 
 def test_a_train_step_moves_both_networks_and_reports_both_losses():
     generator = MODELS["res_unet_gan"].build((None, None, 3))
-    model = gan.ConditionalGAN(generator, adversarial_weight=0.5)
-    model.compile(*(train.keras.optimizers.Adam(1e-3) for _ in range(2)), train.keras.losses.get("mae"))
+    model = gan.ConditionalGAN(generator, train.keras.losses.get("mae"), adversarial_weight=0.5)
+    model.compile(*(train.keras.optimizers.Adam(1e-3) for _ in range(2)))
     clean = synthetic_dataset("cifar10", count=16).x_train[:8].astype(np.float32) / 255
     noisy = np.clip(clean + np.random.default_rng(0).normal(0, 0.3, clean.shape), 0, 1).astype(np.float32)
     g_before, d_before = _weights(model.generator), _weights(model.discriminator)

@@ -107,10 +107,11 @@ def test_vae_loss_is_reconstruction_plus_kl_to_a_unit_gaussian():
         kernel, _ = encoder.get_layer(name).get_weights()
         encoder.get_layer(name).set_weights([np.zeros_like(kernel), np.full(16, bias, np.float32)])
     x = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
-    values = model.losses_of((x, x), training=False)
+    values, z_mean = model.losses_of((x, x), training=False)
+    np.testing.assert_allclose(z_mean, 0.0)  # the means too, for an adversary to mix (training.latent_gan)
     assert float(values["kl"]) == pytest.approx(16 * 0.5 * (4 - 1 - np.log(4.0)), rel=1e-5)
     assert float(values["loss"]) == pytest.approx(float(values["reconstruction"] + values["kl"]), rel=1e-6)
     assert float(values["reconstruction"]) > 28 * 28 * 0.5  # summed over pixels, not averaged
     model.kl_weight = 4.0  # a beta-VAE weighs the KL term
-    weighted = model.losses_of((x, x), training=False)
+    weighted, _ = model.losses_of((x, x), training=False)
     assert float(weighted["loss"]) == pytest.approx(float(weighted["reconstruction"] + 4 * weighted["kl"]), rel=1e-5)

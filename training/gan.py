@@ -41,10 +41,10 @@ def bce(target: float, logits: tf.Tensor) -> tf.Tensor:
 class ConditionalGAN(keras.Model):
     """A generator and a PatchGAN discriminator with their own optimizers and one `train_step`."""
 
-    def __init__(self, generator: keras.Model, adversarial_weight: float = DEFAULT_WEIGHT,
-                 discriminator: keras.Model | None = None, **kwargs):
+    def __init__(self, generator: keras.Model, pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+                 adversarial_weight: float = DEFAULT_WEIGHT, discriminator: keras.Model | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.generator = generator
+        self.generator, self.pixel_loss = generator, pixel_loss
         self.discriminator = discriminator or patchgan.build(int(generator.input_shape[-1]))
         self.adversarial_weight = adversarial_weight
         self.trackers = {name: keras.metrics.Mean(name=name)
@@ -52,9 +52,9 @@ class ConditionalGAN(keras.Model):
         self.built = True  # both networks are functional models, built already (BackupAndRestore needs it)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
-                pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor], jit_compile: bool | str = "auto") -> None:
+                jit_compile: bool | str = "auto") -> None:
         super().compile(optimizer=g_optimizer, jit_compile=jit_compile)  # the model's own: its rate is the one logged
-        self.g_optimizer, self.d_optimizer, self.pixel_loss = g_optimizer, d_optimizer, pixel_loss
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         # built now, so a resumed run (BackupAndRestore) restores their state before the first step
         g_optimizer.build(self.generator.trainable_variables)
         d_optimizer.build(self.discriminator.trainable_variables)

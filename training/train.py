@@ -43,10 +43,11 @@ from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.files import write_whole
 from denoiser.metrics import batch_psnr
+from denoiser.models.latent_vae import VAE
 from denoiser.noise import HAS_TENSORFLOW, NOISES
 from denoiser.weights import WeightsEntry, WeightsError, find_entry, read_manifest, write_entry
 
-from . import gan
+from . import gan, latent_gan
 from .data import (
     ImageBatches,
     NoisyBatches,
@@ -221,15 +222,16 @@ def learning_rate(config: TrainConfig, steps: int, factor: float = 1.0):
 
 
 def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Model:
-    """What `fit` trains: the network itself, or for an adversarial model a ConditionalGAN around it."""
+    """What `fit` trains: the network itself, or for an adversarial model the network and its discriminator:
+    a LatentGAN around a VAE, a ConditionalGAN around a denoiser."""
     spec = models.MODELS.lookup(config.model)
     loss_name = config.loss or spec.loss
     rate = learning_rate(config, steps)
     if spec.adversarial:
-        model = gan.ConditionalGAN(network, config.adversarial_weight)
-        model.compile(keras.optimizers.Adam(rate, beta_1=gan.ADAM_BETA_1),
-                      keras.optimizers.Adam(learning_rate(config, steps, gan.D_RATE_FACTOR), beta_1=gan.ADAM_BETA_1),
-                      keras.losses.get(LOSSES[loss_name]), jit_compile=config.jit_compile)
+        model = (latent_gan.LatentGAN(network, config.adversarial_weight) if isinstance(network, VAE)
+                 else gan.ConditionalGAN(network, keras.losses.get(LOSSES[loss_name]), config.adversarial_weight))
+        model.compile(*(keras.optimizers.Adam(learning_rate(config, steps, factor), beta_1=gan.ADAM_BETA_1)
+                        for factor in (1.0, gan.D_RATE_FACTOR)), jit_compile=config.jit_compile)
         return model
     network.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
                     metrics=[psnr] if loss_name else None,  # a model without a registry loss scores itself
@@ -375,8 +377,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
                         help="JSON object of the model builder's options, e.g. '{\"widths\": [32, 64, 96, 128]}' for a "
                         "four-level res_unet (README, Recipe experiments)")
     parser.add_argument("--adversarial-weight", type=float,
-                        help="adversarial models (res_unet_gan): the weight of the GAN term added to the pixel loss "
-                        "(default: %(default)s)")
+                        help="adversarial models: the weight of the GAN term added to res_unet_gan's pixel loss "
+                        "(default: %(default)s) or to latent_vae_gan's ELBO, which is summed over pixels, so it takes "
+                        "weights a thousand times larger (README, Recipe experiments)")
     parser.add_argument("--jit-compile", action="store_const", const=True,
                         help="compile the training step with XLA, which Keras leaves off on a CPU; on this 2-core CPU "
                         "it cut a res_unet step on 64 patches of 96x96 from 8.2 to 6.3 s in isolation, though the "

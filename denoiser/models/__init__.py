@@ -33,7 +33,7 @@ class ModelSpec:
     loss: str | None = "mse"  # the training loss; #1, #3, #4 use cross-entropy; None: the model computes its own
     # Instead of size_multiple and receptive_field, for builders whose options change them: options -> both.
     geometry: Callable[..., tuple[int, int]] | None = None
-    # Trained against a discriminator (training.gan); the saved file is the generator alone, a plain network.
+    # Trained against a discriminator (training.gan, training.latent_gan); the saved file is the network alone.
     adversarial: bool = False
     # The 8-way self-ensemble may run on it: off for a GAN, whose averaged texture would blur back.
     self_ensemble: bool = True
@@ -76,6 +76,10 @@ MODELS: Registry[ModelSpec] = Registry(
         ModelSpec("latent_vae", "Variational autoencoder", latent_vae.build,
                   "The winner's shape around a 16-d Gaussian latent (a VAE): midpoints that look like the data.",
                   False, latent=True, loss=None),
+        ModelSpec("latent_vae_gan", "VAE-GAN", latent_vae.build,
+                  "The VAE fine-tuned against a discriminator that judges the images between two codes (a VAE-GAN): "
+                  "in-between images that are digits and garments, not blends.",
+                  False, latent=True, loss=None, adversarial=True, self_ensemble=False),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
                   True, geometry=res_unet.geometry),

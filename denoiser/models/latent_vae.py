@@ -44,19 +44,20 @@ class VAE(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def losses_of(self, data, training: bool) -> dict:
-        """The negative evidence lower bound, in its two parts, for a batch of (input, target) pairs."""
-        inputs, targets = data
+    def losses_of(self, data, training: bool) -> tuple:
+        """The negative evidence lower bound, in its two parts, for a batch of (input, target) pairs;
+        and the latent means, which an adversary (training.latent_gan) mixes."""
+        inputs, targets = data[:2]  # (x, y) or, from train_on_batch, (x, y, sample_weight)
         z_mean, z_log_var = self.encoder(inputs, training=training)
         noise = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
         reconstruction = self.decoder(z_mean + ops.exp(0.5 * z_log_var) * noise, training=training)
         # summed over pixels, as in keras.io's example: per-pixel means would let the KL term dominate
         rec = ops.mean(ops.sum(ops.binary_crossentropy(targets, reconstruction), axis=[1, 2, 3]))
         kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)), axis=1))
-        return {"loss": rec + self.kl_weight * kl, "reconstruction": rec, "kl": kl}
+        return {"loss": rec + self.kl_weight * kl, "reconstruction": rec, "kl": kl}, z_mean
 
     def record(self, values: dict, data) -> dict:
-        inputs, targets = data
+        inputs, targets = data[:2]
         values["psnr"] = batch_psnr(targets, self(inputs, training=False))
         for name, value in values.items():
             self.trackers[name].update_state(value)
@@ -66,13 +67,13 @@ class VAE(keras.Model):
         import tensorflow as tf  # the training step is TensorFlow's; the model itself runs on any backend
 
         with tf.GradientTape() as tape:
-            values = self.losses_of(data, training=True)
+            values, _ = self.losses_of(data, training=True)
         gradients = tape.gradient(values["loss"], self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self.record(values, data)
 
     def test_step(self, data):
-        return self.record(self.losses_of(data, training=False), data)
+        return self.record(self.losses_of(data, training=False)[0], data)
 
     @property
     def input_shape(self):
