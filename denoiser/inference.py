@@ -19,7 +19,7 @@ import tensorflow as tf
 from . import imaging, interpolation
 from .config import settings
 from .datasets import DATASETS
-from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, VAE
+from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, VAE, VAE_GAN
 from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
@@ -215,11 +215,12 @@ def best_model(dataset: str, noise: str | None = None) -> str:
 def latent_models(dataset: str) -> list[str]:
     """Trained models with a latent space to walk, the interpolation's default first.
 
-    The default is the VAE where it is trained (its midpoints look like the data), else the
-    plain autoencoder; the study's winner and any other autoencoder follow in registry order.
+    The default is the VAE-GAN where it is trained (its midpoints look most like the data: README,
+    The study, reproduced), else the VAE, else the plain autoencoder; the study's winner and any
+    other autoencoder follow in registry order.
     """
     served = trained_models(dataset)
-    first = [name for name in (VAE, LATENT) if name in served]
+    first = [name for name in (VAE_GAN, VAE, LATENT) if name in served]
     return first + [name for name in MODELS if MODELS[name].latent and name in served and name not in first]
 
 

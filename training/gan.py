@@ -7,7 +7,8 @@ Each step, as in keras.io's GAN examples, trains both on one batch:
 - discriminator: binary cross-entropy, (noisy, clean) pairs real and (noisy, denoised) fake;
 - generator: the pixel loss plus `adversarial_weight` x the cross-entropy of its output judged real.
 
-`training.train` wraps a registry model marked `adversarial` in this class, so the run gets
+`training.train` wraps a registry model marked `adversarial` in this class (a VAE in
+training.latent_gan's, which shares the two-network step, `Adversarial`), so the run gets
 TensorBoard logs, per-epoch backups and a manifest entry like every other; only the generator
 is saved, as a plain network that the inference code loads like any other.
 """
@@ -38,18 +39,20 @@ def bce(target: float, logits: tf.Tensor) -> tf.Tensor:
     return ops.mean(ops.binary_crossentropy(ops.full_like(logits, target), logits, from_logits=True))
 
 
-class ConditionalGAN(keras.Model):
-    """A generator and a PatchGAN discriminator with their own optimizers and one `train_step`."""
+class Adversarial(keras.Model):
+    """A network trained against a discriminator: their two optimizers and one `train_step`.
 
-    def __init__(self, generator: keras.Model, pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
-                 adversarial_weight: float = DEFAULT_WEIGHT, discriminator: keras.Model | None = None, **kwargs):
+    A subclass says what the discriminator judges: its `losses_of` returns the losses named in
+    `LOSSES` ("loss" the network's, "d_loss" the discriminator's) and the network's output.
+    """
+
+    LOSSES: tuple[str, ...]
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, adversarial_weight: float, **kwargs):
         super().__init__(**kwargs)
-        self.generator, self.pixel_loss = generator, pixel_loss
-        self.discriminator = discriminator or patchgan.build(int(generator.input_shape[-1]))
-        self.adversarial_weight = adversarial_weight
-        self.trackers = {name: keras.metrics.Mean(name=name)
-                         for name in ("loss", "pixel", "adversarial", "d_loss", "psnr")}
-        self.built = True  # both networks are functional models, built already (BackupAndRestore needs it)
+        self.generator, self.discriminator, self.adversarial_weight = generator, discriminator, adversarial_weight
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in (*self.LOSSES, "psnr")}
+        self.built = True  # both networks are built already (BackupAndRestore needs it)
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer,
                 jit_compile: bool | str = "auto") -> None:
@@ -67,6 +70,42 @@ class ConditionalGAN(keras.Model):
         return list(self.trackers.values())
 
     def losses_of(self, data, training: bool) -> tuple[dict, tf.Tensor]:
+        raise NotImplementedError
+
+    def record(self, values: dict, clean: tf.Tensor, output: tf.Tensor) -> dict:
+        values["psnr"] = batch_psnr(clean, output)
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, data):
+        import tensorflow as tf  # this step is written for TensorFlow, as keras.io's GAN examples are
+
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            values, output = self.losses_of(data, training=True)
+        for tape, loss, network, optimizer in ((g_tape, values["loss"], self.generator, self.g_optimizer),
+                                               (d_tape, values["d_loss"], self.discriminator, self.d_optimizer)):
+            gradients = tape.gradient(loss, network.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, network.trainable_variables))
+        return self.record(values, data[1], output)
+
+    def test_step(self, data):
+        values, output = self.losses_of(data, training=False)
+        return self.record(values, data[1], output)
+
+
+class ConditionalGAN(Adversarial):
+    """A denoiser and a PatchGAN that judges (noisy, candidate) pairs."""
+
+    LOSSES = ("loss", "pixel", "adversarial", "d_loss")
+
+    def __init__(self, generator: keras.Model, pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
+                 adversarial_weight: float = DEFAULT_WEIGHT, discriminator: keras.Model | None = None, **kwargs):
+        super().__init__(generator, discriminator or patchgan.build(int(generator.input_shape[-1])),
+                         adversarial_weight, **kwargs)
+        self.pixel_loss = pixel_loss
+
+    def losses_of(self, data, training: bool) -> tuple[dict, tf.Tensor]:
         """Both networks' losses on a batch of (noisy, clean) pairs, and the generator's output."""
         noisy, clean = data[:2]  # (x, y) or, from train_on_batch, (x, y, sample_weight)
         denoised = self.generator(noisy, training=training)
@@ -79,24 +118,3 @@ class ConditionalGAN(keras.Model):
         adversarial = bce(1.0, fake)
         return {"loss": pixel + self.adversarial_weight * adversarial, "pixel": pixel, "adversarial": adversarial,
                 "d_loss": bce(1.0, real) + bce(0.0, fake)}, denoised
-
-    def record(self, values: dict, clean: tf.Tensor, denoised: tf.Tensor) -> dict:
-        values["psnr"] = batch_psnr(clean, denoised)
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    def train_step(self, data):
-        import tensorflow as tf  # this step is written for TensorFlow, as keras.io's GAN examples are
-
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            values, denoised = self.losses_of(data, training=True)
-        for tape, loss, network, optimizer in ((g_tape, values["loss"], self.generator, self.g_optimizer),
-                                               (d_tape, values["d_loss"], self.discriminator, self.d_optimizer)):
-            gradients = tape.gradient(loss, network.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, network.trainable_variables))
-        return self.record(values, data[1], denoised)
-
-    def test_step(self, data):
-        values, denoised = self.losses_of(data, training=False)
-        return self.record(values, data[1], denoised)

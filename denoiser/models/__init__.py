@@ -98,7 +98,8 @@ ALL_ROUNDER = "res_unet"
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"  # the plain autoencoder every dataset has: the interpolation's fallback
 SHARP = "res_unet_gan"  # the adversarial one: judged on realism against the Gaussian specialist
-VAE = "latent_vae"  # the variational one: the interpolation's first choice where it is trained
+VAE = "latent_vae"  # the variational one: the interpolation's default where it is trained
+VAE_GAN = "latent_vae_gan"  # the VAE sharpened against a discriminator: the default before it where trained
 STUDY_WINNER = "cnn_dense"  # the model the 2020 study picked from its validation curves
 
 
