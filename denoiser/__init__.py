@@ -13,16 +13,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 from .datasets import DATASETS, DatasetError, load_dataset
 from .imaging import ImageError, read_image
 from .interpolation import PATHS
-from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, STUDY_WINNER, VAE
+from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, STUDY_WINNER, VAE, VAE_GAN
 from .noise import NOISES, add_noise
 from .registry import UnknownName
 from .weights import WeightsEntry, WeightsError, read_manifest
 
 __all__ = [
     "ALL_ROUNDER", "DATASETS", "LATENT", "MODELS", "NOISES", "PATHS", "SPECIALISTS", "STUDY_WINNER", "VAE",
-    "Autoencoder", "DatasetError", "Denoiser", "ImageError", "ResizedWarning", "UnknownName", "WeightsEntry",
-    "WeightsError", "add_noise", "best_model", "interpolate", "latent_models", "list_models", "load", "load_dataset",
-    "read_image", "trained_models",
+    "VAE_GAN", "Autoencoder", "DatasetError", "Denoiser", "ImageError", "ResizedWarning", "UnknownName",
+    "WeightsEntry", "WeightsError", "add_noise", "best_model", "interpolate", "latent_models", "list_models", "load",
+    "load_dataset", "read_image", "trained_models",
 ]
 
 

@@ -68,4 +68,4 @@ def test_the_vae_gan_trains_through_training_train_and_saves_a_plain_vae(tmp_pat
     assert gan_vae.model.count_params() == vae.model.count_params() == entry.params  # the VAE alone
     assert _changed(_weights(vae.model), _weights(gan_vae.model))
     assert {e.model for e in read_manifest(weights)} == {"latent_vae", "latent_vae_gan"}
-    assert denoiser.latent_models("mnist") == ["latent_vae_gan", denoiser.VAE]  # the walk's default first
+    assert denoiser.latent_models("mnist") == [denoiser.VAE_GAN, denoiser.VAE]  # the walk's default first

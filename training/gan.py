@@ -39,6 +39,17 @@ def bce(target: float, logits: tf.Tensor) -> tf.Tensor:
     return ops.mean(ops.binary_crossentropy(ops.full_like(logits, target), logits, from_logits=True))
 
 
+def judged(logits: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The generator's and the discriminator's losses from its logits on one batch, real first, then fake.
+
+    Real and fake go through the discriminator in one batch: batch normalisation on all-real and
+    all-fake batches apart would normalise away the very statistics that tell them apart (it then
+    stays at chance).
+    """
+    real, fake = ops.split(logits, 2)
+    return bce(1.0, fake), bce(1.0, real) + bce(0.0, fake)
+
+
 class Adversarial(keras.Model):
     """A network trained against a discriminator: their two optimizers and one `train_step`.
 
@@ -70,6 +81,7 @@ class Adversarial(keras.Model):
         return list(self.trackers.values())
 
     def losses_of(self, data, training: bool) -> tuple[dict, tf.Tensor]:
+        """The subclass's: what the discriminator judges, the losses named in LOSSES, the network's output."""
         raise NotImplementedError
 
     def record(self, values: dict, clean: tf.Tensor, output: tf.Tensor) -> dict:
@@ -109,12 +121,8 @@ class ConditionalGAN(Adversarial):
         """Both networks' losses on a batch of (noisy, clean) pairs, and the generator's output."""
         noisy, clean = data[:2]  # (x, y) or, from train_on_batch, (x, y, sample_weight)
         denoised = self.generator(noisy, training=training)
-        # real and fake pairs in one batch: batch normalisation on all-real and all-fake batches apart
-        # would normalise away the very texture statistics that tell them apart (D then stays at chance)
-        logits = self.discriminator([ops.concatenate([noisy, noisy]), ops.concatenate([clean, denoised])],
-                                    training=training)
-        real, fake = ops.split(logits, 2)
+        adversarial, d_loss = judged(self.discriminator([ops.concatenate([noisy, noisy]),
+                                                         ops.concatenate([clean, denoised])], training=training))
         pixel = ops.mean(self.pixel_loss(clean, denoised))
-        adversarial = bce(1.0, fake)
         return {"loss": pixel + self.adversarial_weight * adversarial, "pixel": pixel, "adversarial": adversarial,
-                "d_loss": bce(1.0, real) + bce(0.0, fake)}, denoised
+                "d_loss": d_loss}, denoised

@@ -9,7 +9,7 @@ discriminator judges the decodings of points on the line between two images' cod
 as in training.gan, trains both on one batch:
 
 - discriminator: binary cross-entropy, the batch's images real and, fake, the decodings of the
-  point a random fraction t of the way from each image's code to the next image's;
+  point a random fraction t of the way from each image's code to the one before it in the batch;
 - VAE: its negative ELBO plus `adversarial_weight` x the cross-entropy of those decodings judged real.
 
 `training.train` wraps the registry's `latent_vae_gan` in this class; only the VAE is saved.
@@ -25,7 +25,7 @@ from keras import ops
 from denoiser.models.latent_vae import VAE
 
 from . import patchgan
-from .gan import Adversarial, bce
+from .gan import Adversarial, judged
 
 if TYPE_CHECKING:  # hints only: the model runs on any backend, its train_step on TensorFlow
     import tensorflow as tf
@@ -42,17 +42,14 @@ class LatentGAN(Adversarial):
         self.seed_generator = keras.random.SeedGenerator(vae.seed)
 
     def between(self, z_mean: tf.Tensor, training: bool) -> tf.Tensor:
-        """Decodings of a random point on the line from each code to the next one in the batch."""
+        """Decodings of a random point on the line from each code to the one before it in the batch."""
         t = keras.random.uniform((ops.shape(z_mean)[0], 1), seed=self.seed_generator)
         return self.generator.decoder((1 - t) * z_mean + t * ops.roll(z_mean, 1, axis=0), training=training)
 
     def losses_of(self, data, training: bool) -> tuple[dict, tf.Tensor]:
         """Both networks' losses on a batch of (input, target) pairs, and the VAE's reconstructions."""
         values, z_mean = self.generator.losses_of(data, training=training)
-        inputs, targets = data[:2]
-        # real and fake in one batch, for the discriminator's batch normalisation (see training.gan)
-        real, fake = ops.split(self.discriminator(ops.concatenate([targets, self.between(z_mean, training)]),
-                                                  training=training), 2)
-        adversarial = bce(1.0, fake)
+        candidates = ops.concatenate([data[1], self.between(z_mean, training)])
+        adversarial, d_loss = judged(self.discriminator(candidates, training=training))
         return {**values, "loss": values["loss"] + self.adversarial_weight * adversarial,
-                "adversarial": adversarial, "d_loss": bce(1.0, real) + bce(0.0, fake)}, self.generator(inputs)
+                "adversarial": adversarial, "d_loss": d_loss}, self.generator.decoder(z_mean, training=False)

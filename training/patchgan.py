@@ -17,8 +17,11 @@ from keras import layers
 
 def build(channels: int, widths: tuple[int, int, int] = (64, 128, 256), conditional: bool = True) -> keras.Model:
     candidate = keras.Input((None, None, channels), name="candidate")
-    inputs = [keras.Input((None, None, channels), name="noisy"), candidate] if conditional else [candidate]
-    x = layers.Concatenate()(inputs) if conditional else candidate
+    if conditional:
+        inputs = [keras.Input((None, None, channels), name="noisy"), candidate]
+        x = layers.Concatenate()(inputs)
+    else:
+        inputs = x = candidate
     for index, (filters, stride) in enumerate(zip(widths, (2, 2, 1))):
         x = layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=index == 0)(x)
         if index:  # pix2pix: batch normalisation on every block but the first

@@ -226,14 +226,14 @@ def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Mod
     a LatentGAN around a VAE, a ConditionalGAN around a denoiser."""
     spec = models.MODELS.lookup(config.model)
     loss_name = config.loss or spec.loss
-    rate = learning_rate(config, steps)
     if spec.adversarial:
         model = (latent_gan.LatentGAN(network, config.adversarial_weight) if isinstance(network, VAE)
                  else gan.ConditionalGAN(network, keras.losses.get(LOSSES[loss_name]), config.adversarial_weight))
         model.compile(*(keras.optimizers.Adam(learning_rate(config, steps, factor), beta_1=gan.ADAM_BETA_1)
                         for factor in (1.0, gan.D_RATE_FACTOR)), jit_compile=config.jit_compile)
         return model
-    network.compile(optimizer=keras.optimizers.Adam(rate), loss=LOSSES[loss_name] if loss_name else None,
+    network.compile(optimizer=keras.optimizers.Adam(learning_rate(config, steps)),
+                    loss=LOSSES[loss_name] if loss_name else None,
                     metrics=[psnr] if loss_name else None,  # a model without a registry loss scores itself
                     jit_compile=config.jit_compile)
     return network
@@ -379,7 +379,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--adversarial-weight", type=float,
                         help="adversarial models: the weight of the GAN term added to res_unet_gan's pixel loss "
                         "(default: %(default)s) or to latent_vae_gan's ELBO, which is summed over pixels, so it takes "
-                        "weights a thousand times larger (README, Recipe experiments)")
+                        "weights thousands of times larger: 60 on MNIST (README, Recipe experiments)")
     parser.add_argument("--jit-compile", action="store_const", const=True,
                         help="compile the training step with XLA, which Keras leaves off on a CPU; on this 2-core CPU "
                         "it cut a res_unet step on 64 patches of 96x96 from 8.2 to 6.3 s in isolation, though the "

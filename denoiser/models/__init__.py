@@ -78,7 +78,7 @@ MODELS: Registry[ModelSpec] = Registry(
                   False, latent=True, loss=None),
         ModelSpec("latent_vae_gan", "VAE-GAN", latent_vae.build,
                   "The VAE fine-tuned against a discriminator that judges the images between two codes (a VAE-GAN): "
-                  "in-between images that are digits and garments, not blends.",
+                  "in-between images that look like sharp digits, not blends (trained on MNIST).",
                   False, latent=True, loss=None, adversarial=True, self_ensemble=False),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
@@ -98,8 +98,8 @@ ALL_ROUNDER = "res_unet"
 SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"  # the plain autoencoder every dataset has: the interpolation's fallback
 SHARP = "res_unet_gan"  # the adversarial one: judged on realism against the Gaussian specialist
-VAE = "latent_vae"  # the variational one: the interpolation's default where it is trained
-VAE_GAN = "latent_vae_gan"  # the VAE sharpened against a discriminator: the default before it where trained
+VAE = "latent_vae"  # the variational one: the interpolation's default where it is trained and no VAE-GAN is
+VAE_GAN = "latent_vae_gan"  # the VAE sharpened against a discriminator: the interpolation's default where trained
 STUDY_WINNER = "cnn_dense"  # the model the 2020 study picked from its validation curves
 
 

@@ -15,11 +15,16 @@ encoder and decoder from `get_config`, so `keras.models.load_model` needs only t
 imported (importing `denoiser` does it).
 """
 
+from typing import TYPE_CHECKING
+
 import keras
 from keras import layers, ops
 
 from ..metrics import batch_psnr
 from . import cnn_dense
+
+if TYPE_CHECKING:  # hints only: the model runs on any backend, its train_step on TensorFlow
+    import tensorflow as tf
 
 
 @keras.saving.register_keras_serializable(package="denoiser")
@@ -44,7 +49,7 @@ class VAE(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def losses_of(self, data, training: bool) -> tuple:
+    def losses_of(self, data, training: bool) -> tuple[dict, "tf.Tensor"]:
         """The negative evidence lower bound, in its two parts, for a batch of (input, target) pairs;
         and the latent means, which an adversary (training.latent_gan) mixes."""
         inputs, targets = data[:2]  # (x, y) or, from train_on_batch, (x, y, sample_weight)
