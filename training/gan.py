@@ -7,8 +7,8 @@ Each step, as in keras.io's GAN examples, trains both on one batch:
 - discriminator: binary cross-entropy, (noisy, clean) pairs real and (noisy, denoised) fake;
 - generator: the pixel loss plus `adversarial_weight` x the cross-entropy of its output judged real.
 
-`training.train` wraps a registry model marked `adversarial` in this class (a VAE in
-training.latent_gan's, which shares the two-network step, `Adversarial`), so the run gets
+`training.train` wraps a registry model marked `adversarial` in this class (a VAE goes in
+training.latent_gan's instead; both share the two-network step, `Adversarial`), so the run gets
 TensorBoard logs, per-epoch backups and a manifest entry like every other; only the generator
 is saved, as a plain network that the inference code loads like any other.
 """
