@@ -45,7 +45,7 @@ from PIL import Image
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.config import settings, sharp_crops_path
+from denoiser.config import SHARP_CROPS, STUDY_CURVES, figure_path, settings
 from denoiser.datasets import bundled_files
 from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
 from denoiser.interpolation import PATHS, STUDY_PATH
@@ -455,9 +455,9 @@ def results_section() -> tuple[str, str | None]:
     return text, str(plot) if plot.is_file() else None
 
 
-def sharp_crops() -> list[tuple[str, str]]:
-    """training.crops' figures, the PSNR model beside the sharp (GAN) one, for every dataset drawn."""
-    paths = {name: sharp_crops_path(name) for name in DATASETS}
+def figures(figure: str) -> list[tuple[str, str]]:
+    """One kind of per-dataset figure (config.SHARP_CROPS, STUDY_CURVES), for every dataset it is drawn for."""
+    paths = {name: figure_path(figure, name) for name in DATASETS}
     return [(str(path), DATASETS[name].title) for name, path in paths.items() if path.is_file()]
 
 
@@ -550,10 +550,13 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
         encoded = gr.State()
     with gr.Tab("About"):
         gr.Markdown(story())
+        curves = figures(STUDY_CURVES)
+        gr.Gallery(curves, label="The study's four models trained to convergence: validation loss and PSNR per epoch",
+                   columns=len(curves) or 1, height="auto", visible=bool(curves))
         table, plot = results_section()
         gr.Markdown(table)
         gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)
-        crops = sharp_crops()
+        crops = figures(SHARP_CROPS)
         gr.Gallery(crops, label="The PSNR model and the sharp (GAN) one, on the most textured test images",
                    columns=len(crops) or 1, height="auto", visible=bool(crops))
         gr.Markdown(model_cards())

@@ -20,7 +20,9 @@ the app denoises one large image at a time (app.py's lanes). tests/test_hostile.
 `python -m training.benchmark` measure the app against it."""
 
 
-SHARP_CROPS = "sharp_crops_{dataset}.png"  # in the results folder: training.crops draws it, the About tab shows it
+# Figures drawn per dataset into the results folder, which the About tab shows (figure_path finds them).
+SHARP_CROPS = "sharp_crops_{dataset}.png"  # training.crops: the PSNR model beside the sharp (GAN) one
+STUDY_CURVES = "study_curves_{dataset}.png"  # training.curves: the study's four models' validation curves
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,6 @@ def settings() -> Settings:
     )
 
 
-def sharp_crops_path(dataset: str, folder: Path | None = None) -> Path:
-    """Where training.crops draws a dataset's PSNR-model-beside-GAN figure: the results folder unless given."""
-    return (folder or settings().results_dir) / SHARP_CROPS.format(dataset=dataset)
+def figure_path(figure: str, dataset: str, folder: Path | None = None) -> Path:
+    """Where a dataset's figure (SHARP_CROPS, STUDY_CURVES) is drawn: the results folder unless given."""
+    return (folder or settings().results_dir) / figure.format(dataset=dataset)

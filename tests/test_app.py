@@ -19,6 +19,7 @@ import app
 import denoiser
 from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES, PATHS, STUDY_WINNER, inference
 from denoiser.baselines import BASELINES
+from denoiser.config import SHARP_CROPS, STUDY_CURVES
 from denoiser.metrics import psnr
 from denoiser.samples import SAMPLED, load_samples
 
@@ -493,14 +494,17 @@ def test_about_shows_results_or_says_they_are_missing(tmp_path: Path, monkeypatc
     assert text == "| method | PSNR |\n" and Path(plot).is_file()
 
 
-def test_about_shows_the_sharp_crops_of_every_dataset_drawn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("figure", [SHARP_CROPS, STUDY_CURVES])
+def test_about_shows_a_figure_for_every_dataset_drawn(figure: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
-    assert app.sharp_crops() == []
+    assert app.figures(figure) == []
     (tmp_path / "results").mkdir()
     for dataset in ("mnist", "cifar10"):
-        Image.new("RGB", (4, 4)).save(tmp_path / "results" / f"sharp_crops_{dataset}.png")
-    assert [(Path(path).name, title) for path, title in app.sharp_crops()] == [
-        ("sharp_crops_mnist.png", "MNIST"), ("sharp_crops_cifar10.png", "CIFAR-10")]
+        Image.new("RGB", (4, 4)).save(tmp_path / "results" / figure.format(dataset=dataset))
+    Image.new("RGB", (4, 4)).save(tmp_path / "results" / "unrelated.png")
+    assert [(Path(path).name, title) for path, title in app.figures(figure)] == [
+        (figure.format(dataset="mnist"), "MNIST"), (figure.format(dataset="cifar10"), "CIFAR-10")]
 
 
 def test_model_cards_show_every_trained_model(use_weights: Path) -> None:

@@ -5,7 +5,7 @@
 Draws a few test images (the most textured of the first `--pool`, by Laplacian energy: where
 a pixel loss blurs most) clean, noisy, and denoised by the app's PSNR model for Gaussian noise
 (the specialist where trained) and by the GAN, each with its PSNR, into the results folder's
-`sharp_crops_<dataset>.png` (`denoiser.config.sharp_crops_path`). The noise is drawn as the
+`sharp_crops_<dataset>.png` (`denoiser.config.SHARP_CROPS`). The noise is drawn as the
 evaluation draws it (`training.evaluate.noisy_copies`, seed 0).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from denoiser import inference
-from denoiser.config import settings, sharp_crops_path
+from denoiser.config import SHARP_CROPS, figure_path, settings
 from denoiser.datasets import DATASETS, load_dataset
 from denoiser.metrics import psnr
 from denoiser.models import MODELS, SHARP
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--count {args.count}: between 1 and --pool ({args.pool}).")
     if SHARP not in inference.trained_models(args.dataset):
         parser.error(f"no trained {SHARP} for {args.dataset}: train it first (training/train_all.sh).")
-    path = sharp_crops_path(args.dataset, args.out)
+    path = figure_path(SHARP_CROPS, args.dataset, args.out)
     draw(args.dataset, args.sigma, args.count, args.pool, path)
     print(path)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from denoiser.config import settings
+from denoiser.config import STUDY_CURVES, figure_path, settings
 from denoiser.datasets import DATASETS
 from denoiser.models import MODELS, STUDY_WINNER
 
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         if missing:
             parser.error(f"No validation curves for {dataset}: {', '.join(missing)} under {args.runs_dir} "
                          f"(train with --val-fraction and --runs-dir {args.runs_dir}; see training/study.sh).")
-        plot(dataset, results, out / f"study_curves_{dataset}.png")
+        plot(dataset, results, figure_path(STUDY_CURVES, dataset, out))
         summary = summarise(dataset, results)
         summaries.append(summary)
         print(f"\n{DATASETS[dataset].title}: validation PSNR at the kept epoch")
