@@ -30,6 +30,16 @@ def test_the_winner_is_judged_at_the_epoch_each_model_keeps(tmp_path, capsys):
     assert "winner: cnn_dense, the study's pick" in capsys.readouterr().out
 
 
+def test_each_dataset_keeps_its_summary_when_another_is_drawn(tmp_path):
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    for dataset, psnr in (("fashion_mnist", 12.0), ("mnist", 20.0), ("mnist", 21.0)):  # the last redraws mnist
+        write_validation_curves(runs, dataset, "cnn_pool", [0.5, 0.4], [10.0, psnr])
+        curves.main(["--runs-dir", str(runs), "--datasets", dataset, "--models", "cnn_pool", "--out", str(out)])
+    summaries = json.loads((out / "study_curves.json").read_text())
+    assert [(s["dataset"], s["models"]["cnn_pool"]["val_psnr"]) for s in summaries] == [
+        ("mnist", 21.0), ("fashion_mnist", 12.0)]
+
+
 def test_a_resumed_run_reads_as_one_curve(tmp_path):
     write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.4], [10.0, 11.0])
     write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.35, 0.3], [10.0, 11.5, 12.0])  # redid epoch 2

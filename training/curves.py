@@ -86,6 +86,16 @@ def summarise(dataset: str, results: dict[str, dict[str, Curve]]) -> dict:
             "study_pick_wins": best == STUDY_WINNER}
 
 
+def write_summaries(path: Path, summaries: list[dict]) -> None:
+    """The summaries into `path`, merged by dataset: the datasets' runs may be sessions apart, and
+    drawing one dataset's curves keeps what an earlier call wrote for the others."""
+    fresh = {summary["dataset"] for summary in summaries}
+    earlier = json.loads(path.read_text()) if path.is_file() else []
+    merged = [summary for summary in earlier if summary["dataset"] not in fresh] + summaries
+    merged.sort(key=lambda summary: list(DATASETS).index(summary["dataset"]))
+    path.write_text(json.dumps(merged, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs-dir", default="runs/study", help="the --runs-dir the study's trainings used")
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {model:14s} {row['val_psnr']:6.2f} dB  (epoch {row['kept_epoch']} of {row['epochs']})")
         verdict = "the study's pick" if summary["study_pick_wins"] else f"not the study's pick ({STUDY_WINNER})"
         print(f"  winner: {summary['winner']}, {verdict}")
-    (out / "study_curves.json").write_text(json.dumps(summaries, indent=1) + "\n")
+    write_summaries(out / "study_curves.json", summaries)
 
 
 if __name__ == "__main__":
