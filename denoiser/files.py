@@ -1,10 +1,13 @@
-"""Writing a file whole: a reader, or a run killed mid-write, sees the old file or the new one, never half."""
+"""Writing a file whole: a reader, or a run killed mid-write, sees the old file or the new one, never half;
+and a lock for processes that update the same file."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 
 def write_whole(path: Path, write: Callable[[Path], None]) -> None:
@@ -12,3 +15,11 @@ def write_whole(path: Path, write: Callable[[Path], None]) -> None:
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     write(partial)
     os.replace(partial, path)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the lock beside `path` (`<name>.lock`): processes' read-modify-writes of `path` take turns."""
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

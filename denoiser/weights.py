@@ -7,14 +7,13 @@ locally is fetched from the Hugging Face Hub repository in `DENOISER_HUB_REPO`.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .config import settings
-from .files import write_whole
+from .files import locked, write_whole
 
 MANIFEST = "manifest.json"
 GAUSSIAN = "gaussian_"  # metric keys: GAUSSIAN + sigma, e.g. gaussian_0.1 or gaussian_0.0588 (15 of 255)
@@ -89,8 +88,7 @@ def write_entry(entry: WeightsEntry, weights_dir: Path | None = None) -> None:
     """
     path = manifest_path(weights_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(path):
         _parse_manifest.cache_clear()  # another process may have rewritten it within the clock's tick
         entries = {(e.dataset, e.model): e for e in read_manifest(weights_dir)}
         entries[(entry.dataset, entry.model)] = entry

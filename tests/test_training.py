@@ -481,10 +481,14 @@ def test_covers_needs_3_db_at_sigma_01_and_6_db_at_sigma_03():
     assert "No configuration covers it" in diagnose.ladder_markdown([])
 
 
-def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_path):
+def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_path, monkeypatch):
     rungs = (diagnose.Rung((8, 16), 4), diagnose.Rung((8, 16), 32))
-    rows = diagnose.ladder("cifar10", 8, tmp_path / "runs", rungs, epochs=2, patience=1, val_fraction=0.25,
-                           batch_size=16)
+    record = tmp_path / "ladder.json"
+    budget = dict(epochs=2, patience=1, val_fraction=0.25, batch_size=16)
+    # two processes sharing the ladder: the first trains only the clean halves, so no rung is done yet
+    assert diagnose.ladder("cifar10", 8, tmp_path / "runs", rungs, record, share=(1, 2), **budget) == []
+    assert sorted(json.loads(record.read_text())) == ["f8-16_z32/none", "f8-16_z4/none"]
+    rows = diagnose.ladder("cifar10", 8, tmp_path / "runs", rungs, record, share=(2, 2), **budget)
     assert [(r["filters"], r["latent_dim"]) for r in rows] == [((8, 16), 4), ((8, 16), 32)]
     assert rows[0]["params"] < rows[1]["params"]
     for row in rows:
@@ -498,6 +502,9 @@ def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_pat
     assert f"| 8, 16 | 32 | {rows[1]['params']:,} |" in table
     diagnose.plot_ladder(rows, tmp_path / "ladder.png")
     assert (tmp_path / "ladder.png").stat().st_size > 1000
+    # a later session on a fresh machine: no runs folder, the record alone; nothing is trained again
+    monkeypatch.setattr(diagnose, "train", lambda *args: pytest.fail("trained a half the record keeps"))
+    assert diagnose.ladder("cifar10", 8, tmp_path / "elsewhere", rungs, record, **budget) == rows
 
 
 @pytest.mark.parametrize("flags, why", [(["--models", "res_unet,unet9"], "Unknown model 'unet9'"),

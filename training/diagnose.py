@@ -13,16 +13,17 @@ filters at the largest, each trained to convergence (train.CONVERGE) on clean in
 the study's noise (σ uniform in [0, 0.5]). A table and a plot of PSNR against parameters, and
 the smallest rung that *covers* the dataset (COVERS): that one is the registry's `cnn_dense_large`.
 Results go to `--out` as JSON (and, for the ladder, Markdown and PNG) for the README.
-A run already trained with the same settings (weights and manifest under `--runs-dir`) is read
-back rather than trained again, so the ladder can be started again in a later session and goes
-on where it stopped.
+Each half trained (a rung on clean or on noisy inputs) is kept in the ladder's JSON, which is
+committed: a half already there with the same settings is read back rather than trained again,
+so the ladder goes on where it stopped in a later session, even on a fresh machine, and
+`--share K/N` lets N processes train it side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
@@ -31,11 +32,12 @@ import numpy as np
 from denoiser import models
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.files import locked, write_whole
 from denoiser.noise import add_noise
 
 from .data import CLEAN, trainable_dataset
 from .scoring import Predict, network_predict, score
-from .train import CONVERGE, TrainConfig, recorded_run, train
+from .train import CONVERGE, TrainConfig, as_stored, recorded_run, train
 
 VERDICT_MARGIN_DB = 1.0  # clean reconstruction must beat denoising by this much to clear capacity
 STUDY_NOISE = (0.0, 0.5)  # the study's training noise: Gaussian sigma uniform in this range
@@ -53,36 +55,63 @@ class Rung:
     def options(self) -> dict:
         return {"filters": self.filters, "latent_dim": self.latent_dim}
 
+    @property
+    def name(self) -> str:
+        return f"f{self.filters[0]}-{self.filters[1]}_z{self.latent_dim}"
+
 
 LADDER = (Rung((32, 64), 16), Rung((32, 64), 64), Rung((32, 64), 256), Rung((32, 64), 1024), Rung((64, 128), 1024))
 
 
-def train_pair(data: Dataset, model: str, options: dict, level_range: tuple[float, float], sigmas: tuple[float, ...],
-               images: int, runs_dir: Path, **budget) -> dict:
-    """Train one architecture on clean inputs and on noisy ones; score reconstruction and denoising.
+Half = dict  # one run of a pair, scored: its settings, size, epochs and scores (JSON, as the ladder keeps it)
+
+
+def half_config(dataset: str, model: str, options: dict, noise: str, level_range: tuple[float, float],
+                runs_dir: Path, **budget) -> TrainConfig:
+    """One half of a pair: the architecture trained on clean inputs (noise CLEAN) or on noisy ones."""
+    return TrainConfig(dataset=dataset, model=model, noise=noise, level_min=level_range[0], level_max=level_range[1],
+                       eval_images=8, options=options, runs_dir=str(runs_dir / "runs" / noise),
+                       weights_dir=str(runs_dir / "weights" / noise), **budget)
+
+
+def train_half(data: Dataset, config: TrainConfig, sigmas: tuple[float, ...], images: int) -> Half:
+    """Train a half (or read its weights back: a rerun goes on where it stopped) and score it.
 
     `clean_input` is the clean-trained model reconstructing clean test images; `denoised[sigma]`
     the noise-trained model on the same images with Gaussian noise (seed 0), `noisy[sigma]` the input.
     """
+    entry = recorded_run(config) or train(config, data, "training.diagnose")
+    predict = network_predict(keras.models.load_model(entry.path(Path(config.weights_dir)), compile=False))
     clean = data.test_images(images)
-    result: dict = {"params": None, "epochs": {}, "best_epoch": {}, "denoised": {}, "noisy": {}}
-    for noise in (CLEAN, "gaussian"):
-        weights_dir = runs_dir / "weights" / noise
-        config = TrainConfig(dataset=data.spec.name, model=model, noise=noise, level_min=level_range[0],
-                             level_max=level_range[1], eval_images=8, options=options,
-                             runs_dir=str(runs_dir / "runs" / noise), weights_dir=str(weights_dir), **budget)
-        entry = recorded_run(config) or train(config, data, "training.diagnose")  # a rerun goes on where it stopped
-        predict = network_predict(keras.models.load_model(entry.path(weights_dir), compile=False))
-        if noise == CLEAN:
-            result["clean_input"] = scored(predict, clean, clean)
-        else:
-            for sigma in sigmas:
-                noisy = add_noise(clean, "gaussian", sigma, seed=0)
-                result["denoised"][str(sigma)] = scored(predict, clean, noisy)
-                result["noisy"][str(sigma)] = scored(lambda x: x, clean, noisy)
-        result["params"] = entry.params
-        result["epochs"][noise], result["best_epoch"][noise] = entry.epochs, entry.best_epoch
-    return result
+    half: Half = {"settings": settings_of(config), "images": images, "params": entry.params, "epochs": entry.epochs,
+                  "best_epoch": entry.best_epoch}
+    if config.noise == CLEAN:
+        half["clean_input"] = scored(predict, clean, clean)
+    else:
+        noisy = {sigma: add_noise(clean, "gaussian", sigma, seed=0) for sigma in sigmas}
+        half["denoised"] = {str(sigma): scored(predict, clean, noisy[sigma]) for sigma in sigmas}
+        half["noisy"] = {str(sigma): scored(lambda x: x, clean, noisy[sigma]) for sigma in sigmas}
+    return half
+
+
+def settings_of(config: TrainConfig) -> dict:
+    """What makes a half the same run on another machine: its settings without the folders."""
+    return {k: v for k, v in as_stored(asdict(config)).items() if k not in ("runs_dir", "weights_dir")}
+
+
+def pair(clean: Half, noisy: Half) -> dict:
+    """The two halves of one architecture side by side: epochs per noise, both halves' scores."""
+    return {"params": noisy["params"], "epochs": {CLEAN: clean["epochs"], "gaussian": noisy["epochs"]},
+            "best_epoch": {CLEAN: clean["best_epoch"], "gaussian": noisy["best_epoch"]},
+            "clean_input": clean["clean_input"], "denoised": noisy["denoised"], "noisy": noisy["noisy"]}
+
+
+def train_pair(data: Dataset, model: str, options: dict, level_range: tuple[float, float], sigmas: tuple[float, ...],
+               images: int, runs_dir: Path, **budget) -> dict:
+    """Train and score one architecture on clean inputs and on noisy ones (train_half, twice)."""
+    configs = (half_config(data.spec.name, model, options, noise, level_range, runs_dir, **budget)
+               for noise in (CLEAN, "gaussian"))
+    return pair(*(train_half(data, config, sigmas, images) for config in configs))
 
 
 def scored(predict: Predict, clean: np.ndarray, inputs: np.ndarray) -> dict[str, float]:
@@ -122,18 +151,52 @@ def smallest_covering(rows: list[dict]) -> dict | None:
     return min(covering, key=lambda row: row["params"]) if covering else None
 
 
-def ladder(dataset: str, images: int, runs_dir: Path, rungs: tuple[Rung, ...] = LADDER, **budget) -> list[dict]:
+def read_halves(record: Path | None) -> dict[str, Half]:
+    return json.loads(record.read_text()) if record and record.is_file() else {}
+
+
+def keep_half(record: Path, key: str, half: Half) -> None:
+    """Add one trained half to the ladder's record: processes sharing the ladder take turns to write it."""
+    with locked(record):
+        halves = {**read_halves(record), key: half}
+        write_whole(record, lambda path: path.write_text(json.dumps(halves, indent=1) + "\n"))
+
+
+def ladder(dataset: str, images: int, runs_dir: Path, rungs: tuple[Rung, ...] = LADDER, record: Path | None = None,
+           share: tuple[int, int] = (1, 1), **budget) -> list[dict]:
+    """Train and score every rung's two halves; the rows of the rungs whose halves are both done.
+
+    Each half trained goes to `record` (JSON, committed with the results), and a half already there
+    with the same settings is read back, not trained again: a CPU session's end loses only the half
+    in progress. `share` (k, n) trains only the k-th of every n halves, so n processes can share the
+    ladder; the rows then hold what all of them have finished.
+    """
     data = load_dataset(dataset)
     sigmas = tuple(sorted({*COVERS, *data.spec.gaussian_levels}))
+    halves = read_halves(record)
     rows = []
+    for index, (rung, noise) in enumerate((rung, noise) for rung in rungs for noise in (CLEAN, "gaussian")):
+        key = f"{rung.name}/{noise}"
+        config = half_config(dataset, LADDER_MODEL, rung.options, noise, STUDY_NOISE, runs_dir / rung.name, **budget)
+        kept = halves.get(key)
+        if kept and (kept["settings"], kept["images"]) == (settings_of(config), images):
+            continue
+        if index % share[1] != share[0] - 1:
+            halves.pop(key, None)  # another process's half, not (yet) trained with these settings
+            continue
+        halves[key] = train_half(data, config, sigmas, images)
+        if record:
+            keep_half(record, key, halves[key])
     for rung in rungs:
-        name = f"f{rung.filters[0]}-{rung.filters[1]}_z{rung.latent_dim}"
-        row = {"dataset": dataset, "model": LADDER_MODEL, **rung.options, "images": images}
-        row.update(train_pair(data, LADDER_MODEL, rung.options, STUDY_NOISE, sigmas, images, runs_dir / name,
-                              **budget))
+        clean, noisy = halves.get(f"{rung.name}/{CLEAN}"), halves.get(f"{rung.name}/gaussian")
+        if not (clean and noisy):
+            print(f"{rung.name}: not yet trained on " + " and ".join(
+                name for name, half in (("clean inputs", clean), ("noisy ones", noisy)) if not half), flush=True)
+            continue
+        row = {"dataset": dataset, "model": LADDER_MODEL, **rung.options, "images": images, **pair(clean, noisy)}
         row["covers"] = covers(row)
         rows.append(row)
-        print(f"{name}: {row['params']:,} parameters, clean {row['clean_input']['psnr']:.2f} dB, gains "
+        print(f"{rung.name}: {row['params']:,} parameters, clean {row['clean_input']['psnr']:.2f} dB, gains "
               + ", ".join(f"σ={s:g} {g:+.2f} dB" for s, g in gains(row).items()), flush=True)
     return rows
 
@@ -182,6 +245,17 @@ def plot_ladder(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def share_arg(text: str) -> tuple[int, int]:
+    """'K/N' -> (K, N), with 1 <= K <= N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected K/N, say 1/2") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be between 1 and N")
+    return k, n
+
+
 def registry_rung() -> Rung:
     """The rung the registry's `cnn_dense_large` is built as."""
     options = models.MODELS["cnn_dense_large"].build.keywords
@@ -201,6 +275,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patience", type=int, default=CONVERGE["patience"],
                         help="the ladder: early-stopping patience")
     parser.add_argument("--train-images", type=int, help="the ladder: train on the first N training images only")
+    parser.add_argument("--share", type=share_arg, default=(1, 1), metavar="K/N",
+                        help="the ladder: train only the K-th of every N halves, so that N processes share it")
     parser.add_argument("--runs-dir", default="runs")
     parser.add_argument("--out", default=str(settings().results_dir))
     args = parser.parse_args(argv)
@@ -209,9 +285,13 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.ladder:
         budget = {**CONVERGE, "epochs": args.epochs, "patience": args.patience, "train_images": args.train_images}
-        rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), **budget)
         stem = out / f"capacity_ladder_{args.dataset}"
-        stem.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+        rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), record=stem.with_suffix(".json"),
+                      share=args.share, **budget)
+        if len(rows) < len(LADDER):
+            print(f"{len(rows)} of {len(LADDER)} rungs done; {stem.with_suffix('.json')} keeps the halves trained. "
+                  "Run again (every share, or none) to train the rest and draw the table.")
+            return
         table = ladder_markdown(rows)
         stem.with_suffix(".md").write_text(table)
         plot_ladder(rows, stem.with_suffix(".png"))
