@@ -41,6 +41,11 @@ class Settings:
         """Where the evaluation, diagnosis and benchmark write, and the app's About tab reads."""
         return self.weights_dir / "results"
 
+    @property
+    def logs_dir(self) -> Path:
+        """The study's runs' TensorBoard logs, committed (training.curves keeps them): `tensorboard --logdir` it."""
+        return self.weights_dir / "logs"
+
 
 def _whole_number(name: str, default: int, minimum: int = 1, multiple_of: int = 1) -> int:
     """An integer from the environment, or a message that names the variable and what it needs."""

@@ -22,7 +22,7 @@ def test_the_winner_is_judged_at_the_epoch_each_model_keeps(tmp_path, capsys):
     write_validation_curves(runs, "mnist", "cnn_pool", [0.5, 0.3, 0.4], [10.0, 15.0, 25.0])
     write_validation_curves(runs, "mnist", "cnn_dense", [0.2, 0.1], [18.0, 20.0])
     curves.main(["--runs-dir", str(runs), "--datasets", "mnist", "--models", "cnn_pool,cnn_dense",
-                 "--out", str(tmp_path / "out")])
+                 "--logs-dir", str(tmp_path / "logs"), "--out", str(tmp_path / "out")])
     (summary,) = json.loads((tmp_path / "out" / "study_curves.json").read_text())
     assert summary["winner"] == "cnn_dense" and summary["study_pick_wins"]
     assert summary["models"]["cnn_pool"] == {"epochs": 3, "kept_epoch": 2, "val_psnr": 15.0}
@@ -34,22 +34,42 @@ def test_each_dataset_keeps_its_summary_when_another_is_drawn(tmp_path):
     runs, out = tmp_path / "runs", tmp_path / "out"
     for dataset, psnr in (("fashion_mnist", 12.0), ("mnist", 20.0), ("mnist", 21.0)):  # the last redraws mnist
         write_validation_curves(runs, dataset, "cnn_pool", [0.5, 0.4], [10.0, psnr])
-        curves.main(["--runs-dir", str(runs), "--datasets", dataset, "--models", "cnn_pool", "--out", str(out)])
+        curves.main(["--runs-dir", str(runs), "--datasets", dataset, "--models", "cnn_pool",
+                     "--logs-dir", str(tmp_path / "logs"), "--out", str(out)])
     summaries = json.loads((out / "study_curves.json").read_text())
     assert [(s["dataset"], s["models"]["cnn_pool"]["val_psnr"]) for s in summaries] == [
         ("mnist", 21.0), ("fashion_mnist", 12.0)]
 
 
+def test_finished_runs_logs_are_kept_and_drawn_again_without_the_runs(tmp_path):
+    runs, logs, out = tmp_path / "runs", tmp_path / "logs", tmp_path / "out"
+    write_validation_curves(runs, "mnist", "cnn_pool", [0.5, 0.4], [10.0, 11.0])
+    args = ["--datasets", "mnist", "--models", "cnn_pool", "--logs-dir", str(logs), "--out", str(out)]
+    curves.main(["--runs-dir", str(runs), *args])
+    assert list((logs / "mnist" / "cnn_pool" / "validation").glob("events.out.tfevents*"))
+    # a run started again and still going (its backup folder is there) does not replace the finished one's logs
+    (runs / "mnist" / "cnn_pool" / train.BACKUP).mkdir()
+    write_validation_curves(runs, "mnist", "cnn_pool", [0.6], [9.0])
+    curves.main(["--runs-dir", str(runs), *args])
+    assert curves.validation_curves(logs / "mnist" / "cnn_pool")["psnr"] == {1: 10.0, 2: 11.0}
+    # another machine, no runs at all: the kept logs draw the same curves
+    curves.main(["--runs-dir", str(tmp_path / "nothing"), *args])
+    (summary,) = json.loads((out / "study_curves.json").read_text())
+    assert summary["models"]["cnn_pool"] == {"epochs": 2, "kept_epoch": 2, "val_psnr": 11.0}
+
+
 def test_a_resumed_run_reads_as_one_curve(tmp_path):
     write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.4], [10.0, 11.0])
     write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.35, 0.3], [10.0, 11.5, 12.0])  # redid epoch 2
-    assert curves.validation_curves(tmp_path, "mnist", "cnn_pool")["psnr"] == {1: 10.0, 2: 11.5, 3: 12.0}
+    logs = tmp_path / "mnist" / "cnn_pool" / "logs"
+    assert curves.validation_curves(logs)["psnr"] == {1: 10.0, 2: 11.5, 3: 12.0}
 
 
 def test_missing_curves_name_the_runs_to_make(tmp_path, capsys):
     write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5], [10.0])
     with pytest.raises(SystemExit):
-        curves.main(["--runs-dir", str(tmp_path), "--datasets", "mnist", "--out", str(tmp_path / "out")])
+        curves.main(["--runs-dir", str(tmp_path), "--datasets", "mnist", "--logs-dir", str(tmp_path / "logs"),
+                     "--out", str(tmp_path / "out")])
     assert "cnn_dense, cnn_unpadded, cnn_deep" in capsys.readouterr().err
 
 

@@ -2,9 +2,11 @@
 
     python -m training.curves --runs-dir runs/study
 
-Reads the TensorBoard event files that `training.train` writes for runs with a validation
-split (`<runs-dir>/<dataset>/<model>/logs/validation`), draws the four study models' curves
-per dataset into `weights/results/study_curves_<dataset>.png`, and names the winner: the
+Keeps the TensorBoard logs that `training.train` writes for runs with a validation split
+(`<runs-dir>/<dataset>/<model>/logs`): a finished run's are copied into the committed
+`weights/logs/<dataset>/<model>`, so the curves can be drawn again, and read in TensorBoard,
+on a machine that never ran it. From those it draws the four study models' validation curves
+per dataset into `weights/results/study_curves_<dataset>.png` and names the winner: the
 highest validation PSNR at the epoch whose weights were kept (the lowest validation loss).
 PSNR decides, not the loss, because the models train on different losses (MSE, cross-entropy).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import tensorflow as tf
@@ -22,6 +25,7 @@ from denoiser.datasets import DATASETS
 from denoiser.models import MODELS, STUDY_WINNER
 
 from .events import LOGS, VALIDATION
+from .train import BACKUP
 
 STUDY_MODELS = sorted((name for name, spec in MODELS.items() if spec.study), key=lambda name: MODELS[name].study)
 STUDY_DATASETS = ("mnist", "fashion_mnist")
@@ -42,9 +46,19 @@ def read_scalars(logdir: Path, tag: str) -> Curve:
     return dict(sorted(values.items()))
 
 
-def validation_curves(runs_dir: Path, dataset: str, model: str) -> dict[str, Curve]:
-    logdir = runs_dir / dataset / model / LOGS / VALIDATION
-    return {name: read_scalars(logdir, f"epoch_{name}") for name in CURVES}
+def kept_logs(runs_dir: Path, logs_dir: Path, dataset: str, model: str) -> Path:
+    """A run's logs as committed, `<logs_dir>/<dataset>/<model>`: a finished run's under `runs_dir`
+    replace them first; a run still going (its backup folder is there) leaves them as they are."""
+    run, kept = runs_dir / dataset / model, logs_dir / dataset / model
+    if (run / LOGS / VALIDATION).is_dir() and not (run / BACKUP).exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(run / LOGS, kept)
+    return kept
+
+
+def validation_curves(logs: Path) -> dict[str, Curve]:
+    """Validation loss and PSNR per epoch from one run's logs folder."""
+    return {name: read_scalars(logs / VALIDATION, f"epoch_{name}") for name in CURVES}
 
 
 def kept_epoch(curves: dict[str, Curve]) -> int:
@@ -101,17 +115,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs-dir", default="runs/study", help="the --runs-dir the study's trainings used")
     parser.add_argument("--datasets", default=",".join(STUDY_DATASETS), type=DATASETS.args)
     parser.add_argument("--models", default=",".join(STUDY_MODELS), type=MODELS.args)
+    parser.add_argument("--logs-dir", type=Path, default=settings().logs_dir,
+                        help="where the finished runs' logs are kept, and read from")
     parser.add_argument("--out", default=str(settings().results_dir))
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summaries = []
     for dataset in args.datasets:
-        results = {model: validation_curves(Path(args.runs_dir), dataset, model) for model in args.models}
+        results = {model: validation_curves(kept_logs(Path(args.runs_dir), args.logs_dir, dataset, model))
+                   for model in args.models}
         missing = [model for model, curves in results.items() if not curves["loss"] or not curves["psnr"]]
         if missing:
-            parser.error(f"No validation curves for {dataset}: {', '.join(missing)} under {args.runs_dir} "
-                         f"(train with --val-fraction and --runs-dir {args.runs_dir}; see training/study.sh).")
+            parser.error(f"No validation curves for {dataset}: {', '.join(missing)}, finished, under {args.runs_dir} "
+                         f"or {args.logs_dir} (train with --val-fraction and --runs-dir {args.runs_dir}; see "
+                         "training/study.sh).")
         plot(dataset, results, figure_path(STUDY_CURVES, dataset, out))
         summary = summarise(dataset, results)
         summaries.append(summary)
