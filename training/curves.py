@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         if missing:
             parser.error(f"No validation curves for {dataset}: {', '.join(missing)}, finished, under {args.runs_dir} "
                          f"or {args.logs_dir} (train with --val-fraction and --runs-dir {args.runs_dir}; see "
-                         "training/study.sh).")
+                         f"training/study.sh). The finished runs' logs are kept in {args.logs_dir}.")
         plot(dataset, results, figure_path(STUDY_CURVES, dataset, out))
         summary = summarise(dataset, results)
         summaries.append(summary)
