@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 
 from training import train
-from training.stopping import StoppingState
+from training.stopping import EarlyStopping, ReduceLROnPlateau, StoppingState
 
 
-def _session(folder, model, losses, first_epoch):
+def _session(folder, model, losses, first_epoch, min_delta=0.0):
     """One working session of a --converge run: its callbacks fresh, as a restarted process makes them."""
-    early = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)
-    plateau = keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2)
+    early = EarlyStopping(patience=3, min_delta=min_delta, restore_best_weights=True)
+    plateau = ReduceLROnPlateau(factor=0.5, patience=2, min_delta=min_delta)
     callbacks = [early, plateau, StoppingState(folder, [early, plateau])]
     for callback in callbacks:
         callback.set_model(model)
@@ -42,9 +42,28 @@ def test_a_run_resumed_in_a_new_process_stops_and_keeps_its_best_as_one_run_woul
     assert all(np.all(w == 1) for w in early.best_weights)  # epoch 1's weights, not the restart's
 
 
+def test_an_epoch_is_better_only_by_a_fraction_of_the_best_loss(tmp_path):
+    """min_delta is relative: 0.1% of a loss near 0.08 (cross-entropy) or near 0.003 (squared error) alike."""
+    for scale in (0.08, 0.003):
+        model = _model()
+        losses = [scale * f for f in (1.0, 0.995, 0.9948, 0.9946, 0.9944, 0.9942)]  # after epoch 1: under 0.1%
+        early, stopped_at = _session(tmp_path / str(scale), model, losses, first_epoch=0, min_delta=1e-3)
+        assert (early.best_epoch, stopped_at) == (1, 4)
+        assert model.optimizer.learning_rate.numpy() == pytest.approx(5e-4)  # the plateau's rule is the same one
+    early, stopped_at = _session(tmp_path / "absolute", _model(), losses, first_epoch=0)  # no threshold: never stops
+    assert (early.best_epoch, stopped_at) == (5, None)
+
+
+def test_training_stops_with_the_relative_threshold_converge_states():
+    config = train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", "--converge"])
+    early, plateau, _ = train.stopping_callbacks(config)
+    assert early.min_delta == plateau.min_delta == train.CONVERGE["min_delta"] == 1e-3
+    assert isinstance(early, EarlyStopping) and isinstance(plateau, ReduceLROnPlateau)
+
+
 def test_a_finished_run_leaves_nothing_for_the_next_one(tmp_path):
     model = _model()
-    early = keras.callbacks.EarlyStopping(patience=3)
+    early = EarlyStopping(patience=3)
     state = StoppingState(tmp_path, [early])
     for callback in (early, state):
         callback.set_model(model)
