@@ -411,7 +411,7 @@ def test_early_stopping_keeps_the_best_epoch_and_logs_validation_curves(tmp_path
                                val_fraction=0.25, patience=4, loss="mse",
                                runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
     entry = train.train(config, data, "cmd")
-    logged = curves.validation_curves(tmp_path / "runs", "mnist", "cnn_pool")
+    logged = curves.validation_curves(tmp_path / "runs" / "mnist" / "cnn_pool" / "logs")
     assert list(logged["loss"]) == list(logged["psnr"]) == [1, 2, 3, 4]
     assert entry.epochs == 4 and entry.best_epoch == curves.kept_epoch(logged) <= 2
     saved = keras.models.load_model(tmp_path / "w" / "mnist" / "cnn_pool.keras", compile=False)
