@@ -58,6 +58,13 @@ def test_finished_runs_logs_are_kept_and_drawn_again_without_the_runs(tmp_path):
     assert summary["models"]["cnn_pool"] == {"epochs": 2, "kept_epoch": 2, "val_psnr": 11.0}
 
 
+def test_the_kept_epoch_is_early_stoppings_not_the_lowest_loss():
+    """Epochs 3 and 4 lower the loss by under 0.1% of it: early stopping keeps epoch 2's weights."""
+    losses = {1: 1.0, 2: 0.9, 3: 0.8995, 4: 0.8993}
+    assert curves.kept_epoch({"loss": losses}) == 2
+    assert curves.kept_epoch({"loss": losses}, min_delta=0.0) == 4
+
+
 def test_a_resumed_run_reads_as_one_curve(tmp_path):
     write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.4], [10.0, 11.0])
     write_validation_curves(tmp_path, "mnist", "cnn_pool", [0.5, 0.35, 0.3], [10.0, 11.5, 12.0])  # redid epoch 2

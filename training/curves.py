@@ -7,7 +7,7 @@ Keeps the TensorBoard logs that `training.train` writes for runs with a validati
 `weights/logs/<dataset>/<model>`, so the curves can be drawn again, and read in TensorBoard,
 on a machine that never ran it. From those it draws the four study models' validation curves
 per dataset into `weights/results/study_curves_<dataset>.png` and names the winner: the
-highest validation PSNR at the epoch whose weights were kept (the lowest validation loss).
+highest validation PSNR at the epoch whose weights were kept (early stopping's best epoch).
 PSNR decides, not the loss, because the models train on different losses (MSE, cross-entropy).
 """
 
@@ -25,7 +25,8 @@ from denoiser.datasets import DATASETS
 from denoiser.models import MODELS, STUDY_WINNER
 
 from .events import LOGS, VALIDATION
-from .train import BACKUP
+from .stopping import improves
+from .train import BACKUP, CONVERGE
 
 STUDY_MODELS = sorted((name for name, spec in MODELS.items() if spec.study), key=lambda name: MODELS[name].study)
 STUDY_DATASETS = ("mnist", "fashion_mnist")
@@ -61,9 +62,14 @@ def validation_curves(logs: Path) -> dict[str, Curve]:
     return {name: read_scalars(logs / VALIDATION, f"epoch_{name}") for name in CURVES}
 
 
-def kept_epoch(curves: dict[str, Curve]) -> int:
-    """The epoch whose weights early stopping keeps: the lowest validation loss."""
-    return min(curves["loss"], key=curves["loss"].get)
+def kept_epoch(curves: dict[str, Curve], min_delta: float = CONVERGE["min_delta"]) -> int:
+    """The epoch whose weights early stopping keeps: the last to beat the best loss before it by
+    `min_delta` of it (so not always the lowest loss, which may be lower by a hair)."""
+    kept = None
+    for epoch, loss in curves["loss"].items():
+        if improves(loss, None if kept is None else curves["loss"][kept], min_delta):
+            kept = epoch
+    return kept
 
 
 def winner(results: dict[str, dict[str, Curve]]) -> str:

@@ -22,6 +22,12 @@ import numpy as np
 from denoiser.files import write_whole
 
 
+def improves(value: float, best: float | None, min_delta: float) -> bool:
+    """Whether a loss beats the best so far by `min_delta` of it: the one rule of early stopping, the
+    plateau schedule and training.curves' kept epoch."""
+    return best is None or float(value) < float(best) * (1 - abs(min_delta))
+
+
 class RelativeDelta:
     """For Keras's callbacks that watch a loss: an epoch improves on the best only when it lowers it by
     `min_delta` *of it*. Keras's own `min_delta` is absolute, and the study's models train on losses of
@@ -29,8 +35,7 @@ class RelativeDelta:
     threshold suits. With none, gains in the fifth decimal at ever smaller rates went on for 40 epochs."""
 
     def _is_improvement(self, monitor_value, reference_value) -> bool:  # MonitorCallback's test, made relative
-        # abs: Keras's early stopping turns min_delta negative for a quantity to minimise
-        return reference_value is None or float(monitor_value) < float(reference_value) * (1 - abs(self.min_delta))
+        return improves(monitor_value, reference_value, self.min_delta)  # Keras turns min_delta negative here
 
 
 class EarlyStopping(RelativeDelta, keras.callbacks.EarlyStopping):
