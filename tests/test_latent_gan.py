@@ -69,3 +69,21 @@ def test_the_vae_gan_trains_through_training_train_and_saves_a_plain_vae(tmp_pat
     assert _changed(_weights(vae.model), _weights(gan_vae.model))
     assert {e.model for e in read_manifest(weights)} == {"latent_vae", "latent_vae_gan"}
     assert denoiser.latent_models("mnist") == [denoiser.VAE_GAN, denoiser.VAE]  # the walk's default first
+
+
+@pytest.mark.parametrize("model", ["latent_vae_gan", "res_unet_gan"])
+def test_an_adversarial_run_takes_its_models_own_weight_unless_given_one(model):
+    common = ["--dataset", "mnist", "--model", model, "--noise", "none"]
+    network = MODELS[model].build((28, 28, 1))
+    default = train.compiled(network, train.parse_args(common), steps=1)
+    given = train.compiled(network, train.parse_args([*common, "--adversarial-weight", "7"]), steps=1)
+    assert default.adversarial_weight == MODELS[model].adversarial_weight and given.adversarial_weight == 7
+
+
+def test_the_fraction_along_the_line_comes_from_the_vaes_own_generator():
+    # a second generator with the VAE's seed would draw the fraction in lockstep with the VAE's sampling noise
+    vae = MODELS["latent_vae_gan"].build((28, 28, 1))
+    model = latent_gan.LatentGAN(vae, adversarial_weight=1.0)
+    before = np.array(vae.seed_generator.state)
+    model.between(ops.zeros((4, vae.latent_dim)), training=False)
+    assert not np.array_equal(before, np.array(vae.seed_generator.state))

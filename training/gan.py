@@ -27,7 +27,6 @@ from . import patchgan
 if TYPE_CHECKING:  # hints only: the model runs on any backend, its train_step on TensorFlow
     import tensorflow as tf
 
-DEFAULT_WEIGHT = 0.01  # pix2pix's lambda = 100 on L1, for images in [0, 1] rather than [-1, 1]: 1 / 200, doubled
 ADAM_BETA_1 = 0.5  # pix2pix's Adam momentum: a shorter memory keeps up with the moving opponent
 # The discriminator's rate over the generator's (the two time-scale rule, Heusel et al. 2017): it starts
 # from scratch against a trained generator, and at one rate it stayed at chance for hundreds of steps.
@@ -112,7 +111,7 @@ class ConditionalGAN(Adversarial):
     LOSSES = ("loss", "pixel", "adversarial", "d_loss")
 
     def __init__(self, generator: keras.Model, pixel_loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor],
-                 adversarial_weight: float = DEFAULT_WEIGHT, discriminator: keras.Model | None = None, **kwargs):
+                 adversarial_weight: float, discriminator: keras.Model | None = None, **kwargs):
         super().__init__(generator, discriminator or patchgan.build(int(generator.input_shape[-1])),
                          adversarial_weight, **kwargs)
         self.pixel_loss = pixel_loss

@@ -39,11 +39,12 @@ class LatentGAN(Adversarial):
     def __init__(self, vae: VAE, adversarial_weight: float, discriminator: keras.Model | None = None, **kwargs):
         super().__init__(vae, discriminator or patchgan.build(int(vae.input_shape[-1]), conditional=False),
                          adversarial_weight, **kwargs)
-        self.seed_generator = keras.random.SeedGenerator(vae.seed)
 
     def between(self, z_mean: tf.Tensor, training: bool) -> tf.Tensor:
         """Decodings of a random point on the line from each code to the one before it in the batch."""
-        t = keras.random.uniform((ops.shape(z_mean)[0], 1), seed=self.seed_generator)
+        # the VAE's own generator: a second generator of the same seed would draw t from the same
+        # stream as the VAE's sampling noise, in step with it
+        t = keras.random.uniform((ops.shape(z_mean)[0], 1), seed=self.generator.seed_generator)
         return self.generator.decoder((1 - t) * z_mean + t * ops.roll(z_mean, 1, axis=0), training=training)
 
     def losses_of(self, data, training: bool) -> tuple[dict, tf.Tensor]:

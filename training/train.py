@@ -107,7 +107,7 @@ class TrainConfig:
     patience: int | None = None  # early stopping: epochs without a better validation loss (None: run every epoch)
     min_delta: float = 0.0  # ... better by at least this fraction of the best loss (training/stopping.py)
     options: dict = field(default_factory=dict)  # passed to the model's builder (the ladder's sizes, res_unet's depth)
-    adversarial_weight: float = gan.DEFAULT_WEIGHT  # adversarial models only: the weight of the GAN term
+    adversarial_weight: float | None = None  # adversarial models: the GAN term's weight; None: the model's own
     jit_compile: bool | str = "auto"  # XLA: Keras's "auto" leaves it off on CPU-only machines; True asks for it
 
     @property
@@ -234,8 +234,9 @@ def compiled(network: keras.Model, config: TrainConfig, steps: int) -> keras.Mod
     spec = models.MODELS.lookup(config.model)
     loss_name = config.loss or spec.loss
     if spec.adversarial:
-        model = (latent_gan.LatentGAN(network, config.adversarial_weight) if isinstance(network, VAE)
-                 else gan.ConditionalGAN(network, keras.losses.get(LOSSES[loss_name]), config.adversarial_weight))
+        weight = spec.adversarial_weight if config.adversarial_weight is None else config.adversarial_weight
+        model = (latent_gan.LatentGAN(network, weight) if isinstance(network, VAE)
+                 else gan.ConditionalGAN(network, keras.losses.get(LOSSES[loss_name]), weight))
         model.compile(*(keras.optimizers.Adam(learning_rate(config, steps, factor), beta_1=gan.ADAM_BETA_1)
                         for factor in (1.0, gan.D_RATE_FACTOR)), jit_compile=config.jit_compile)
         return model
@@ -388,8 +389,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
                         "four-level res_unet (README, Recipe experiments)")
     parser.add_argument("--adversarial-weight", type=float,
                         help="adversarial models: the weight of the GAN term added to res_unet_gan's pixel loss "
-                        "(default: %(default)s) or to latent_vae_gan's ELBO, which is summed over pixels, so it takes "
-                        "weights thousands of times larger: 60 on MNIST (README, Recipe experiments)")
+                        f"(default: {models.PIX2PIX_WEIGHT:g}) or to latent_vae_gan's ELBO, a sum over pixels that "
+                        f"takes weights thousands of times larger (default: {models.LATENT_GAN_WEIGHT:g})")
     parser.add_argument("--jit-compile", action="store_const", const=True,
                         help="compile the training step with XLA, which Keras leaves off on a CPU; on this 2-core CPU "
                         "it cut a res_unet step on 64 patches of 96x96 from 8.2 to 6.3 s in isolation, though the "

@@ -33,10 +33,15 @@ class ModelSpec:
     loss: str | None = "mse"  # the training loss; #1, #3, #4 use cross-entropy; None: the model computes its own
     # Instead of size_multiple and receptive_field, for builders whose options change them: options -> both.
     geometry: Callable[..., tuple[int, int]] | None = None
-    # Trained against a discriminator (training.gan, training.latent_gan); the saved file is the network alone.
-    adversarial: bool = False
+    # Trained against a discriminator (training.gan, training.latent_gan) with this weight on the GAN term
+    # unless a run gives its own; None: not adversarial. The saved file is the network alone.
+    adversarial_weight: float | None = None
     # The 8-way self-ensemble may run on it: off for a GAN, whose averaged texture would blur back.
     self_ensemble: bool = True
+
+    @property
+    def adversarial(self) -> bool:
+        return self.adversarial_weight is not None
 
     @property
     def tensorflow_step(self) -> bool:
@@ -49,6 +54,13 @@ class ModelSpec:
             return self.geometry(**options)
         return self.size_multiple, self.receptive_field or 0
 
+
+# pix2pix's lambda = 100 on L1, for images in [0, 1] rather than [-1, 1], is a GAN weight of 1 / 200; every
+# committed res_unet_gan trained with six times that, which met issue #13's realism targets (README, study item 5).
+PIX2PIX_WEIGHT = 0.03
+# The VAE's ELBO is summed over a 28x28 image's pixels, so its GAN term takes a weight thousands of
+# times larger than a per-pixel loss's: 60 on MNIST (README, Recipe experiments).
+LATENT_GAN_WEIGHT = 60.0
 
 MODELS: Registry[ModelSpec] = Registry(
     "model",
@@ -79,7 +91,7 @@ MODELS: Registry[ModelSpec] = Registry(
         ModelSpec("latent_vae_gan", "VAE-GAN", latent_vae.build,
                   "The VAE fine-tuned against a discriminator that judges the images between two codes (a VAE-GAN): "
                   "in-between images that look like sharp digits, not blends (trained on MNIST).",
-                  False, latent=True, loss=None, adversarial=True, self_ensemble=False),
+                  False, latent=True, loss=None, adversarial_weight=LATENT_GAN_WEIGHT, self_ensemble=False),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
                   True, geometry=res_unet.geometry),
@@ -89,7 +101,7 @@ MODELS: Registry[ModelSpec] = Registry(
         ModelSpec("res_unet_gan", "Sharp (GAN)", res_unet.build,
                   "The Gaussian specialist fine-tuned against a PatchGAN discriminator (pix2pix): a little PSNR "
                   "traded for texture that looks real. An explicit choice, never what 'auto' picks.",
-                  True, geometry=res_unet.geometry, loss="mae", adversarial=True, self_ensemble=False),
+                  True, geometry=res_unet.geometry, loss="mae", adversarial_weight=PIX2PIX_WEIGHT, self_ensemble=False),
     ),
 )
 
