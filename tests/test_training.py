@@ -14,7 +14,7 @@ import denoiser
 from denoiser.config import settings
 from denoiser.datasets import load_dataset
 from denoiser.metrics import psnr
-from denoiser.weights import read_manifest
+from denoiser.weights import find_entry, read_manifest
 from training import curves, diagnose, evaluate, reporting, targets, train
 from training.data import ImageBatches, PatchBatches, epoch_callback
 from training.results import Row, merge
@@ -478,7 +478,19 @@ def test_covers_needs_3_db_at_sigma_01_and_6_db_at_sigma_03():
     rows = [_ladder_row(500, 2.0, 7.0), _ladder_row(900, 3.5, 6.5), _ladder_row(700, 3.1, 6.1), _ladder_row(100, 1, 1)]
     assert diagnose.smallest_covering(rows)["params"] == 700
     assert diagnose.smallest_covering(rows[:1] + rows[3:]) is None
-    assert "No configuration covers it" in diagnose.ladder_markdown([])
+    assert "is not settled yet" in diagnose.ladder_markdown([])
+
+
+def test_a_covering_rung_is_settled_once_every_smaller_rung_is_done():
+    rungs = tuple(diagnose.Rung((8, 16), z) for z in (4, 16, 64))
+    rows = [{**_ladder_row(100 * z, gain, 2 * gain), "filters": [8, 16], "latent_dim": z, "clean_input": {"psnr": 25},
+             "epochs": {"none": 9, "gaussian": 9}, "best_epoch": {"none": 4, "gaussian": 4}, "covers": gain >= 3}
+            for z, gain in ((4, 1.0), (16, 3.5), (64, 5.0))]
+    assert diagnose.settled(rows, rungs)["latent_dim"] == 16
+    assert diagnose.settled(rows[1:], rungs) is None  # the 4-d rung, still to train, might cover
+    assert diagnose.settled(rows[:2], rungs)["latent_dim"] == 16  # whatever the 64-d rung does
+    assert diagnose.settled(rows[:1], rungs) is None
+    assert "No configuration covers it" in diagnose.ladder_markdown(rows[:1], rungs[:1])
 
 
 def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_path, monkeypatch):
@@ -498,13 +510,28 @@ def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_pat
     network = keras.models.load_model(tmp_path / "runs" / "f8-16_z32" / "weights" / "gaussian" / "cifar10" /
                                       "cnn_dense.keras", compile=False)
     assert network.get_layer("encoder").output.shape[-1] == 32
-    table = diagnose.ladder_markdown(rows)
-    assert f"| 8, 16 | 32 | {rows[1]['params']:,} |" in table
+    table = diagnose.ladder_markdown(rows, rungs)
+    assert f"| 8, 16 | 32 | {rows[1]['params']:,} |" in table and "Still to train" not in table
+    assert "Still to train: f8-16_z32." in diagnose.ladder_markdown(rows[:1], rungs)
     diagnose.plot_ladder(rows, tmp_path / "ladder.png")
     assert (tmp_path / "ladder.png").stat().st_size > 1000
+    # the covering rung's noisy half becomes cnn_dense_large: the same weights, scored, in the manifest
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "weights"))
+    data = load_dataset("cifar10")
+    entry = diagnose.promote(data, rungs[1], tmp_path / "runs", **budget)
+    assert (entry.model, entry.config["options"]["latent_dim"]) == ("cnn_dense_large", 32)
+    assert (entry.params, entry.epochs) == (rows[1]["params"], rows[1]["epochs"]["gaussian"])
+    assert set(entry.metrics) == {"gaussian_0.1", "gaussian_0.3", "gaussian_0.5"}
+    promoted = keras.models.load_model(tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras", compile=False)
+    images = data.test_images(2)
+    assert np.array_equal(promoted.predict(images, verbose=0), network.predict(images, verbose=0))
+    assert find_entry("cifar10", "cnn_dense_large") == entry
     # a later session on a fresh machine: no runs folder, the record alone; nothing is trained again
     monkeypatch.setattr(diagnose, "train", lambda *args: pytest.fail("trained a half the record keeps"))
     assert diagnose.ladder("cifar10", 8, tmp_path / "elsewhere", rungs, record, **budget) == rows
+    saved = (tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras").stat().st_mtime_ns
+    assert diagnose.promote(data, rungs[1], tmp_path / "runs", **budget) == entry  # promoted already: left alone
+    assert (tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras").stat().st_mtime_ns == saved
 
 
 @pytest.mark.parametrize("flags, why", [(["--models", "res_unet,unet9"], "Unknown model 'unet9'"),

@@ -11,7 +11,8 @@ model's capacity, not the noise.
 The ladder: the study winner's shape (`cnn_dense`) at growing latent sizes, and twice the
 filters at the largest, each trained to convergence (train.CONVERGE) on clean inputs and on
 the study's noise (σ uniform in [0, 0.5]). A table and a plot of PSNR against parameters, and
-the smallest rung that *covers* the dataset (COVERS): that one is the registry's `cnn_dense_large`.
+the smallest rung that *covers* the dataset (COVERS): that one is the registry's `cnn_dense_large`,
+and its noisy half, the same network trained the same way, is committed as its weights.
 Results go to `--out` as JSON (and, for the ladder, Markdown and PNG) for the README.
 Each half trained (a rung on clean or on noisy inputs) is kept in the ladder's JSON, which is
 committed: a half already there with the same settings is read back rather than trained again,
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import keras
@@ -34,9 +35,10 @@ from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.files import locked, write_whole
 from denoiser.noise import add_noise
+from denoiser.weights import WeightsEntry, WeightsError, find_entry, write_entry
 
 from .data import CLEAN, trainable_dataset
-from .scoring import Predict, network_predict, score
+from .scoring import Predict, gaussian_metrics, network_predict, score
 from .train import CONVERGE, TrainConfig, as_stored, recorded_run, train
 
 VERDICT_MARGIN_DB = 1.0  # clean reconstruction must beat denoising by this much to clear capacity
@@ -44,6 +46,7 @@ STUDY_NOISE = (0.0, 0.5)  # the study's training noise: Gaussian sigma uniform i
 # A denoiser "covers" a dataset when it gains at least this much over the noisy input (dB) at each sigma.
 COVERS = {0.1: 3.0, 0.3: 6.0}
 LADDER_MODEL = "cnn_dense"  # the study's winner, whose latent size and filters the ladder varies
+LARGE = "cnn_dense_large"  # the registry's name for the ladder's smallest covering rung
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,12 @@ class Rung:
     def name(self) -> str:
         return f"f{self.filters[0]}-{self.filters[1]}_z{self.latent_dim}"
 
+    @classmethod
+    def of(cls, row: dict) -> Rung:
+        return cls(tuple(row["filters"]), row["latent_dim"])
 
+
+# smallest first: a rung covers only where none before it does
 LADDER = (Rung((32, 64), 16), Rung((32, 64), 64), Rung((32, 64), 256), Rung((32, 64), 1024), Rung((64, 128), 1024))
 
 
@@ -151,6 +159,44 @@ def smallest_covering(rows: list[dict]) -> dict | None:
     return min(covering, key=lambda row: row["params"]) if covering else None
 
 
+def settled(rows: list[dict], rungs: tuple[Rung, ...] = LADDER) -> dict | None:
+    """The smallest covering rung, once every rung before it is done: none still to train can be smaller."""
+    best = smallest_covering(rows)
+    if best is None:
+        return None
+    done = {Rung.of(row) for row in rows}
+    return best if all(rung in done for rung in rungs[:rungs.index(Rung.of(best))]) else None
+
+
+def promote(data: Dataset, rung: Rung, runs_dir: Path, **budget) -> WeightsEntry:
+    """Commit `rung`'s noisy half as the registry's `cnn_dense_large`, scored like any trained model.
+
+    It is that network trained on the study's noise to convergence, so it is copied rather than
+    trained again (or trained here, on a machine that lacks the ladder's runs). Its manifest entry
+    keeps the ladder's settings; a second call finds it there and does nothing.
+    """
+    half = half_config(data.spec.name, LADDER_MODEL, rung.options, "gaussian", STUDY_NOISE, runs_dir / rung.name,
+                       **budget)
+    target = TrainConfig(data.spec.name, LARGE)
+    stored = as_stored({**asdict(half), "eval_images": target.eval_images})
+    weights_dir = Path(target.weights_dir)
+    try:
+        current = find_entry(data.spec.name, LARGE, weights_dir)
+        if current.config == stored and current.path(weights_dir).is_file():
+            return current
+    except WeightsError:
+        pass
+    trained = recorded_run(half) or train(half, data, "training.diagnose")
+    network = keras.models.load_model(trained.path(Path(half.weights_dir)), compile=False)
+    entry = replace(trained, model=LARGE, config=stored,
+                    command=f"python -m training.diagnose --ladder --dataset {data.spec.name} --runs-dir {runs_dir}",
+                    metrics=gaussian_metrics(network, data, target.eval_images, half.size_multiple))
+    entry.path(weights_dir).parent.mkdir(parents=True, exist_ok=True)
+    network.save(entry.path(weights_dir))
+    write_entry(entry, weights_dir)
+    return entry
+
+
 def read_halves(record: Path | None) -> dict[str, Half]:
     return json.loads(record.read_text()) if record and record.is_file() else {}
 
@@ -201,7 +247,8 @@ def ladder(dataset: str, images: int, runs_dir: Path, rungs: tuple[Rung, ...] = 
     return rows
 
 
-def ladder_markdown(rows: list[dict]) -> str:
+def ladder_markdown(rows: list[dict], rungs: tuple[Rung, ...] = LADDER) -> str:
+    """The table of the rungs done, and which covers: the smallest, once no rung still to train can be smaller."""
     sigmas = list(COVERS)
     head = " | ".join(f"σ={s:g}: noisy → denoised (gain)" for s in sigmas)
     lines = [f"| filters | latent | params | epochs clean / noisy (best) | clean in → PSNR | {head} | covers |",
@@ -212,11 +259,15 @@ def ladder_markdown(rows: list[dict]) -> str:
                            f"({gain:+.2f})" for s, gain in gains(row).items())
         lines.append(f"| {row['filters'][0]}, {row['filters'][1]} | {row['latent_dim']} | {row['params']:,} | "
                      f"{epochs} | {row['clean_input']['psnr']:.2f} | {cells} | {'yes' if row['covers'] else 'no'} |")
-    best = smallest_covering(rows)
+    best = settled(rows, rungs)
+    todo = [rung.name for rung in rungs if rung not in {Rung.of(row) for row in rows}]
     needs = " and ".join(f"≥ {gain:g} dB above the noisy input at σ = {s:g}" for s, gain in COVERS.items())
     verdict_line = (f"Smallest configuration that covers it ({needs}): filters {best['filters'][0]}, "
                     f"{best['filters'][1]} and a {best['latent_dim']}-d latent, {best['params']:,} parameters."
-                    if best else f"No configuration covers it ({needs}).")
+                    if best else f"Which configuration covers it ({needs}) is not settled yet." if todo
+                    else f"No configuration covers it ({needs}).")
+    if todo:
+        verdict_line += f" Still to train: {', '.join(todo)}."
     return "\n".join(lines) + "\n\n" + verdict_line + "\n"
 
 
@@ -288,22 +339,24 @@ def main(argv: list[str] | None = None) -> None:
         stem = out / f"capacity_ladder_{args.dataset}"
         rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), record=stem.with_suffix(".json"),
                       share=args.share, **budget)
+        best = settled(rows)
+        if best and Rung.of(best) != registry_rung():
+            # an error, so that training/study.sh stops before it trains with the old cnn_dense_large
+            raise SystemExit(f"Set {LARGE} to filters={tuple(best['filters'])}, latent_dim={best['latent_dim']} in "
+                             f"denoiser/models/__init__.py (it is {registry_rung()}), then run again: the rungs "
+                             "already trained are read back.")
+        if best:
+            entry = promote(load_dataset(args.dataset), Rung.of(best), Path(args.runs_dir), **budget)
+            print(f"{LARGE} is the {Rung.of(best).name} rung trained on noise: {entry.path()}, gains "
+                  + ", ".join(f"σ={s:g} {g:+.2f} dB" for s, g in gains(best).items()))
+        if rows:
+            table = ladder_markdown(rows)
+            stem.with_suffix(".md").write_text(table)
+            plot_ladder(rows, stem.with_suffix(".png"))
+            print("\n" + table)
         if len(rows) < len(LADDER):
             print(f"{len(rows)} of {len(LADDER)} rungs done; {stem.with_suffix('.json')} keeps the halves trained. "
-                  "Run again (every share, or none) to train the rest and draw the table.")
-            return
-        table = ladder_markdown(rows)
-        stem.with_suffix(".md").write_text(table)
-        plot_ladder(rows, stem.with_suffix(".png"))
-        print("\n" + table)
-        best = smallest_covering(rows)
-        if best and Rung(tuple(best["filters"]), best["latent_dim"]) != registry_rung():
-            # an error, so that training/study.sh stops before it trains the old cnn_dense_large
-            raise SystemExit(f"Set cnn_dense_large to filters={tuple(best['filters'])}, latent_dim="
-                             f"{best['latent_dim']} in denoiser/models/__init__.py (it is {registry_rung()}), then run "
-                             "again: the rungs already trained are read back.")
-        if best:
-            print("The registry's cnn_dense_large is this configuration.")
+                  "Run again (every share, or none) to train the rest.")
         return
 
     result = diagnose(args.dataset, args.model, args.steps, args.sigma, args.images or 500, Path(args.runs_dir))
