@@ -45,7 +45,7 @@ from PIL import Image
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.config import SHARP_CROPS, STUDY_CURVES, figure_path, settings
+from denoiser.config import CAPACITY_LADDER, SHARP_CROPS, STUDY_CURVES, figure_path, settings
 from denoiser.datasets import bundled_files
 from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
 from denoiser.interpolation import PATHS, STUDY_PATH
@@ -456,9 +456,16 @@ def results_section() -> tuple[str, str | None]:
 
 
 def figures(figure: str) -> list[tuple[str, str]]:
-    """One kind of per-dataset figure (config.SHARP_CROPS, STUDY_CURVES), for every dataset it is drawn for."""
+    """One kind of per-dataset figure (config.SHARP_CROPS, STUDY_CURVES, ...), for every dataset it is drawn for."""
     paths = {name: figure_path(figure, name) for name in DATASETS}
     return [(str(path), DATASETS[name].title) for name, path in paths.items() if path.is_file()]
+
+
+def ladder_tables() -> str:
+    """The capacity ladder's table, kept beside its plot, for every dataset the ladder was run on."""
+    tables = {title: Path(path).with_suffix(".md") for path, title in figures(CAPACITY_LADDER)}
+    return "\n\n".join(f"#### {title}: the capacity ladder\n\n{table.read_text()}"
+                         for title, table in tables.items() if table.is_file())
 
 
 def model_cards() -> str:
@@ -553,6 +560,10 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
         curves = figures(STUDY_CURVES)
         gr.Gallery(curves, label="The study's four models trained to convergence: validation loss and PSNR per epoch",
                    columns=len(curves) or 1, height="auto", visible=bool(curves))
+        ladders = figures(CAPACITY_LADDER)
+        gr.Markdown(ladder_tables())
+        gr.Gallery(ladders, label="The capacity ladder: the study's winner at growing latent sizes, trained to "
+                   "convergence", columns=len(ladders) or 1, height="auto", visible=bool(ladders))
         table, plot = results_section()
         gr.Markdown(table)
         gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)

@@ -23,6 +23,8 @@ the app denoises one large image at a time (app.py's lanes). tests/test_hostile.
 # Figures drawn per dataset into the results folder, which the About tab shows (figure_path finds them).
 SHARP_CROPS = "sharp_crops_{dataset}.png"  # training.crops: the PSNR model beside the sharp (GAN) one
 STUDY_CURVES = "study_curves_{dataset}.png"  # training.curves: the study's four models' validation curves
+# training.diagnose --ladder: PSNR against parameters, with its table (.md) and record (.json) beside it
+CAPACITY_LADDER = "capacity_ladder_{dataset}.png"
 
 
 @dataclass(frozen=True)
@@ -76,5 +78,5 @@ def settings() -> Settings:
 
 
 def figure_path(figure: str, dataset: str, folder: Path | None = None) -> Path:
-    """Where a dataset's figure (SHARP_CROPS, STUDY_CURVES) is drawn: the results folder unless given."""
+    """Where a dataset's figure (SHARP_CROPS, STUDY_CURVES, CAPACITY_LADDER) goes: the results folder unless given."""
     return (folder or settings().results_dir) / figure.format(dataset=dataset)

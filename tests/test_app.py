@@ -19,7 +19,7 @@ import app
 import denoiser
 from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES, PATHS, STUDY_WINNER, inference
 from denoiser.baselines import BASELINES
-from denoiser.config import SHARP_CROPS, STUDY_CURVES
+from denoiser.config import CAPACITY_LADDER, SHARP_CROPS, STUDY_CURVES
 from denoiser.metrics import psnr
 from denoiser.samples import SAMPLED, load_samples
 
@@ -494,7 +494,7 @@ def test_about_shows_results_or_says_they_are_missing(tmp_path: Path, monkeypatc
     assert text == "| method | PSNR |\n" and Path(plot).is_file()
 
 
-@pytest.mark.parametrize("figure", [SHARP_CROPS, STUDY_CURVES])
+@pytest.mark.parametrize("figure", [SHARP_CROPS, STUDY_CURVES, CAPACITY_LADDER])
 def test_about_shows_a_figure_for_every_dataset_drawn(figure: str, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
@@ -505,6 +505,20 @@ def test_about_shows_a_figure_for_every_dataset_drawn(figure: str, tmp_path: Pat
     Image.new("RGB", (4, 4)).save(tmp_path / "results" / "unrelated.png")
     assert [(Path(path).name, title) for path, title in app.figures(figure)] == [
         (figure.format(dataset="mnist"), "MNIST"), (figure.format(dataset="cifar10"), "CIFAR-10")]
+
+
+def test_about_shows_the_capacity_ladders_table_beside_its_plot(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    (tmp_path / "results").mkdir()
+    assert app.ladder_tables() == ""
+    plot = tmp_path / "results" / CAPACITY_LADDER.format(dataset="cifar10")
+    Image.new("RGB", (4, 4)).save(plot)
+    plot.with_suffix(".md").write_text("| filters | latent |\n")
+    assert app.ladder_tables() == "#### CIFAR-10: the capacity ladder\n\n| filters | latent |\n"
+    # the committed one: the table diagnose drew, with its verdict
+    monkeypatch.delenv("DENOISER_WEIGHTS_DIR")
+    assert "| 32, 64 | 256 | 2,177,923 |" in app.ladder_tables() and "covers it" in app.ladder_tables()
 
 
 def test_model_cards_show_every_trained_model(use_weights: Path) -> None:

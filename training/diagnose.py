@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 from denoiser import models
-from denoiser.config import settings
+from denoiser.config import CAPACITY_LADDER, figure_path, settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.files import locked, write_whole
 from denoiser.noise import add_noise
@@ -336,8 +336,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.ladder:
         budget = {**CONVERGE, "epochs": args.epochs, "patience": args.patience, "train_images": args.train_images}
-        stem = out / f"capacity_ladder_{args.dataset}"
-        rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), record=stem.with_suffix(".json"),
+        figure = figure_path(CAPACITY_LADDER, args.dataset, out)
+        rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), record=figure.with_suffix(".json"),
                       share=args.share, **budget)
         best = settled(rows)
         if best and Rung.of(best) != registry_rung():
@@ -351,11 +351,11 @@ def main(argv: list[str] | None = None) -> None:
                   + ", ".join(f"σ={s:g} {g:+.2f} dB" for s, g in gains(best).items()))
         if rows:
             table = ladder_markdown(rows)
-            stem.with_suffix(".md").write_text(table)
-            plot_ladder(rows, stem.with_suffix(".png"))
+            figure.with_suffix(".md").write_text(table)
+            plot_ladder(rows, figure)
             print("\n" + table)
         if len(rows) < len(LADDER):
-            print(f"{len(rows)} of {len(LADDER)} rungs done; {stem.with_suffix('.json')} keeps the halves trained. "
+            print(f"{len(rows)} of {len(LADDER)} rungs done; {figure.with_suffix('.json')} keeps the halves trained. "
                   "Run again (every share, or none) to train the rest.")
         return
 
