@@ -515,23 +515,47 @@ def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_pat
     assert "Still to train: f8-16_z32." in diagnose.ladder_markdown(rows[:1], rungs)
     diagnose.plot_ladder(rows, tmp_path / "ladder.png")
     assert (tmp_path / "ladder.png").stat().st_size > 1000
-    # the covering rung's noisy half becomes cnn_dense_large: the same weights, scored, in the manifest
+    # a later session on a fresh machine: no runs folder, the record alone; nothing is trained again
+    monkeypatch.setattr(diagnose, "train", lambda *args: pytest.fail("trained a half the record keeps"))
+    assert diagnose.ladder("cifar10", 8, tmp_path / "elsewhere", rungs, record, **budget) == rows
+    # the covering rung's noisy half becomes cnn_dense_large: the same weights, copied and scored
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "weights"))
     data = load_dataset("cifar10")
-    entry = diagnose.promote(data, rungs[1], tmp_path / "runs", **budget)
-    assert (entry.model, entry.config["options"]["latent_dim"]) == ("cnn_dense_large", 32)
+    entry = diagnose.promote(data, rungs[1], tmp_path / "runs", "the ladder", **budget)
+    assert (entry.model, entry.command, entry.config["options"]["latent_dim"]) == ("cnn_dense_large", "the ladder", 32)
     assert (entry.params, entry.epochs) == (rows[1]["params"], rows[1]["epochs"]["gaussian"])
-    assert set(entry.metrics) == {"gaussian_0.1", "gaussian_0.3", "gaussian_0.5"}
+    assert set(entry.metrics) == {"gaussian_0.1", "gaussian_0.3", "gaussian_0.5"} and "runs_dir" not in entry.config
     promoted = keras.models.load_model(tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras", compile=False)
     images = data.test_images(2)
     assert np.array_equal(promoted.predict(images, verbose=0), network.predict(images, verbose=0))
     assert find_entry("cifar10", "cnn_dense_large") == entry
-    # a later session on a fresh machine: no runs folder, the record alone; nothing is trained again
-    monkeypatch.setattr(diagnose, "train", lambda *args: pytest.fail("trained a half the record keeps"))
-    assert diagnose.ladder("cifar10", 8, tmp_path / "elsewhere", rungs, record, **budget) == rows
+    # promoted already, whichever runs folder: left alone; other settings would need the half trained anew
     saved = (tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras").stat().st_mtime_ns
-    assert diagnose.promote(data, rungs[1], tmp_path / "runs", **budget) == entry  # promoted already: left alone
+    assert diagnose.promote(data, rungs[1], tmp_path / "elsewhere", "the ladder", **budget) == entry
     assert (tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras").stat().st_mtime_ns == saved
+    with pytest.raises(pytest.fail.Exception, match="trained a half"):
+        diagnose.promote(data, rungs[1], tmp_path / "runs", "the ladder", **{**budget, "patience": 2})
+
+
+def test_the_ladder_cli_draws_the_table_then_commits_the_covering_rung(synthetic_data_dir, tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.setattr(diagnose, "LADDER", (diagnose.Rung((8, 16), 4),))
+    monkeypatch.setattr(diagnose, "COVERS", {0.1: -99.0, 0.3: -99.0})  # whatever it learns, it covers
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "weights"))
+    argv = ["--ladder", "--epochs", "1", "--images", "8", "--runs-dir", str(tmp_path / "runs"), "--out",
+            str(tmp_path / "out")]
+    with pytest.raises(SystemExit, match=r"Set cnn_dense_large to filters=\(8, 16\), latent_dim=4"):
+        diagnose.main(argv)
+    assert "| 8, 16 | 4 |" in (tmp_path / "out" / "capacity_ladder_cifar10.md").read_text()  # drawn all the same
+    assert (tmp_path / "out" / "capacity_ladder_cifar10.png").is_file()
+    assert not (tmp_path / "weights" / "manifest.json").exists()
+    # the registry set as asked: the run again trains nothing and commits the rung's noisy half
+    monkeypatch.setattr(diagnose, "registry_rung", lambda: diagnose.Rung((8, 16), 4))
+    monkeypatch.setattr(diagnose, "train", lambda *args: pytest.fail("trained a half the record keeps"))
+    diagnose.main(argv)
+    entry = find_entry("cifar10", "cnn_dense_large")
+    assert entry.command.startswith("python -m training.diagnose --ladder --dataset cifar10 --epochs 1 --patience")
+    assert entry.path().is_file() and "cnn_dense_large is the f8-16_z4 rung" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("flags, why", [(["--models", "res_unet,unet9"], "Unknown model 'unet9'"),

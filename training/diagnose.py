@@ -159,37 +159,41 @@ def smallest_covering(rows: list[dict]) -> dict | None:
     return min(covering, key=lambda row: row["params"]) if covering else None
 
 
+def still_to_train(rows: list[dict], rungs: tuple[Rung, ...] = LADDER) -> list[Rung]:
+    done = {Rung.of(row) for row in rows}
+    return [rung for rung in rungs if rung not in done]
+
+
 def settled(rows: list[dict], rungs: tuple[Rung, ...] = LADDER) -> dict | None:
     """The smallest covering rung, once every rung before it is done: none still to train can be smaller."""
     best = smallest_covering(rows)
     if best is None:
         return None
-    done = {Rung.of(row) for row in rows}
-    return best if all(rung in done for rung in rungs[:rungs.index(Rung.of(best))]) else None
+    smaller = set(rungs[:rungs.index(Rung.of(best))])
+    return None if smaller & set(still_to_train(rows, rungs)) else best
 
 
-def promote(data: Dataset, rung: Rung, runs_dir: Path, **budget) -> WeightsEntry:
+def promote(data: Dataset, rung: Rung, runs_dir: Path, command: str, **budget) -> WeightsEntry:
     """Commit `rung`'s noisy half as the registry's `cnn_dense_large`, scored like any trained model.
 
-    It is that network trained on the study's noise to convergence, so it is copied rather than
-    trained again (or trained here, on a machine that lacks the ladder's runs). Its manifest entry
-    keeps the ladder's settings; a second call finds it there and does nothing.
+    It is that network trained on the study's noise to convergence, so it is copied, not trained
+    again; an entry already made from the same settings (folders aside) is left as it is.
     """
     half = half_config(data.spec.name, LADDER_MODEL, rung.options, "gaussian", STUDY_NOISE, runs_dir / rung.name,
                        **budget)
     target = TrainConfig(data.spec.name, LARGE)
-    stored = as_stored({**asdict(half), "eval_images": target.eval_images})
+    stored = {**settings_of(half), "eval_images": target.eval_images}
     weights_dir = Path(target.weights_dir)
     try:
         current = find_entry(data.spec.name, LARGE, weights_dir)
-        if current.config == stored and current.path(weights_dir).is_file():
+        recorded = {**settings_of(TrainConfig(data.spec.name, LADDER_MODEL)), **current.config}  # as recorded_run
+        if recorded == stored and current.path(weights_dir).is_file():
             return current
     except WeightsError:
         pass
     trained = recorded_run(half) or train(half, data, "training.diagnose")
     network = keras.models.load_model(trained.path(Path(half.weights_dir)), compile=False)
-    entry = replace(trained, model=LARGE, config=stored,
-                    command=f"python -m training.diagnose --ladder --dataset {data.spec.name} --runs-dir {runs_dir}",
+    entry = replace(trained, model=LARGE, config=stored, command=command,
                     metrics=gaussian_metrics(network, data, target.eval_images, half.size_multiple))
     entry.path(weights_dir).parent.mkdir(parents=True, exist_ok=True)
     network.save(entry.path(weights_dir))
@@ -260,7 +264,7 @@ def ladder_markdown(rows: list[dict], rungs: tuple[Rung, ...] = LADDER) -> str:
         lines.append(f"| {row['filters'][0]}, {row['filters'][1]} | {row['latent_dim']} | {row['params']:,} | "
                      f"{epochs} | {row['clean_input']['psnr']:.2f} | {cells} | {'yes' if row['covers'] else 'no'} |")
     best = settled(rows, rungs)
-    todo = [rung.name for rung in rungs if rung not in {Rung.of(row) for row in rows}]
+    todo = [rung.name for rung in still_to_train(rows, rungs)]
     needs = " and ".join(f"≥ {gain:g} dB above the noisy input at σ = {s:g}" for s, gain in COVERS.items())
     verdict_line = (f"Smallest configuration that covers it ({needs}): filters {best['filters'][0]}, "
                     f"{best['filters'][1]} and a {best['latent_dim']}-d latent, {best['params']:,} parameters."
@@ -309,7 +313,7 @@ def share_arg(text: str) -> tuple[int, int]:
 
 def registry_rung() -> Rung:
     """The rung the registry's `cnn_dense_large` is built as."""
-    options = models.MODELS["cnn_dense_large"].build.keywords
+    options = models.MODELS[LARGE].build.keywords
     return Rung(tuple(options["filters"]), options["latent_dim"])
 
 
@@ -337,24 +341,27 @@ def main(argv: list[str] | None = None) -> None:
     if args.ladder:
         budget = {**CONVERGE, "epochs": args.epochs, "patience": args.patience, "train_images": args.train_images}
         figure = figure_path(CAPACITY_LADDER, args.dataset, out)
-        rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), record=figure.with_suffix(".json"),
+        rows = ladder(args.dataset, args.images or 1000, Path(args.runs_dir), LADDER, figure.with_suffix(".json"),
                       share=args.share, **budget)
-        best = settled(rows)
+        if rows:
+            table = ladder_markdown(rows, LADDER)
+            figure.with_suffix(".md").write_text(table)
+            plot_ladder(rows, figure)
+            print("\n" + table)
+        best = settled(rows, LADDER)
         if best and Rung.of(best) != registry_rung():
             # an error, so that training/study.sh stops before it trains with the old cnn_dense_large
             raise SystemExit(f"Set {LARGE} to filters={tuple(best['filters'])}, latent_dim={best['latent_dim']} in "
                              f"denoiser/models/__init__.py (it is {registry_rung()}), then run again: the rungs "
                              "already trained are read back.")
         if best:
-            entry = promote(load_dataset(args.dataset), Rung.of(best), Path(args.runs_dir), **budget)
+            command = (f"python -m training.diagnose --ladder --dataset {args.dataset} --epochs {args.epochs} "
+                       f"--patience {args.patience}" + (f" --train-images {args.train_images}" if args.train_images
+                                                        else ""))
+            entry = promote(load_dataset(args.dataset), Rung.of(best), Path(args.runs_dir), command, **budget)
             print(f"{LARGE} is the {Rung.of(best).name} rung trained on noise: {entry.path()}, gains "
                   + ", ".join(f"σ={s:g} {g:+.2f} dB" for s, g in gains(best).items()))
-        if rows:
-            table = ladder_markdown(rows)
-            figure.with_suffix(".md").write_text(table)
-            plot_ladder(rows, figure)
-            print("\n" + table)
-        if len(rows) < len(LADDER):
+        if still_to_train(rows, LADDER):
             print(f"{len(rows)} of {len(LADDER)} rungs done; {figure.with_suffix('.json')} keeps the halves trained. "
                   "Run again (every share, or none) to train the rest.")
         return
