@@ -521,7 +521,7 @@ def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_pat
     # the covering rung's noisy half becomes cnn_dense_large: the same weights, copied and scored
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "weights"))
     data = load_dataset("cifar10")
-    entry = diagnose.promote(data, rungs[1], tmp_path / "runs", "the ladder", **budget)
+    entry = diagnose.promote("cifar10", rungs[1], tmp_path / "runs", "the ladder", **budget)
     assert (entry.model, entry.command, entry.config["options"]["latent_dim"]) == ("cnn_dense_large", "the ladder", 32)
     assert (entry.params, entry.epochs) == (rows[1]["params"], rows[1]["epochs"]["gaussian"])
     assert set(entry.metrics) == {"gaussian_0.1", "gaussian_0.3", "gaussian_0.5"} and "runs_dir" not in entry.config
@@ -531,10 +531,10 @@ def test_the_ladder_trains_each_rung_clean_and_noisy(synthetic_data_dir, tmp_pat
     assert find_entry("cifar10", "cnn_dense_large") == entry
     # promoted already, whichever runs folder: left alone; other settings would need the half trained anew
     saved = (tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras").stat().st_mtime_ns
-    assert diagnose.promote(data, rungs[1], tmp_path / "elsewhere", "the ladder", **budget) == entry
+    assert diagnose.promote("cifar10", rungs[1], tmp_path / "elsewhere", "the ladder", **budget) == entry
     assert (tmp_path / "weights" / "cifar10" / "cnn_dense_large.keras").stat().st_mtime_ns == saved
     with pytest.raises(pytest.fail.Exception, match="trained a half"):
-        diagnose.promote(data, rungs[1], tmp_path / "runs", "the ladder", **{**budget, "patience": 2})
+        diagnose.promote("cifar10", rungs[1], tmp_path / "runs", "the ladder", **{**budget, "patience": 2})
 
 
 def test_the_ladder_cli_draws_the_table_then_commits_the_covering_rung(synthetic_data_dir, tmp_path, monkeypatch,

@@ -173,24 +173,26 @@ def settled(rows: list[dict], rungs: tuple[Rung, ...] = LADDER) -> dict | None:
     return None if smaller & set(still_to_train(rows, rungs)) else best
 
 
-def promote(data: Dataset, rung: Rung, runs_dir: Path, command: str, **budget) -> WeightsEntry:
+def promote(dataset: str, rung: Rung, runs_dir: Path, command: str, **budget) -> WeightsEntry:
     """Commit `rung`'s noisy half as the registry's `cnn_dense_large`, scored like any trained model.
 
     It is that network trained on the study's noise to convergence, so it is copied, not trained
-    again; an entry already made from the same settings (folders aside) is left as it is.
+    again; an entry already made from the same settings (folders aside) is left as it is, and the
+    dataset is loaded only to score a new one.
     """
-    half = half_config(data.spec.name, LADDER_MODEL, rung.options, "gaussian", STUDY_NOISE, runs_dir / rung.name,
+    half = half_config(dataset, LADDER_MODEL, rung.options, "gaussian", STUDY_NOISE, runs_dir / rung.name,
                        **budget)
-    target = TrainConfig(data.spec.name, LARGE)
+    target = TrainConfig(dataset, LARGE)
     stored = {**settings_of(half), "eval_images": target.eval_images}
     weights_dir = Path(target.weights_dir)
     try:
-        current = find_entry(data.spec.name, LARGE, weights_dir)
-        recorded = {**settings_of(TrainConfig(data.spec.name, LADDER_MODEL)), **current.config}  # as recorded_run
+        current = find_entry(dataset, LARGE, weights_dir)
+        recorded = {**settings_of(TrainConfig(dataset, LADDER_MODEL)), **current.config}  # as recorded_run
         if recorded == stored and current.path(weights_dir).is_file():
             return current
     except WeightsError:
         pass
+    data = load_dataset(dataset)
     trained = recorded_run(half) or train(half, data, "training.diagnose")
     network = keras.models.load_model(trained.path(Path(half.weights_dir)), compile=False)
     entry = replace(trained, model=LARGE, config=stored, command=command,
@@ -358,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
             command = (f"python -m training.diagnose --ladder --dataset {args.dataset} --epochs {args.epochs} "
                        f"--patience {args.patience}" + (f" --train-images {args.train_images}" if args.train_images
                                                         else ""))
-            entry = promote(load_dataset(args.dataset), Rung.of(best), Path(args.runs_dir), command, **budget)
+            entry = promote(args.dataset, Rung.of(best), Path(args.runs_dir), command, **budget)
             print(f"{LARGE} is the {Rung.of(best).name} rung trained on noise: {entry.path()}, gains "
                   + ", ".join(f"σ={s:g} {g:+.2f} dB" for s, g in gains(best).items()))
         if still_to_train(rows, LADDER):
