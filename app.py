@@ -45,7 +45,7 @@ from PIL import Image
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.config import CAPACITY_LADDER, SHARP_CROPS, STUDY_CURVES, figure_path, settings
+from denoiser.config import CAPACITY_LADDER, MIDPOINTS, SHARP_CROPS, STUDY_CURVES, figure_path, settings
 from denoiser.datasets import bundled_files
 from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
 from denoiser.interpolation import PATHS, STUDY_PATH
@@ -468,6 +468,12 @@ def ladder_tables() -> str:
                          for title, table in tables.items() if table.is_file())
 
 
+def midpoints_table() -> str:
+    """training.midpoints' table: do the latent models' in-between images look like the data?"""
+    table = settings().results_dir / f"{MIDPOINTS}.md"
+    return f"#### Walking the latent space: the midpoints judged\n\n{table.read_text()}" if table.is_file() else ""
+
+
 def model_cards() -> str:
     cards = []
     for entry in denoiser.list_models():
@@ -564,6 +570,7 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
         gr.Markdown(ladder_tables())
         gr.Gallery(ladders, label="The capacity ladder: the study's winner at growing latent sizes, trained to "
                    "convergence", columns=len(ladders) or 1, height="auto", visible=bool(ladders))
+        gr.Markdown(midpoints_table())
         table, plot = results_section()
         gr.Markdown(table)
         gr.Image(plot, label="PSNR vs noise level", visible=plot is not None)

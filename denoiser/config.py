@@ -25,6 +25,7 @@ SHARP_CROPS = "sharp_crops_{dataset}.png"  # training.crops: the PSNR model besi
 STUDY_CURVES = "study_curves_{dataset}.png"  # training.curves: the study's four models' validation curves
 # training.diagnose --ladder: PSNR against parameters, with its table (.md) and record (.json) beside it
 CAPACITY_LADDER = "capacity_ladder_{dataset}.png"
+MIDPOINTS = "midpoints"  # training.midpoints: the latent models' midpoints judged, as .json and .md (its table)
 
 
 @dataclass(frozen=True)

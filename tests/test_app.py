@@ -521,6 +521,16 @@ def test_about_shows_the_capacity_ladders_table_beside_its_plot(tmp_path: Path,
     assert "| 32, 64 | 256 | 2,177,923 |" in app.ladder_tables() and "covers it" in app.ladder_tables()
 
 
+def test_about_shows_the_midpoints_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    assert app.midpoints_table() == ""  # not measured yet: nothing shown
+    # the committed one: training.midpoints' table, with the real images' row and the VAE-GAN's
+    monkeypatch.delenv("DENOISER_WEIGHTS_DIR")
+    text = app.midpoints_table()
+    assert text.startswith("#### Walking the latent space") and "| MNIST | real test images |" in text
+    assert "| Fashion-MNIST | `latent_vae_gan` | spherical |" in text
+
+
 def test_model_cards_show_every_trained_model(use_weights: Path) -> None:
     entries = denoiser.list_models()
     cards = app.model_cards().split("#### ")[1:]

@@ -25,7 +25,7 @@ def test_the_winner_is_judged_at_the_epoch_each_model_keeps(tmp_path, capsys):
                  "--logs-dir", str(tmp_path / "logs"), "--out", str(tmp_path / "out")])
     (summary,) = json.loads((tmp_path / "out" / "study_curves.json").read_text())
     assert summary["winner"] == "cnn_dense" and summary["study_pick_wins"]
-    assert summary["models"]["cnn_pool"] == {"epochs": 3, "kept_epoch": 2, "val_psnr": 15.0}
+    assert summary["models"]["cnn_pool"] == {"epochs": 3, "kept_epoch": 2, "val_loss": 0.3, "val_psnr": 15.0}
     assert (tmp_path / "out" / "study_curves_mnist.png").stat().st_size > 1000
     assert "winner: cnn_dense, the study's pick" in capsys.readouterr().out
 
@@ -55,7 +55,7 @@ def test_finished_runs_logs_are_kept_and_drawn_again_without_the_runs(tmp_path):
     # another machine, no runs at all: the kept logs draw the same curves
     curves.main(["--runs-dir", str(tmp_path / "nothing"), *args])
     (summary,) = json.loads((out / "study_curves.json").read_text())
-    assert summary["models"]["cnn_pool"] == {"epochs": 2, "kept_epoch": 2, "val_psnr": 11.0}
+    assert summary["models"]["cnn_pool"] == {"epochs": 2, "kept_epoch": 2, "val_loss": 0.4, "val_psnr": 11.0}
 
 
 def test_the_kept_epoch_is_early_stoppings_not_the_lowest_loss():

@@ -101,6 +101,7 @@ def plot(dataset: str, results: dict[str, dict[str, Curve]], path: Path) -> None
 def summarise(dataset: str, results: dict[str, dict[str, Curve]]) -> dict:
     best = winner(results)
     rows = {model: {"epochs": len(curves["loss"]), "kept_epoch": kept_epoch(curves),
+                    "val_loss": round(curves["loss"][kept_epoch(curves)], 4),  # each model's own loss
                     "val_psnr": round(curves["psnr"][kept_epoch(curves)], 3)} for model, curves in results.items()}
     return {"dataset": dataset, "models": rows, "winner": best, "study_pick": STUDY_WINNER,
             "study_pick_wins": best == STUDY_WINNER}
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         summaries.append(summary)
         print(f"\n{DATASETS[dataset].title}: validation PSNR at the kept epoch")
         for model, row in summary["models"].items():
-            print(f"  {model:14s} {row['val_psnr']:6.2f} dB  (epoch {row['kept_epoch']} of {row['epochs']})")
+            print(f"  {model:14s} {row['val_psnr']:6.2f} dB, loss {row['val_loss']:.4f} "
+                  f"({MODELS[model].loss}; epoch {row['kept_epoch']} of {row['epochs']})")
         verdict = "the study's pick" if summary["study_pick_wins"] else f"not the study's pick ({STUDY_WINNER})"
         print(f"  winner: {summary['winner']}, {verdict}")
     write_summaries(out / "study_curves.json", summaries)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from denoiser import PATHS, inference
-from denoiser.config import settings
+from denoiser.config import MIDPOINTS, settings
 from denoiser.datasets import DATASETS, load_dataset
 
 from . import classifier, realism
@@ -99,9 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     rows = [row for dataset in args.datasets for row in measure(dataset, args.pairs)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "midpoints.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (out / f"{MIDPOINTS}.json").write_text(json.dumps(rows, indent=1) + "\n")
     table = markdown(rows, args.pairs)
-    (out / "midpoints.md").write_text(table)
+    (out / f"{MIDPOINTS}.md").write_text(table)
     print("\n" + table)
 
 
