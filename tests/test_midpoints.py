@@ -61,6 +61,14 @@ def test_midpoints_are_decoded_halfway_and_scored_for_every_path(latent_weights,
     assert [(r["model"], r["path"]) for r in rows] == [(midpoints.REAL, ""), ("latent_ae", "linear"),
                                                        ("latent_ae", "spherical")]
     assert all(0.1 <= r["confidence"] <= 1 and r["fd"] >= 0 and r["hf_ratio"] >= 0 for r in rows)
+    # the confidence split by the pair's classes: the overall figure is their mean, weighted by the pairs
+    x, y = load_dataset("mnist").test_images(), load_dataset("mnist").y_test
+    first, second = (16 + index for index in midpoints.random_pairs(8, len(x) - 16))
+    share = np.mean(y[first] == y[second])
+    assert 0 < share < 1  # both kinds of pair are there to check the split
+    for row in rows[1:]:
+        assert row["confidence"] == pytest.approx(share * row["one_class"] + (1 - share) * row["two_classes"], abs=2e-4)
+    assert "one_class" not in rows[0]
     assert rows[0]["fd"] > 0 and rows[0]["hf_ratio"] != 1  # the real row is other images than the reference
     assert "| MNIST | `latent_ae` | spherical |" in (tmp_path / "out" / "midpoints.md").read_text()
 
@@ -75,3 +83,10 @@ def test_scores_put_real_images_at_the_floor_and_blur_below_it(latent_weights):
     blurred = (real + np.roll(real, 1, axis=1) + np.roll(real, 1, axis=2) + np.roll(real, (1, 1), axis=(1, 2))) / 4
     assert midpoints.scores(judge, blurred)["hf_ratio"] < 0.9
     assert midpoints.scores(judge, 1 - real)["fd"] > same["fd"] + 0.01
+    # the confidence split by a mask of pairs: here real digits and their negatives, which it is unsure of
+    images, mask = np.concatenate([real, 1 - real]), np.arange(32) < 16
+    probabilities = judge.judge(images)[1]
+    split = midpoints.scores(judge, images, mask)
+    assert split["one_class"] == pytest.approx(midpoints.confidence(probabilities[mask]), abs=1e-4)
+    assert split["two_classes"] == pytest.approx(midpoints.confidence(probabilities[~mask]), abs=1e-4)
+    assert abs(split["one_class"] - split["two_classes"]) > 1e-3  # the two halves differ: a swap would show

@@ -39,12 +39,20 @@ def confidence(probabilities: np.ndarray) -> float:
     return float(np.mean(np.max(probabilities, axis=1)))
 
 
-def scores(judge: realism.Judge, images: np.ndarray) -> dict[str, float]:
-    """The classifier's confidence in the images, their FD from the judge's real images and their sharpness."""
+def scores(judge: realism.Judge, images: np.ndarray, one_class: np.ndarray | None = None) -> dict[str, float]:
+    """The classifier's confidence in the images, their FD from the judge's real images and their sharpness.
+
+    Given which midpoints join two images of one class (`one_class`), the confidence is also split in two:
+    halfway between two 4s a good model draws a 4, while halfway between a 4 and a 9 even a sharp,
+    real-looking digit may be neither, so the second figure is where a latent space shows its shape."""
     features, probabilities = judge.judge(images)
-    return {"confidence": round(confidence(probabilities), 4),
-            "fd": round(realism.frechet_distance(features, judge.clean_features), 4),
-            "hf_ratio": round(realism.high_frequency_ratio(images, judge.clean), 3)}
+    row = {"confidence": round(confidence(probabilities), 4),
+           "fd": round(realism.frechet_distance(features, judge.clean_features), 4),
+           "hf_ratio": round(realism.high_frequency_ratio(images, judge.clean), 3)}
+    if one_class is not None:
+        row["one_class"] = round(confidence(probabilities[one_class]), 4)
+        row["two_classes"] = round(confidence(probabilities[~one_class]), 4)
+    return row
 
 
 def random_pairs(count: int, pool: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -70,23 +78,32 @@ def measure(dataset: str, pairs: int, weights_dir: Path | None = None) -> list[d
     judge = realism.judge_for(dataset, test[:pairs], data.y_test[:pairs], weights_dir)
     first, second = (2 * pairs + index for index in random_pairs(pairs, len(test) - 2 * pairs))
     rows = [{"dataset": dataset, "model": REAL, "path": "", **scores(judge, test[pairs : 2 * pairs])}]
+    one_class = data.y_test[first] == data.y_test[second]
     for model in inference.latent_models(dataset):
         ae = inference.load(dataset, model)
         for path in PATHS:
             rows.append({"dataset": dataset, "model": model, "path": path,
-                         **scores(judge, midpoints(ae, test[first], test[second], path))})
+                         **scores(judge, midpoints(ae, test[first], test[second], path), one_class)})
             print(f"{dataset:14s} {model:16s} {path:10s} {rows[-1]}", flush=True)
     return rows
+
+
+def cell(row: dict, key: str) -> str:
+    """A confidence for the table; the real images' row has no pairs to split."""
+    return f"{row[key]:.3f}" if key in row else "—"
 
 
 def markdown(rows: list[dict], pairs: int) -> str:
     lines = [f"The dataset's classifier on the midpoints (t = {MIDPOINT}) of {pairs:,} random test pairs, and on "
              f"{pairs:,} real test images: its mean top-class confidence (higher: surer of a class), the Fréchet "
              f"distance of its pooled features from another {pairs:,} real test images' (lower: more like them; the "
-             f"real row is the floor) and the high-frequency energy over theirs (below 1: blurrier).\n",
-             "| dataset | model | path | confidence | FD to real | HF ratio |", "|---|---|---|---|---|---|"]
+             f"real row is the floor) and the high-frequency energy over theirs (below 1: blurrier). The confidence "
+             f"is also given apart for the pairs of two images of one class and for those of two classes.\n",
+             "| dataset | model | path | confidence | one class | two classes | FD to real | HF ratio |",
+             "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {DATASETS[r['dataset']].title} | {r['model'] if r['model'] == REAL else '`' + r['model'] + '`'} | "
-              f"{r['path'] or '—'} | {r['confidence']:.3f} | {r['fd']:.3f} | {r['hf_ratio']:.2f} |" for r in rows]
+              f"{r['path'] or '—'} | {r['confidence']:.3f} | {cell(r, 'one_class')} | {cell(r, 'two_classes')} | "
+              f"{r['fd']:.3f} | {r['hf_ratio']:.2f} |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
