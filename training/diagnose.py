@@ -294,6 +294,7 @@ def plot_ladder(rows: list[dict], path: Path) -> None:
     for row in rows:
         ax.annotate(f"{row['latent_dim']}-d" + ("" if row["filters"] == LADDER[0].filters else ", 2× filters"),
                     (row["params"], row["clean_input"]["psnr"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.margins(x=0.15)  # room for the largest rung's label
     ax.set(xscale="log", xlabel="parameters", ylabel="PSNR (dB)",
            title=f"{DATASETS[rows[0]['dataset']].title}: {LADDER_MODEL} at growing capacity, trained to convergence")
     ax.legend(fontsize=8)
