@@ -8,6 +8,7 @@ are encoded and the point at t = 0.5 of the path between each pair decoded. Then
 - `confidence`: the mean probability of the top class of the dataset's classifier
   (training.classifier), the issue's measure. A cross-fade of two digits is no digit and should
   score low; but a classifier is often sure of a cross-fade in which one digit dominates.
+  `one_class` and `two_classes` give it apart for the pairs of one class and those of two.
 - `fd`: the Fréchet distance of the classifier's pooled features from those of the first 1,000
   test images, the reference (training.realism): how far the midpoints' statistics are from real ones.
 - `hf_ratio`: their high-frequency energy over the reference's: below 1 is blurrier than real.
@@ -43,8 +44,8 @@ def scores(judge: realism.Judge, images: np.ndarray, one_class: np.ndarray | Non
     """The classifier's confidence in the images, their FD from the judge's real images and their sharpness.
 
     Given which midpoints join two images of one class (`one_class`), the confidence is also split in two:
-    halfway between two 4s a good model draws a 4, while halfway between a 4 and a 9 even a sharp,
-    real-looking digit may be neither, so the second figure is where a latent space shows its shape."""
+    halfway between two 4s a good model draws a clear digit, while halfway between a 4 and a 9 even a
+    sharp, real-looking digit may be neither, so the second figure is where a latent space shows its shape."""
     features, probabilities = judge.judge(images)
     row = {"confidence": round(confidence(probabilities), 4),
            "fd": round(realism.frechet_distance(features, judge.clean_features), 4),
