@@ -98,11 +98,16 @@ def plot(dataset: str, results: dict[str, dict[str, Curve]], path: Path) -> None
     plt.close(fig)
 
 
+def at_kept_epoch(curves: dict[str, Curve]) -> dict:
+    """One model's row: epochs run, the kept epoch, and its validation loss (the model's own) and PSNR there."""
+    kept = kept_epoch(curves)
+    return {"epochs": len(curves["loss"]), "kept_epoch": kept, "val_loss": round(curves["loss"][kept], 4),
+            "val_psnr": round(curves["psnr"][kept], 3)}
+
+
 def summarise(dataset: str, results: dict[str, dict[str, Curve]]) -> dict:
     best = winner(results)
-    rows = {model: {"epochs": len(curves["loss"]), "kept_epoch": kept_epoch(curves),
-                    "val_loss": round(curves["loss"][kept_epoch(curves)], 4),  # each model's own loss
-                    "val_psnr": round(curves["psnr"][kept_epoch(curves)], 3)} for model, curves in results.items()}
+    rows = {model: at_kept_epoch(curves) for model, curves in results.items()}
     return {"dataset": dataset, "models": rows, "winner": best, "study_pick": STUDY_WINNER,
             "study_pick_wins": best == STUDY_WINNER}
 
