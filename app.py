@@ -12,13 +12,14 @@ The denoise, compare and interpolate events are an API too:
     )
     print(report)  # Markdown table of PSNR / SSIM; `png` is the denoised image at full resolution
     frame, strip, gif = client.predict(
-        "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, "latent_vae", "spherical", api_name="/interpolate"
+        "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, "latent_vae", "spherical", 0, api_name="/interpolate"
     )
 
 Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photos), model ("auto" for the
 best for the noise kind, or a model name), noise kind, level, seed, add noise (False: the file is already
 noisy), classical baselines. Of /interpolate: dataset, image A, image B, t, a latent model (latent_vae_gan,
-latent_vae, latent_ae, cnn_dense: the study's winner; where trained) and the path (linear or spherical).
+latent_vae, latent_ae, cnn_dense: the study's winner; where trained), the path (linear or spherical) and the
+passes back through the model (0 to 8; 0: the decoding as it is).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import CAPACITY_LADDER, MIDPOINTS, SHARP_CROPS, STUDY_CURVES, figure_path, settings
 from denoiser.datasets import bundled_files
 from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
-from denoiser.interpolation import PATHS, STUDY_PATH
+from denoiser.interpolation import MAX_PASSES, PATHS, STUDY_PATH, whole_passes
 from denoiser.metrics import psnr, ssim
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch
@@ -378,37 +379,41 @@ def compare(
 
 @in_lane("path_a", "path_b")
 def walk(dataset: str, path_a: str | None, path_b: str | None, t: float, model: str | None = None,
-         path: str = STUDY_PATH) -> tuple:
+         path: str = STUDY_PATH, passes: float = 0) -> tuple:
     """Interpolate event: encode A and B once; the frame at t, the strip A→B, a GIF and the encodings.
 
-    `model` is one of the dataset's latent models (none: its default, latent_menu's first); `path` an entry of PATHS.
+    `model` is one of the dataset's latent models (none: its default, latent_menu's first); `path` an entry of
+    PATHS; `passes` how often each decoding goes back through the model (Autoencoder.project).
     """
     if not (path_a and path_b):
         return None, [], None, None
-    try:
-        PATHS.lookup(path)  # an API call's unknown path is refused before any image is read
-    except denoiser.UnknownName as error:
+    try:  # an API call's unknown path or impossible passes are refused before any image is read
+        PATHS.lookup(path)
+        passes = whole_passes(passes)
+    except (denoiser.UnknownName, ValueError) as error:
         raise fail(str(error)) from None
     model = model or default_walker(dataset)
     walker = walker_of(dataset, model)
     image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
     latents = np.concatenate([walker.encode(image_a), walker.encode(image_b)])
-    frames = walker.decode_line(latents[0], latents[1], STEPS, path)
+    frames = walker.decode_line(latents[0], latents[1], STEPS, path, passes)
     pictures = [screen(frame) for frame in frames]
     strip = [(save(picture, "step.png"), f"t = {i / (STEPS - 1):.3g}") for i, picture in enumerate(pictures)]
     loop = pictures + pictures[-2:0:-1]  # there and back, so the GIF loops smoothly
     gif = save(loop[0], "walk.gif", save_all=True, append_images=loop[1:], duration=150, loop=0)
-    encoded = Walk(dataset, model, path, latents)
+    encoded = Walk(dataset, model, path, passes, latents)
     return between(encoded, t), strip, gif, encoded
 
 
 @dataclass(frozen=True)
 class Walk:
-    """What the slider needs of the last walk: whose decoder, along which path, between which two encodings."""
+    """What the slider needs of the last walk: whose decoder, along which path with how many passes back
+    through the model, between which two encodings."""
 
     dataset: str
     model: str
     path: str
+    passes: int
     latents: np.ndarray
 
 
@@ -431,7 +436,7 @@ def between(encoded: Walk | None, t: float) -> str | None:
     if encoded is None:
         return None
     walker = walker_of(encoded.dataset, encoded.model)
-    return view(walker.decode_between(encoded.latents[0], encoded.latents[1], t, encoded.path)[0])
+    return view(walker.decode_between(encoded.latents[0], encoded.latents[1], t, encoded.path, encoded.passes)[0])
 
 
 # About tab
@@ -548,6 +553,10 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
             walk_model = latent_menu("mnist")
             walk_path = gr.Radio([(name.capitalize(), name) for name in PATHS], value=STUDY_PATH, label="Path",
                                  info="Linear: the study's straight line; spherical: the arc between the two")
+            walk_passes = gr.Slider(0, MAX_PASSES, value=0, step=1, label="Passes back through the model",
+                                    elem_id="passes", info="0: the decodings as they are (the study's); each pass "
+                                    "encodes and decodes them again, pulling in-between images towards ones the "
+                                    "model knows")
         with gr.Row():
             with gr.Column():
                 image_a = gr.File(label="Image A", elem_id="a")
@@ -559,7 +568,7 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
             with gr.Column():
                 image_b = gr.File(label="Image B", elem_id="b")
                 caption_b = sample_button(image_b, walk_dataset, "Sample B")
-        strip = gr.Gallery(label="Steps", format="png", columns=STEPS, rows=1, height=DISPLAY // 2)
+        strip = gr.Gallery(label="Steps", format="png", columns=STEPS, rows=1, height=DISPLAY // 2, elem_id="strip")
         encoded = gr.State()
     with gr.Tab("About"):
         gr.Markdown(story())
@@ -594,9 +603,10 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
     demo.load(level_slider, kind, level, api_visibility="private")
     compare_all.click(compare, [upload, dataset, kind, level, seed, add], [summary, comparison], api_name="compare",
                       **images)
-    walk_inputs, walk_outputs = [walk_dataset, image_a, image_b, t, walk_model, walk_path], [frame, strip, gif, encoded]
-    gr.on([image_a.change, image_b.change, walk_model.input, walk_path.change], walk, walk_inputs, walk_outputs,
-          api_name="interpolate", trigger_mode="always_last", **images)
+    walk_inputs = [walk_dataset, image_a, image_b, t, walk_model, walk_path, walk_passes]
+    walk_outputs = [frame, strip, gif, encoded]
+    gr.on([image_a.change, image_b.change, walk_model.input, walk_path.change, walk_passes.change], walk,
+          walk_inputs, walk_outputs, api_name="interpolate", trigger_mode="always_last", **images)
     walk_dataset.change(latent_menu, walk_dataset, walk_model, api_visibility="private").then(
         walk, walk_inputs, walk_outputs, api_visibility="private", **images)
     t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last",

@@ -169,24 +169,32 @@ class Autoencoder(Denoiser):
         latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
         return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
 
+    def project(self, images: np.ndarray, passes: int) -> np.ndarray:
+        """Encode and decode the images `passes` times (0 to interpolation.MAX_PASSES): each pass pulls an
+        in-between image towards those the model learned to reproduce (denoiser.interpolation says whose idea)."""
+        for _ in range(interpolation.whole_passes(passes)):
+            images = self.decode(self.encode(images))
+        return images
+
     def decode_between(self, latent_a: np.ndarray, latent_b: np.ndarray, t,
-                       path: str = interpolation.STUDY_PATH) -> np.ndarray:
+                       path: str = interpolation.STUDY_PATH, passes: int = 0) -> np.ndarray:
         """Decode the points at fractions `t` (a number or an array) of a path between two latent vectors.
 
-        `path` names an entry of `denoiser.interpolation.PATHS`: "linear" or "spherical".
+        `path` names an entry of `denoiser.interpolation.PATHS`: "linear" or "spherical"; `passes` > 0 sends
+        the decodings back through the model that many times (`project`).
         """
         latent_a, latent_b = np.asarray(latent_a, np.float32), np.asarray(latent_b, np.float32)
         if latent_a.ndim != 1 or latent_a.shape != latent_b.shape:
             raise ValueError(f"Interpolation takes two latent vectors of one size, got {latent_a.shape} and "
                              f"{latent_b.shape}.")
-        return self.decode(interpolation.points(path, latent_a, latent_b, t))
+        return self.project(self.decode(interpolation.points(path, latent_a, latent_b, t)), passes)
 
     def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8,
-                    path: str = interpolation.STUDY_PATH) -> np.ndarray:
+                    path: str = interpolation.STUDY_PATH, passes: int = 0) -> np.ndarray:
         """Decode evenly spaced points on a path from one latent vector to another, ends included."""
         if int(steps) != steps or steps < 2:
             raise ValueError("Interpolation needs a whole number of steps, at least 2 (the two ends).")
-        return self.decode_between(latent_a, latent_b, np.linspace(0.0, 1.0, int(steps)), path)
+        return self.decode_between(latent_a, latent_b, np.linspace(0.0, 1.0, int(steps)), path, passes)
 
 
 def trained_models(dataset: str) -> dict[str, str]:
@@ -250,9 +258,10 @@ def _load(dataset: str, model: str, weights_dir: Path) -> Denoiser:
 
 
 def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps: int = 8,
-                path: str = interpolation.STUDY_PATH) -> np.ndarray:
-    """Decode evenly spaced points on a path ("linear" or "spherical") between two encoded images, ends included."""
+                path: str = interpolation.STUDY_PATH, passes: int = 0) -> np.ndarray:
+    """Decode evenly spaced points on a path ("linear" or "spherical") between two encoded images, ends included,
+    sent back through the model `passes` times (Autoencoder.project)."""
     z_a, z_b = (ae.encode(image) for image in (image_a, image_b))
     if len(z_a) != 1 or len(z_b) != 1:
         raise ValueError("interpolate takes two single images, not batches.")
-    return ae.decode_line(z_a[0], z_b[0], steps, path)
+    return ae.decode_line(z_a[0], z_b[0], steps, path, passes)

@@ -3,6 +3,12 @@
 A straight line between two samples of a Gaussian prior passes near its centre, where
 vectors are shorter than any the decoder saw in training; slerp (White, "Sampling Generative
 Networks", 2016) follows the arc between them instead and keeps a typical length.
+
+Whichever the path, a decoded point between two digits may be a cross-fade that is no digit.
+Passing it back through the autoencoder (encode, decode: `Autoencoder.project`) pulls it
+towards images the model learned to reproduce: the Markov chain by which Bengio et al.
+("Generalized Denoising Auto-Encoders as Generative Models", NeurIPS 2013) sample an
+autoencoder's data, without its noise. README, *Recipe experiments*, measures the passes.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ def spherical(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 PATHS: Registry[Path] = Registry("interpolation", (Path("linear", linear), Path("spherical", spherical)))
 STUDY_PATH = "linear"  # the study's, and the default wherever a path is not named
+MAX_PASSES = 8  # passes a walk may ask for: by 8, some models' midpoints drift (README, Recipe experiments)
 
 
 def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
@@ -43,3 +50,11 @@ def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
     along = PATHS.lookup(path).along
     t = np.atleast_1d(np.asarray(t, np.float32))[:, None]
     return along(np.asarray(a, np.float32), np.asarray(b, np.float32), t).astype(np.float32)
+
+
+def whole_passes(passes: float) -> int:
+    """The number of passes back through the model as an int, or a message saying what a walk may ask for."""
+    if not (isinstance(passes, (int, float, np.integer, np.floating)) and float(passes).is_integer()
+            and 0 <= passes <= MAX_PASSES):
+        raise ValueError(f"Passes back through the model: a whole number from 0 to {MAX_PASSES}, got {passes!r}.")
+    return int(passes)

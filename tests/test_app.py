@@ -459,6 +459,22 @@ def test_each_latent_model_walks_along_either_path(tmp_path: Path) -> None:
         assert pixels(app.between(frames["spherical"][3], 0.5)).tolist() == middles["spherical"].tolist()
 
 
+def test_a_walk_sends_its_frames_back_through_the_model_as_often_as_asked(tmp_path: Path) -> None:
+    need_weights("mnist", LATENT)
+    a, b = digit(tmp_path / "a.png"), digit(tmp_path / "b.png", (20, 28))
+    plain, projected = (app.walk("mnist", a, b, 0.5, LATENT, "linear", passes) for passes in (0, 3))
+    assert (plain[3].passes, projected[3].passes) == (0, 3)
+    walker = denoiser.load("mnist", model=LATENT)
+    z_a, z_b = projected[3].latents
+    expected = pixels(app.view(walker.decode_between(z_a, z_b, 0.5, "linear", passes=3)[0]))
+    assert np.array_equal(pixels(projected[0]), expected)  # the frame at t is the projected decoding
+    assert not np.array_equal(pixels(projected[0]), pixels(plain[0]))
+    assert np.array_equal(pixels(app.between(projected[3], 0.5)), pixels(projected[0]))  # the slider keeps the passes
+    for wrong in (app.MAX_PASSES + 1, 0.5):
+        with pytest.raises(gr.Error, match=f"whole number from 0 to {app.MAX_PASSES}"):
+            app.walk("mnist", a, b, 0.5, LATENT, "linear", wrong)
+
+
 def test_walking_a_model_without_a_latent_space_says_which_can(ring: str) -> None:
     need_weights("mnist", ALL_ROUNDER)
     with pytest.raises(gr.Error, match="no latent space to walk.*latent_ae"):

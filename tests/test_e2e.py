@@ -11,6 +11,7 @@ test-artifacts/.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,20 @@ def page(server: str):
         browser.close()
 
 
+def shown(page, image) -> bytes:
+    """The bytes of the file an <img> shows: a walk that changes nothing may still write a new file."""
+    return page.request.get(image.get_attribute("src")).body()
+
+
+def shown_other_than(page, image, old: bytes) -> bytes:
+    """Wait until the <img> shows other bytes than `old`, and return them."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while (now := shown(page, image)) == old:
+        assert time.monotonic() < deadline, "the image did not change"
+        page.wait_for_timeout(250)
+    return now
+
+
 def test_arrival_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
@@ -105,9 +120,13 @@ def test_arrival_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: 
     before = frame.get_attribute("src")
     page.locator("#t input[type=range]").fill("0.95")
     expect(frame).not_to_have_attribute("src", before, timeout=WAIT_MS)
-    before = frame.get_attribute("src")
+    middle = page.locator("#strip img").nth(4)  # t = 0.5 in the strip, which only a new walk redraws
+    line, before = shown(page, middle), frame.get_attribute("src")
     page.get_by_label("Spherical").check()  # the other path between the same two encodings
     expect(frame).not_to_have_attribute("src", before, timeout=WAIT_MS)
+    arc = shown_other_than(page, middle, line)
+    page.locator("#passes input[type=range]").fill("4")  # the frames sent back through the model
+    shown_other_than(page, middle, arc)
     page.screenshot(path=ARTIFACTS / "e2e-interpolation.png", full_page=True)
 
     # A broken file: a clear message in the page, and the server keeps serving.

@@ -150,6 +150,22 @@ def test_encode_decode_and_interpolate(use_weights):
         ae.decode_line(z, z[0], steps=2)  # a batch is not a vector
 
 
+def test_projection_sends_decodings_back_through_the_model(use_weights):
+    ae = denoiser.load("cifar10", model=denoiser.LATENT)
+    a, b = np.random.default_rng(1).random((2, 32, 32, 3), dtype=np.float32)
+    z_a, z_b = ae.encode(a)[0], ae.encode(b)[0]
+    decoded = ae.decode_between(z_a, z_b, [0.0, 0.5])
+    twice = ae.decode(ae.encode(ae.decode(ae.encode(decoded))))
+    np.testing.assert_allclose(ae.project(decoded, 0), decoded)
+    np.testing.assert_allclose(ae.project(decoded, 2), twice, atol=1e-5)
+    np.testing.assert_allclose(ae.decode_between(z_a, z_b, [0.0, 0.5], passes=2), twice, atol=1e-5)
+    np.testing.assert_allclose(denoiser.interpolate(ae, a, b, steps=3, passes=2)[:2], twice, atol=1e-5)
+    assert not np.allclose(twice, decoded, atol=1e-3)  # a pass changes the images
+    for wrong in (-1, 1.5, interpolation.MAX_PASSES + 1, "2"):
+        with pytest.raises(ValueError, match=f"whole number from 0 to {interpolation.MAX_PASSES}"):
+            ae.project(decoded, wrong)
+
+
 def test_latent_models_put_the_vae_first_then_the_plain_autoencoder(use_weights, tmp_path, monkeypatch):
     assert denoiser.latent_models("mnist") == [denoiser.LATENT]  # res_unet and its specialist have no latent space
     shutil.copytree(use_weights, tmp_path / "weights")

@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from denoiser import inference
+from denoiser import PATHS, inference
 from denoiser.datasets import load_dataset
+from denoiser.interpolation import MAX_PASSES
 from training import classifier, midpoints, realism
 from training.train import TrainConfig, train
 
@@ -58,8 +59,10 @@ def test_midpoints_are_decoded_halfway_and_scored_for_every_path(latent_weights,
     np.testing.assert_allclose(midpoints.midpoints(ae, test[:3], test[3:6], "linear"), halfway, atol=1e-5)
     midpoints.main(["--datasets", "mnist", "--pairs", "8", "--out", str(tmp_path / "out")])
     rows = json.loads((tmp_path / "out" / "midpoints.json").read_text())
-    assert [(r["model"], r["path"]) for r in rows] == [(midpoints.REAL, ""), ("latent_ae", "linear"),
-                                                       ("latent_ae", "spherical")]
+    assert [(r["model"], r["path"], r["passes"]) for r in rows] == [
+        (midpoints.REAL, "", None), *[("latent_ae", path, passes) for path in PATHS for passes in (0, MAX_PASSES)]]
+    np.testing.assert_allclose(midpoints.midpoints(ae, test[:3], test[3:6], "linear", 2), ae.project(halfway, 2),
+                               atol=1e-5)
     assert all(0.1 <= r["confidence"] <= 1 and r["fd"] >= 0 and r["hf_ratio"] >= 0 for r in rows)
     # the confidence split by the pair's classes: the overall figure is their mean, weighted by the pairs
     x, y = load_dataset("mnist").test_images(), load_dataset("mnist").y_test
@@ -70,7 +73,7 @@ def test_midpoints_are_decoded_halfway_and_scored_for_every_path(latent_weights,
         assert row["confidence"] == pytest.approx(share * row["one_class"] + (1 - share) * row["two_classes"], abs=2e-4)
     assert "one_class" not in rows[0]
     assert rows[0]["fd"] > 0 and rows[0]["hf_ratio"] != 1  # the real row is other images than the reference
-    assert "| MNIST | `latent_ae` | spherical |" in (tmp_path / "out" / "midpoints.md").read_text()
+    assert f"| MNIST | `latent_ae` | spherical | {MAX_PASSES} |" in (tmp_path / "out" / "midpoints.md").read_text()
 
 
 def test_scores_put_real_images_at_the_floor_and_blur_below_it(latent_weights):

@@ -2,9 +2,10 @@
 
     python -m training.midpoints --datasets mnist,fashion_mnist
 
-For every latent model trained for a dataset (the study's winner, latent_ae, latent_vae, ...)
-and every interpolation path (linear, spherical), 1,000 random pairs of test images (seed 0)
-are encoded and the point at t = 0.5 of the path between each pair decoded. Then:
+For every latent model trained for a dataset (the study's winner, latent_ae, latent_vae, ...),
+every interpolation path (linear, spherical) and each number of passes back through the model
+(`--passes`: 0, the decoding as it is, and the Latent tab's most), 1,000 random pairs of test
+images (seed 0) are encoded and the point at t = 0.5 of the path between each pair decoded. Then:
 - `confidence`: the mean probability of the top class of the dataset's classifier
   (training.classifier), the issue's measure. A cross-fade of two digits is no digit and should
   score low; but a classifier is often sure of a cross-fade in which one digit dominates.
@@ -28,6 +29,7 @@ import numpy as np
 from denoiser import PATHS, inference
 from denoiser.config import MIDPOINTS, settings
 from denoiser.datasets import DATASETS, load_dataset
+from denoiser.interpolation import MAX_PASSES, whole_passes
 
 from . import classifier, realism
 
@@ -64,12 +66,13 @@ def random_pairs(count: int, pool: int, seed: int = 0) -> tuple[np.ndarray, np.n
     return first, second
 
 
-def midpoints(ae: inference.Autoencoder, images_a: np.ndarray, images_b: np.ndarray, path: str) -> np.ndarray:
+def midpoints(ae: inference.Autoencoder, images_a: np.ndarray, images_b: np.ndarray, path: str,
+              passes: int = 0) -> np.ndarray:
     z_a, z_b = ae.encode(images_a), ae.encode(images_b)
-    return np.concatenate([ae.decode_between(a, b, MIDPOINT, path) for a, b in zip(z_a, z_b)])
+    return ae.project(np.concatenate([ae.decode_between(a, b, MIDPOINT, path) for a, b in zip(z_a, z_b)]), passes)
 
 
-def measure(dataset: str, pairs: int, weights_dir: Path | None = None) -> list[dict]:
+def measure(dataset: str, pairs: int, passes: list[int], weights_dir: Path | None = None) -> list[dict]:
     classifier.require(dataset, weights_dir)
     data = load_dataset(dataset)
     test = data.test_images()
@@ -78,14 +81,15 @@ def measure(dataset: str, pairs: int, weights_dir: Path | None = None) -> list[d
                          "sets, and images to pair apart from them.")
     judge = realism.judge_for(dataset, test[:pairs], data.y_test[:pairs], weights_dir)
     first, second = (2 * pairs + index for index in random_pairs(pairs, len(test) - 2 * pairs))
-    rows = [{"dataset": dataset, "model": REAL, "path": "", **scores(judge, test[pairs : 2 * pairs])}]
+    rows = [{"dataset": dataset, "model": REAL, "path": "", "passes": None, **scores(judge, test[pairs : 2 * pairs])}]
     one_class = data.y_test[first] == data.y_test[second]
     for model in inference.latent_models(dataset):
         ae = inference.load(dataset, model)
         for path in PATHS:
-            rows.append({"dataset": dataset, "model": model, "path": path,
-                         **scores(judge, midpoints(ae, test[first], test[second], path), one_class)})
-            print(f"{dataset:14s} {model:16s} {path:10s} {rows[-1]}", flush=True)
+            for count in passes:
+                rows.append({"dataset": dataset, "model": model, "path": path, "passes": count,
+                             **scores(judge, midpoints(ae, test[first], test[second], path, count), one_class)})
+                print(f"{dataset:14s} {model:16s} {path:10s} {count} {rows[-1]}", flush=True)
     return rows
 
 
@@ -99,22 +103,33 @@ def markdown(rows: list[dict], pairs: int) -> str:
              f"{pairs:,} real test images: its mean top-class confidence (higher: surer of a class), the Fréchet "
              f"distance of its pooled features from another {pairs:,} real test images' (lower: more like them; the "
              f"real row is the floor) and the high-frequency energy over theirs (below 1: blurrier). The confidence "
-             f"is also given apart for the pairs of two images of one class and for those of two classes.\n",
-             "| dataset | model | path | confidence | one class | two classes | FD to real | HF ratio |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"is also given apart for the pairs of two images of one class and for those of two classes. Passes: "
+             f"how often each midpoint went back through the model (encoded and decoded) before it was judged.\n",
+             "| dataset | model | path | passes | confidence | one class | two classes | FD to real | HF ratio |",
+             "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {DATASETS[r['dataset']].title} | {r['model'] if r['model'] == REAL else '`' + r['model'] + '`'} | "
-              f"{r['path'] or '—'} | {r['confidence']:.3f} | {cell(r, 'one_class')} | {cell(r, 'two_classes')} | "
-              f"{r['fd']:.3f} | {r['hf_ratio']:.2f} |" for r in rows]
+              f"{r['path'] or '—'} | {'—' if r['passes'] is None else r['passes']} | {r['confidence']:.3f} | "
+              f"{cell(r, 'one_class')} | {cell(r, 'two_classes')} | {r['fd']:.3f} | {r['hf_ratio']:.2f} |"
+              for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def passes_list(text: str) -> list[int]:
+    try:
+        return [whole_passes(float(item)) for item in text.split(",")]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="mnist,fashion_mnist", type=DATASETS.args)
     parser.add_argument("--pairs", type=int, default=1000)
+    parser.add_argument("--passes", default=f"0,{MAX_PASSES}", type=passes_list,
+                        help="comma-separated numbers of passes back through the model (default: %(default)s)")
     parser.add_argument("--out", default=str(settings().results_dir))
     args = parser.parse_args(argv)
-    rows = [row for dataset in args.datasets for row in measure(dataset, args.pairs)]
+    rows = [row for dataset in args.datasets for row in measure(dataset, args.pairs, args.passes)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{MIDPOINTS}.json").write_text(json.dumps(rows, indent=1) + "\n")
