@@ -54,7 +54,7 @@ def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
 
 def whole_passes(passes: float) -> int:
     """The number of passes back through the model as an int, or a message saying what a walk may ask for."""
-    if not (isinstance(passes, (int, float, np.integer, np.floating)) and float(passes).is_integer()
-            and 0 <= passes <= MAX_PASSES):
+    number = isinstance(passes, (int, float, np.integer, np.floating)) and not isinstance(passes, (bool, np.bool_))
+    if not (number and 0 <= passes <= MAX_PASSES and float(passes).is_integer()):
         raise ValueError(f"Passes back through the model: a whole number from 0 to {MAX_PASSES}, got {passes!r}.")
     return int(passes)

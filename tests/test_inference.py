@@ -161,7 +161,7 @@ def test_projection_sends_decodings_back_through_the_model(use_weights):
     np.testing.assert_allclose(ae.decode_between(z_a, z_b, [0.0, 0.5], passes=2), twice, atol=1e-5)
     np.testing.assert_allclose(denoiser.interpolate(ae, a, b, steps=3, passes=2)[:2], twice, atol=1e-5)
     assert not np.allclose(twice, decoded, atol=1e-3)  # a pass changes the images
-    for wrong in (-1, 1.5, interpolation.MAX_PASSES + 1, "2"):
+    for wrong in (-1, 1.5, interpolation.MAX_PASSES + 1, 10**400, float("nan"), "2", True):
         with pytest.raises(ValueError, match=f"whole number from 0 to {interpolation.MAX_PASSES}"):
             ae.project(decoded, wrong)
 

@@ -1,3 +1,4 @@
+import argparse
 import json
 
 import numpy as np
@@ -93,3 +94,10 @@ def test_scores_put_real_images_at_the_floor_and_blur_below_it(latent_weights):
     assert split["one_class"] == pytest.approx(midpoints.confidence(probabilities[mask]), abs=1e-4)
     assert split["two_classes"] == pytest.approx(midpoints.confidence(probabilities[~mask]), abs=1e-4)
     assert abs(split["one_class"] - split["two_classes"]) > 1e-3  # the two halves differ: a swap would show
+
+
+def test_passes_option_takes_distinct_whole_numbers_in_order():
+    assert midpoints.passes_list("4,0,4") == [0, 4]
+    for wrong in ("abc", "0,", f"{MAX_PASSES + 1}", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"whole numbers from 0 to {MAX_PASSES}"):
+            midpoints.passes_list(wrong)

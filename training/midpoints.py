@@ -115,10 +115,11 @@ def markdown(rows: list[dict], pairs: int) -> str:
 
 
 def passes_list(text: str) -> list[int]:
+    """`--passes`: distinct whole numbers, in order."""
     try:
-        return [whole_passes(float(item)) for item in text.split(",")]
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        return sorted({whole_passes(float(item)) for item in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated whole numbers from 0 to {MAX_PASSES}.") from None
 
 
 def main(argv: list[str] | None = None) -> None:
