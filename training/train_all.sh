@@ -48,6 +48,9 @@ train --dataset photos --model res_unet_gaussian --noise gaussian --level-min 0 
 train --dataset photos --model res_unet_gaussian --noise gaussian --level-min 0 --level-max 0.3 --epochs 10 \
   --steps-per-epoch 100 --eval-images 20 --loss psnr --learning-rate 2e-4 --init-from weights/photos/res_unet_gaussian.keras \
   --jit-compile --runs-dir runs/stage3  # a third, the same way
+train --dataset photos --model res_unet_gaussian --noise gaussian --level-min 0 --level-max 0.3 --epochs 8 \
+  --steps-per-epoch 100 --eval-images 20 --loss psnr --learning-rate 5e-5 --init-from weights/photos/res_unet_gaussian.keras \
+  --jit-compile --runs-dir runs/stage4  # and a fourth at a quarter of the rate
 # ... and the photo all-rounder, CIFAR-10's all-rounder fine-tuned on the same patches with the mix of noise kinds.
 train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch 100 --eval-images 20 --loss psnr \
   --learning-rate 2e-4 --init-from weights/cifar10/res_unet.keras --jit-compile
