@@ -54,4 +54,6 @@ train --dataset photos --model res_unet_gaussian --noise gaussian --level-min 0 
 # ... and the photo all-rounder, CIFAR-10's all-rounder fine-tuned on the same patches with the mix of noise kinds.
 train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch 100 --eval-images 20 --loss psnr \
   --learning-rate 2e-4 --init-from weights/cifar10/res_unet.keras --jit-compile
+train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch 100 --eval-images 20 --loss psnr \
+  --learning-rate 2e-4 --init-from weights/photos/res_unet.keras --jit-compile --runs-dir runs/allround2  # a second stage
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables
