@@ -50,7 +50,10 @@ def _poisson(x: tf.Tensor, peak: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 
 
 def _draw_gaussian(x: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return x + sigma * rng.standard_normal(x.shape, np.float32)
+    noise = rng.standard_normal(x.shape, np.float32)  # in place from here: the same numbers as x + sigma * noise,
+    noise *= sigma  # without two temporaries of a batch's size (the training loader's main cost)
+    noise += x
+    return noise
 
 
 def _draw_salt_pepper(x: np.ndarray, fraction: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -111,8 +114,8 @@ def parse_noises(text: str) -> list[tuple[str, float]]:
 
 def draw_noise(images: np.ndarray, kind: str, level: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
     """Noise a batch (N, H, W, C) of float images in [0, 1] with NumPy, for training on any backend."""
-    noisy = NOISES.lookup(kind).draw(images, np.asarray(level, np.float32), rng)
-    return np.clip(noisy, 0.0, 1.0).astype(np.float32)
+    noisy = NOISES.lookup(kind).draw(images, np.asarray(level, np.float32), rng).astype(np.float32, copy=False)
+    return np.clip(noisy, 0.0, 1.0, out=noisy)
 
 
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
