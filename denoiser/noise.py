@@ -113,7 +113,7 @@ def parse_noises(text: str) -> list[tuple[str, float]]:
 
 
 def draw_noise(images: np.ndarray, kind: str, level: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
-    """Noise a batch (N, H, W, C) of float images in [0, 1] with NumPy, for training on any backend."""
+    """Noise float images in [0, 1] (one (H, W, C) or a batch of them) with NumPy, for training on any backend."""
     noisy = NOISES.lookup(kind).draw(images, np.asarray(level, np.float32), rng).astype(np.float32, copy=False)
     return np.clip(noisy, 0.0, 1.0, out=noisy)
 

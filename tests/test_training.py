@@ -15,7 +15,7 @@ from denoiser.config import settings
 from denoiser.datasets import load_dataset
 from denoiser.metrics import psnr
 from denoiser.weights import find_entry, read_manifest
-from training import curves, diagnose, evaluate, reporting, targets, train
+from training import curves, data, diagnose, evaluate, reporting, targets, train
 from training.data import ImageBatches, PatchBatches, epoch_callback
 from training.results import Row, merge
 
@@ -36,6 +36,23 @@ def test_batches_have_fresh_noise_each_epoch_and_repeat_with_the_seed(noise):
     np.testing.assert_array_equal(clean_again, images[:8] / np.float32(255))  # one pass an epoch, in order
     repeat, _ = ImageBatches(images, 8, noise, None, 1, len(images) // 8, shuffle=False)[0]
     np.testing.assert_array_equal(noisy, repeat)
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "mix"])
+def test_a_batch_is_the_same_for_any_number_of_noise_threads_and_each_image_has_its_own_noise(noise, monkeypatch):
+    images = np.full((16, 8, 8, 3), 128, np.uint8)
+
+    def batch(threads: int) -> np.ndarray:
+        monkeypatch.setattr(data, "NOISE_THREADS", threads)
+        data.noise_threads.cache_clear()
+        return ImageBatches(images, 16, noise, None, 0, 1)[0][0]
+
+    try:
+        one, four = batch(1), batch(4)
+    finally:
+        data.noise_threads.cache_clear()
+    np.testing.assert_array_equal(one, four)
+    assert len({image.tobytes() for image in one}) == len(one)  # the same clean image, noised apart
 
 
 def test_each_pass_shows_every_image_once_in_a_new_order():
