@@ -50,8 +50,9 @@ def _poisson(x: tf.Tensor, peak: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 
 
 def _draw_gaussian(x: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    noise = rng.standard_normal(x.shape, np.float32)  # in place from here: the same numbers as x + sigma * noise,
-    noise *= sigma  # without two temporaries of a batch's size (the training loader's main cost)
+    # In place: the same numbers as x + sigma * noise without two temporaries (the training loader's main cost).
+    noise = rng.standard_normal(x.shape, np.float32)
+    noise *= sigma
     noise += x
     return noise
 

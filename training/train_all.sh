@@ -57,7 +57,7 @@ photo_stage="--dataset photos --noise gaussian --level-min 0 --level-max 0.3 --s
   --eval-images 20 --loss psnr"
 train $photo_stage --model res_unet_gaussian --epochs 16 --patch-size 128 --learning-rate 2e-4 \
   --init-from weights/photos/res_unet_gaussian.keras --runs-dir runs/gpu5
-train $photo_stage --model res_unet_gaussian --epochs 8 --patch-size 128 --learning-rate 1e-4 \
+train $photo_stage --epochs 8 --patch-size 128 --model res_unet_gaussian --learning-rate 1e-4 \
   --init-from weights/photos/res_unet_gaussian.keras --runs-dir runs/gpu6
 # ... and the photo all-rounder, CIFAR-10's all-rounder fine-tuned on the same patches with the mix of noise kinds.
 train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch 100 --eval-images 20 --loss psnr \
