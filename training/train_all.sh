@@ -66,4 +66,6 @@ train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch
   --learning-rate 2e-4 --init-from weights/photos/res_unet.keras --jit-compile --runs-dir runs/allround2  # a second stage
 train ${photo_stage/--noise gaussian --level-min 0 --level-max 0.3/--noise mix} --model res_unet --epochs 16 \
   --patch-size 128 --learning-rate 2e-4 --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround  # H200, as above
+train ${photo_stage/--noise gaussian --level-min 0 --level-max 0.3/--noise mix} --model res_unet --epochs 6 \
+  --patch-size 128 --learning-rate 1e-4 --init-from weights/photos/res_unet.keras --runs-dir runs/allround4  # this CPU
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables
