@@ -64,8 +64,9 @@ train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch
   --learning-rate 2e-4 --init-from weights/cifar10/res_unet.keras --jit-compile
 train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch 100 --eval-images 20 --loss psnr \
   --learning-rate 2e-4 --init-from weights/photos/res_unet.keras --jit-compile --runs-dir runs/allround2  # a second stage
-train ${photo_stage/--noise gaussian --level-min 0 --level-max 0.3/--noise mix} --model res_unet --epochs 16 \
-  --patch-size 128 --learning-rate 2e-4 --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround  # H200, as above
-train ${photo_stage/--noise gaussian --level-min 0 --level-max 0.3/--noise mix} --model res_unet --epochs 6 \
-  --patch-size 128 --learning-rate 1e-4 --init-from weights/photos/res_unet.keras --runs-dir runs/allround4  # this CPU
+photo_mix=${photo_stage/--noise gaussian --level-min 0 --level-max 0.3/--noise mix}  # the same, on the mix of kinds
+train $photo_mix --model res_unet --epochs 16 --patch-size 128 --learning-rate 2e-4 \
+  --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround  # on the H200, as above
+train $photo_mix --model res_unet --epochs 6 --patch-size 128 --learning-rate 1e-4 \
+  --init-from weights/photos/res_unet.keras --runs-dir runs/allround4  # on this CPU
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables
