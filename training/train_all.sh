@@ -51,14 +51,17 @@ train --dataset photos --model res_unet_gaussian --noise gaussian --level-min 0 
 train --dataset photos --model res_unet_gaussian --noise gaussian --level-min 0 --level-max 0.3 --epochs 8 \
   --steps-per-epoch 100 --eval-images 20 --loss psnr --learning-rate 5e-5 --init-from weights/photos/res_unet_gaussian.keras \
   --jit-compile --runs-dir runs/stage4  # and a fourth at a quarter of the rate
-# A fifth and sixth on 128x128 patches, run on a lent H200 under KERAS_BACKEND=jax with --train-only and scored
-# here by the same command (README, Training on a GPU machine without TensorFlow); on this CPU, hours each.
+# A fifth, sixth and seventh on 128x128 and 160x160 patches, run on a lent H200 under KERAS_BACKEND=jax with
+# --train-only and scored here by the same command (README, Training on a GPU machine without TensorFlow); on this
+# CPU, hours each.
 photo_stage="--dataset photos --noise gaussian --level-min 0 --level-max 0.3 --steps-per-epoch 200 --batch-size 64
   --eval-images 20 --loss psnr"
 train $photo_stage --model res_unet_gaussian --epochs 16 --patch-size 128 --learning-rate 2e-4 \
   --init-from weights/photos/res_unet_gaussian.keras --runs-dir runs/gpu5
 train $photo_stage --epochs 8 --patch-size 128 --model res_unet_gaussian --learning-rate 1e-4 \
   --init-from weights/photos/res_unet_gaussian.keras --runs-dir runs/gpu6
+train $photo_stage --patch-size 160 --model res_unet_gaussian --epochs 12 --learning-rate 1e-4 \
+  --init-from weights/photos/res_unet_gaussian.keras --runs-dir runs/gpu7
 # ... and the photo all-rounder, CIFAR-10's all-rounder fine-tuned on the same patches with the mix of noise kinds.
 train --dataset photos --model res_unet --noise mix --epochs 6 --steps-per-epoch 100 --eval-images 20 --loss psnr \
   --learning-rate 2e-4 --init-from weights/cifar10/res_unet.keras --jit-compile
@@ -69,4 +72,8 @@ train $photo_mix --model res_unet --epochs 16 --patch-size 128 --learning-rate 2
   --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround  # on the H200, as above
 train $photo_mix --model res_unet --epochs 6 --patch-size 128 --learning-rate 1e-4 \
   --init-from weights/photos/res_unet.keras --runs-dir runs/allround4  # on this CPU
+train $photo_mix --patch-size 128 --model res_unet --epochs 18 --learning-rate 1e-4 \
+  --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround2  # and two more on the H200
+train $photo_mix --patch-size 128 --model res_unet --epochs 22 --learning-rate 5e-5 \
+  --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround3
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables
