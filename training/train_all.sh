@@ -76,4 +76,6 @@ train $photo_mix --patch-size 128 --model res_unet --epochs 18 --learning-rate 1
   --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround2  # and two more on the H200
 train $photo_mix --patch-size 128 --model res_unet --epochs 22 --learning-rate 5e-5 \
   --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround3
+train $photo_mix --patch-size 128 --model res_unet --epochs 6 --learning-rate 5e-5 \
+  --init-from weights/photos/res_unet.keras --runs-dir runs/allround7  # and a seventh on this CPU
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables
