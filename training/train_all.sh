@@ -77,5 +77,7 @@ train $photo_mix --patch-size 128 --model res_unet --epochs 18 --learning-rate 1
 train $photo_mix --patch-size 128 --model res_unet --epochs 22 --learning-rate 5e-5 \
   --init-from weights/photos/res_unet.keras --runs-dir runs/gpuallround3
 train $photo_mix --patch-size 128 --model res_unet --epochs 6 --learning-rate 5e-5 \
-  --init-from weights/photos/res_unet.keras --runs-dir runs/allround7  # and a seventh on this CPU
+  --init-from weights/photos/res_unet.keras --runs-dir runs/allround7  # and a seventh and eighth on this CPU
+train $photo_mix --patch-size 128 --model res_unet --epochs 6 --learning-rate 5e-5 \
+  --init-from weights/photos/res_unet.keras --runs-dir runs/allround8
 bash training/study.sh  # the study's models, trained to convergence, with its figures and tables
