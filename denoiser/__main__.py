@@ -3,17 +3,19 @@
     python -m denoiser photos/ scan.png --out clean/
     python -m denoiser digit.png --dataset mnist --add-noise gaussian:0.3 --out demo/
 
-Folders are searched recursively for images. Each result is written as DIR/<name>.png,
-keeping the subfolders of a folder given as input; with --add-noise the noisy input is written
-beside it as <name>_noisy.png. Two inputs that would share an output name (x.png and x.jpg)
-keep their suffix in it (x.jpg.png). Unreadable files are reported and skipped; the exit
-status is 1 if any file failed.
+Folders are searched recursively for images (not inside --out). Each result is written as
+DIR/<name>.png, keeping the subfolders of a folder given as input; with --add-noise the noisy
+input is written beside it as <name>_noisy.png. No result overwrites another or an input:
+inputs that share a name keep their suffix in it (x.jpg.png and x.png.png), a name still taken
+gets a number (x-2.png), and an --out that would replace an input is refused. Files that cannot
+be read or written are reported and skipped; the exit status is 1 if any file failed or none was found.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 from tqdm import tqdm
@@ -21,6 +23,7 @@ from tqdm import tqdm
 from . import add_noise, load
 from .config import settings
 from .datasets import DATASETS
+from .files import write_whole
 from .imaging import ImageError, read_image, save_png
 from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise
@@ -28,25 +31,64 @@ from .noise import parse_noise
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def find_images(inputs: list[str]) -> list[tuple[Path, Path]]:
+def resolved(path: Path) -> Path:
+    """The absolute path with links followed, or as it is where they loop (read_image reports those)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def find_images(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
     """(file, output name without suffix) for files as given and image files under folders, in a stable order.
 
-    Names keep the subfolders below an input folder, so nothing found is overwritten.
+    Names keep the subfolders below an input folder; files under `out` (earlier results) are left out.
     """
+    out = resolved(out)
     found = []
     for item in map(Path, inputs):
         if item.is_dir():
-            files = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            inner_out = out if resolved(item) in out.parents else None
+            files = sorted(p for p in item.rglob("*")
+                           if p.suffix.lower() in IMAGE_SUFFIXES and inner_out not in resolved(p).parents)
             found += [(p, p.relative_to(item).with_suffix("")) for p in files]
         else:
             found.append((item, Path(item.stem)))
-    seen: set[Path] = set()
+    return found
+
+
+def results(name: Path, noisy: bool) -> set[Path]:
+    """The files written for one input: its result and, with --add-noise, its noisy copy."""
+    return {Path(f"{name}.png")} | ({Path(f"{name}_noisy.png")} if noisy else set())
+
+
+def unique_names(found: list[tuple[Path, Path]], noisy: bool) -> list[tuple[Path, Path]]:
+    """Output names that no two inputs share: a name several inputs would take keeps each one's suffix
+    (x.jpg.png, x.png.png), and a name still taken, by another input's result or noisy copy, gets a number."""
+    counts = Counter(name for _, name in found)
+    taken: set[Path] = set()
     named = []
     for path, name in found:
-        name = name.with_name(path.name) if name in seen else name  # x.jpg after x.png: x.jpg.png
-        seen.add(name)
+        base = name.with_name(path.name) if counts[name] > 1 else name
+        name, number = base, 1
+        while results(name, noisy) & taken:
+            number += 1
+            name = base.with_name(f"{base.name}-{number}")
+        taken |= results(name, noisy)
         named.append((path, name))
     return named
+
+
+def overwritten_input(named: list[tuple[Path, Path]], out: Path, noisy: bool) -> Path | None:
+    """The first input that writing the results to `out` would replace, if any."""
+    inputs = {resolved(path): path for path, _ in named}
+    written = (resolved(Path(out, result)) for _, name in named for result in results(name, noisy))
+    return next((inputs[path] for path in written if path in inputs), None)
+
+
+def save(image, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_whole(path, lambda partial: save_png(image, partial))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,9 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    named = unique_names(find_images(args.inputs, out), bool(args.add_noise))
+    if not named:
+        print(f"No images found in {' '.join(args.inputs)}.", file=sys.stderr)
+        return 1
+    if victim := overwritten_input(named, out, bool(args.add_noise)):
+        parser.exit(2, f"error: writing to {out} would replace the input {victim}; choose another --out folder.\n")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.exit(2, f"error: cannot write to --out {out}: {error.strerror or error}\n")
     failures = 0
-    for path, name in tqdm(find_images(args.inputs), unit="image"):
+    for path, name in tqdm(named, unit="image"):
         try:
             image, note = read_image(path, settings().max_pixels)
         except (ImageError, OSError) as error:
@@ -79,13 +130,16 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if note:
             tqdm.write(f"{path}: {note}")
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        if args.add_noise:
-            image = add_noise(image, *args.add_noise, seed=args.seed)
-            save_png(image, out / f"{name}_noisy.png")
-        save_png(den.denoise(image), out / f"{name}.png")
+        try:
+            if args.add_noise:
+                image = add_noise(image, *args.add_noise, seed=args.seed)
+                save(image, out / f"{name}_noisy.png")
+            save(den.denoise(image), out / f"{name}.png")
+        except OSError as error:
+            failures += 1
+            tqdm.write(f"could not write the result of {path}: {error}", file=sys.stderr)
     if failures:
-        print(f"{failures} file(s) could not be read.", file=sys.stderr)
+        print(f"{failures} file(s) could not be read or written.", file=sys.stderr)
     return 1 if failures else 0
 
 

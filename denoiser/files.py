@@ -13,8 +13,12 @@ from typing import Callable, Iterator
 def write_whole(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write` on a temporary name beside `path` (this process's own), then rename it over `path`."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    write(partial)
-    os.replace(partial, path)
+    try:
+        write(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed write leaves nothing behind
+        raise
 
 
 @contextmanager

@@ -21,13 +21,32 @@ class ImageError(ValueError):
     """An input that is not a usable image; the message is meant for the user."""
 
 
+def as_float(image: np.ndarray) -> np.ndarray:
+    """A numeric array as float32 on the library's [0, 1] scale, or a message saying why it is none.
+
+    Unsigned integers are scaled by their type's full range (uint8 by 255, uint16 by 65535),
+    as image files are, and booleans are 0 or 1; signed integers have no agreed range, so they
+    are refused rather than guessed. NaN or infinity would spread through every convolution.
+    """
+    array = np.asarray(image)
+    if array.dtype.kind in "bf":
+        array = array.astype(np.float32, copy=False)
+    elif array.dtype.kind == "u":
+        array = array.astype(np.float32) / np.float32(np.iinfo(array.dtype).max)
+    else:
+        raise ImageError(f"Expected float values in [0, 1] or unsigned integers (uint8, uint16), got {array.dtype}.")
+    if not np.isfinite(array).all():
+        raise ImageError("The image holds NaN or infinite values.")
+    return array
+
+
 def as_batch(image: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
-    """(H, W), (H, W, C), (N, H, W) or (N, H, W, C) as an (N, H, W, C) float32 batch.
+    """(H, W), (H, W, C), (N, H, W) or (N, H, W, C) as an (N, H, W, C) float32 batch (`as_float`'s scale).
 
     A 3-D array whose last axis is 1, 3 or 4 long is one image with channels; any
     other 3-D array is a batch of gray images. The original shape comes back too.
     """
-    image = np.asarray(image, dtype=np.float32)
+    image = as_float(image)
     if image.ndim == 2:
         batch = image[None, ..., None]
     elif image.ndim == 3:

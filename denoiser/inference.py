@@ -20,6 +20,7 @@ from . import imaging, interpolation
 from .config import settings
 from .datasets import DATASETS
 from .models import ALL_ROUNDER, LATENT, MODELS, SPECIALISTS, VAE, VAE_GAN
+from .noise import NOISES
 from .weights import WeightsEntry, find_entry, read_manifest, weights_file
 
 Progress = Callable[[int, int], None]
@@ -233,7 +234,7 @@ def latent_models(dataset: str) -> list[str]:
 
 
 def _best_of(served: dict[str, str], noise: str | None) -> str:
-    specialist = SPECIALISTS.get(noise or "")
+    specialist = SPECIALISTS.get(NOISES.lookup(noise).name) if noise else None  # a misspelt kind is refused
     return specialist if specialist in served else ALL_ROUNDER
 
 
@@ -243,7 +244,7 @@ def load(dataset: str, model: str | None = None, noise: str | None = None) -> De
     A dataset with a fallback (photos) runs the fallback's model of that name until it has its own.
     """
     served = trained_models(dataset)
-    model = model or _best_of(served, noise)  # one manifest read per call, on the request path
+    model = MODELS.lookup(model).name if model else _best_of(served, noise)  # one manifest read per call
     return _load(served.get(model, dataset), model, settings().weights_dir)
 
 

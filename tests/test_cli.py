@@ -23,7 +23,7 @@ def test_batch_cli_denoises_files_and_folders_and_skips_broken_ones(use_weights,
     assert status == 1
     assert "broken.png" in capsys.readouterr().err
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png"))
-    assert written == ["a.png", "a_noisy.png", "c.jpg.png", "c.jpg_noisy.png", "c.png", "c_noisy.png",
+    assert written == ["a.png", "a_noisy.png", "c.jpg.png", "c.jpg_noisy.png", "c.png.png", "c.png_noisy.png",
                        "sub/b.png", "sub/b_noisy.png"]
     assert Image.open(tmp_path / "out" / "a.png").size == (60, 40)
     assert Image.open(tmp_path / "out" / "sub" / "b.png").mode == "L"
@@ -68,3 +68,52 @@ def test_batch_cli_runs_the_photo_models_by_default(tmp_path, monkeypatch):
     for extra in ([], ["--add-noise", "gaussian:0.1"]):
         assert main([str(tmp_path / "flat.png"), "--out", str(tmp_path / "out"), *extra]) == 0
     assert [(den.entry.dataset, den.name) for den in used] == [("photos", "res_unet"), ("photos", "res_unet_gaussian")]
+
+
+def test_batch_cli_never_writes_one_result_over_another_or_over_an_input(use_weights, tmp_path, capsys):
+    for folder in "abc":  # three inputs of one name
+        (tmp_path / folder).mkdir()
+        Image.fromarray(np.full((8, 8, 3), 60 * "abc".index(folder), np.uint8)).save(tmp_path / folder / "y.png")
+    status = main([str(tmp_path / f / "y.png") for f in "abc"] + ["--out", str(tmp_path / "o")])
+    assert status == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["y.png-2.png", "y.png-3.png", "y.png.png"]
+
+    # x's noisy copy and the denoised input that is itself named x_noisy must not share a file
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "a" / "x.png")
+    Image.fromarray(np.full((8, 8, 3), 255, np.uint8)).save(tmp_path / "a" / "x_noisy.png")
+    assert main([str(tmp_path / "a"), "--out", str(tmp_path / "n"), "--add-noise", "gaussian:0.1"]) == 0
+    assert np.asarray(Image.open(tmp_path / "n" / "x_noisy.png")).mean() < 60  # x's noisy copy, dark
+    assert np.asarray(Image.open(tmp_path / "n" / "x_noisy-2.png")).mean() > 200  # the white input, denoised
+
+    before = {p: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path / "a"), "--out", str(tmp_path / "a")])  # results over their own inputs
+    assert stop.value.code == 2 and "would replace the input" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (tmp_path / "a").iterdir()} == before
+
+
+def test_batch_cli_explains_an_unusable_out_and_skips_a_file_it_cannot_write(use_weights, tmp_path, capsys):
+    for name in ("gray.png", "rgb.png"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / name)
+    inputs = [str(tmp_path / "gray.png"), str(tmp_path / "rgb.png")]
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit) as stop:
+        main(inputs + ["--out", str(tmp_path / "file")])
+    assert stop.value.code == 2 and "cannot write to --out" in capsys.readouterr().err
+
+    (tmp_path / "out" / "gray.png").mkdir(parents=True)  # a folder where the first result would go
+    assert main(inputs + ["--out", str(tmp_path / "out")]) == 1
+    assert "could not write the result of" in capsys.readouterr().err
+    assert (tmp_path / "out" / "rgb.png").is_file()  # the next file was still done
+    assert [p.name for p in (tmp_path / "out").iterdir() if "partial" in p.name] == []
+
+    (tmp_path / "empty").mkdir()
+    assert main([str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 1
+    assert "No images found" in capsys.readouterr().err
+
+
+def test_batch_cli_leaves_earlier_results_inside_an_input_folder_alone(use_weights, tmp_path):
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    for _ in range(2):  # the second run must not denoise the first run's result again
+        assert main([str(tmp_path), "--out", str(tmp_path / "clean")]) == 0
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png")) == ["clean/x.png", "x.png"]

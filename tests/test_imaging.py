@@ -5,6 +5,7 @@ from PIL import Image
 from denoiser.imaging import (
     ImageError,
     as_batch,
+    as_float,
     convert_channels,
     enlarge,
     header_pixels,
@@ -25,6 +26,19 @@ from .conftest import encoded, png
 def test_as_batch(shape, batch_shape):
     batch, original = as_batch(np.zeros(shape))
     assert batch.shape == batch_shape and original == shape
+
+
+def test_arrays_of_any_usable_type_come_to_the_same_scale_and_the_rest_are_refused():
+    pixels = np.array([[0, 51, 255]], np.uint8)
+    assert as_float(pixels)[0].tolist() == pytest.approx([0.0, 0.2, 1.0])
+    assert as_float(pixels.astype(np.uint16) * 257)[0].tolist() == pytest.approx([0.0, 0.2, 1.0])
+    assert as_float(np.array([True, False])).tolist() == [1.0, 0.0]
+    assert as_float(np.array([0.5], np.float64)).dtype == np.float32
+    with pytest.raises(ImageError, match="unsigned integers"):
+        as_float(pixels.astype(np.int64))  # 0-255 or 0-65535? not guessed
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ImageError, match="NaN or infinite"):
+            as_batch(np.array([[0.5, bad]]))
 
 
 def test_channel_conversion():

@@ -128,6 +128,16 @@ def test_missing_weights_list_what_exists(use_weights):
         denoiser.load("fashion_mnist")
     with pytest.raises(denoiser.UnknownName, match="Unknown dataset"):
         denoiser.load("svhn")
+    with pytest.raises(denoiser.UnknownName, match="Unknown model 'foo'"):
+        denoiser.load("mnist", model="foo")
+    with pytest.raises(denoiser.UnknownName, match="Unknown noise kind 'gausian'"):
+        denoiser.load("mnist", noise="gausian")  # a misspelt kind, not silently the all-rounder
+
+
+def test_a_uint8_image_is_denoised_like_the_same_image_in_floats(use_weights):
+    den = denoiser.load("mnist")
+    pixels = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    np.testing.assert_allclose(den.denoise(pixels), den.denoise(pixels / np.float32(255)), atol=1e-6)
 
 
 def test_encode_decode_and_interpolate(use_weights):
