@@ -190,6 +190,7 @@ def read_upload(path: str | None) -> tuple[np.ndarray, str]:
     try:
         return denoiser.read_image(path, min(MAX_PIXELS, settings().max_pixels))
     except denoiser.ImageError as error:
+        SCRATCH.discard(path)  # Gradio's copy of a refused upload: nothing will read it again
         raise fail(str(error)) from None
 
 

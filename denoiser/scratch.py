@@ -83,6 +83,13 @@ class Scratch:
                 shutil.rmtree(folder, ignore_errors=True)
         return path
 
+    def discard(self, path: str | Path) -> None:
+        """Delete a file of this folder now (an upload that was refused can never be used; left to the
+        hour-long cache it would hold disk per request). A path outside the folder is never touched."""
+        path = Path(path).resolve()
+        if self.folder.resolve() in path.parents:
+            path.unlink(missing_ok=True)
+
     def remove(self) -> None:
         """Delete the whole folder (at exit; also safe to call twice)."""
         shutil.rmtree(self.folder, ignore_errors=True)

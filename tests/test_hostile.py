@@ -83,6 +83,7 @@ def test_bad_files_get_a_clear_message(app: App, case: str, tmp_path: Path) -> N
     path.write_bytes(build())
     with pytest.raises(AppError, match=message):
         denoise(app.client, path)
+    assert list(app.temp.rglob(name)) == []  # Gradio's copy deleted at once, not kept for an hour
     still_serving(app, tmp_path)
 
 

@@ -49,3 +49,17 @@ def test_a_normal_exit_removes_the_folder(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
     folder = Path(out.stdout.strip())
     assert folder.parent == tmp_path and not folder.exists()
+
+
+def test_discard_deletes_a_file_of_the_folder_and_nothing_outside_it(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path / "root", keep_seconds=60, keep_bytes=2**20)
+    upload = scratch.folder / "abc123" / "refused.png"
+    upload.parent.mkdir()
+    upload.write_bytes(b"not an image")
+    outside = tmp_path / "mine.png"
+    outside.write_bytes(b"keep me")
+    scratch.discard(upload)
+    scratch.discard(outside)
+    scratch.discard(scratch.folder / ".." / "mine.png")  # no way out through ".."
+    assert not upload.exists() and outside.read_bytes() == b"keep me"
+    scratch.discard(upload)  # already gone: no error
