@@ -44,7 +44,7 @@ MALLOC_ARENAS = 2  # glibc's memory pools, capped before any thread allocates (M
 
 
 def glibc() -> ctypes.CDLL | None:
-    """The C library's allocator controls where they exist (glibc); elsewhere None, and nothing to tune."""
+    """The C library, where it is glibc (whose allocator the app tunes); None elsewhere, with nothing to tune."""
     try:
         library = ctypes.CDLL("libc.so.6")
         return library if hasattr(library, "malloc_trim") else None
