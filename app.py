@@ -40,27 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MALLOC_ARENAS = 2  # glibc's memory pools, capped before any thread allocates (M_ARENA_MAX)
-
-
-def glibc() -> ctypes.CDLL | None:
-    """The C library, where it is glibc (whose allocator the app tunes); None elsewhere, with nothing to tune."""
-    try:
-        library = ctypes.CDLL("libc.so.6")
-        return library if hasattr(library, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-# Each worker thread that allocates gets a memory pool of its own from glibc, which keeps what it
-# frees: large images handled in turn by different threads each left their memory behind. Four
-# 64-megapixel uploads, run one at a time, peaked at 3,998 MiB by default; with the cap and a trim
-# after each large image (in_lane), at 1,868 MiB.
-LIBC = glibc()
-if LIBC:
-    LIBC.mallopt(-8, MALLOC_ARENAS)  # -8: M_ARENA_MAX; before the imports below, which start threads
-
-
 import gradio as gr
 import numpy as np
 from PIL import Image
@@ -75,6 +54,24 @@ from denoiser.interpolation import MAX_PASSES, PATHS, STUDY_PATH, whole_passes
 from denoiser.metrics import psnr, ssim
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch
+
+MALLOC_ARENAS = 2  # glibc's memory pools for the server's threads (M_ARENA_MAX)
+
+
+def glibc() -> ctypes.CDLL | None:
+    """The C library, where it is glibc (whose allocator the app tunes); None elsewhere, with nothing to tune."""
+    try:
+        library = ctypes.CDLL("libc.so.6")
+        return library if hasattr(library, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+# Each worker thread that allocates gets a memory pool of its own from glibc, which keeps what it
+# frees: large images handled in turn by different threads each left their memory behind. Four
+# 64-megapixel uploads, run one at a time, peaked at 3,998 MiB by default; with the pools capped
+# when the server starts and a trim after each large image (in_lane), at 2,231 MiB.
+LIBC = glibc()
 
 MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
@@ -657,6 +654,8 @@ def warm_up() -> None:
 
 
 if __name__ == "__main__":
+    if LIBC:  # the server's own: a process that imports this module (the tests) keeps its allocator as it is
+        LIBC.mallopt(-8, MALLOC_ARENAS)  # -8: M_ARENA_MAX, for the worker threads that launch starts
     warm_up()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
     demo.launch(max_file_size=MAX_FILE_BYTES)

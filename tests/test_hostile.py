@@ -191,7 +191,7 @@ def test_every_trained_model_of_the_dataset_can_be_named(app: App, tmp_path: Pat
     for entry in (e for e in denoiser.list_models() if e.dataset == "cifar10"):
         *_, report, _, _ = denoise(app.client, path, "cifar10", entry.model)
         assert denoiser.MODELS[entry.model].title in report
-    with pytest.raises(AppError, match="No weights for dataset 'cifar10' and model 'no_such_model'"):
+    with pytest.raises(AppError, match="Unknown model 'no_such_model'; choose one of"):
         denoise(app.client, path, "cifar10", "no_such_model")
     still_serving(app, tmp_path)
 
