@@ -57,9 +57,17 @@ def find_images(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
     return found
 
 
+def denoised_file(name: Path) -> Path:
+    return Path(f"{name}.png")
+
+
+def noisy_file(name: Path) -> Path:
+    return Path(f"{name}_noisy.png")
+
+
 def results(name: Path, noisy: bool) -> set[Path]:
     """The files written for one input: its result and, with --add-noise, its noisy copy."""
-    return {Path(f"{name}.png")} | ({Path(f"{name}_noisy.png")} if noisy else set())
+    return {denoised_file(name)} | ({noisy_file(name)} if noisy else set())
 
 
 def unique_names(found: list[tuple[Path, Path]], noisy: bool) -> list[tuple[Path, Path]]:
@@ -133,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if args.add_noise:
                 image = add_noise(image, *args.add_noise, seed=args.seed)
-                save(image, out / f"{name}_noisy.png")
-            save(den.denoise(image), out / f"{name}.png")
+                save(image, out / noisy_file(name))
+            save(den.denoise(image), out / denoised_file(name))
         except OSError as error:
             failures += 1
             tqdm.write(f"could not write the result of {path}: {error}", file=sys.stderr)
