@@ -15,6 +15,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from .config import settings
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+CHANNELS = (1, 3, 4)  # gray, RGB, RGBA: what every array and file becomes
 
 
 class ImageError(ValueError):
@@ -43,20 +44,25 @@ def as_float(image: np.ndarray) -> np.ndarray:
 def as_batch(image: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
     """(H, W), (H, W, C), (N, H, W) or (N, H, W, C) as an (N, H, W, C) float32 batch (`as_float`'s scale).
 
-    A 3-D array whose last axis is 1, 3 or 4 long is one image with channels; any
-    other 3-D array is a batch of gray images. The original shape comes back too.
+    C is one of CHANNELS. A 3-D array whose last axis is 1, 3 or 4 long is one image with
+    channels, one whose last axis is 2 is refused (gray and alpha, or a batch of images two
+    pixels wide? not guessed), and any other is a batch of gray images. The original shape
+    comes back too.
     """
     image = as_float(image)
     if image.ndim == 2:
         batch = image[None, ..., None]
-    elif image.ndim == 3:
-        batch = image[None] if image.shape[-1] in (1, 3, 4) else image[..., None]
+    elif image.ndim == 3 and image.shape[-1] != 2:
+        batch = image[None] if image.shape[-1] in CHANNELS else image[..., None]
+    elif image.ndim in (3, 4) and image.shape[-1] not in CHANNELS:
+        raise ImageError(f"An image has 1 (gray), 3 (RGB) or 4 (RGBA) channels; the array of shape {image.shape} "
+                         f"has {image.shape[-1]}.")
     elif image.ndim == 4:
         batch = image
     else:
         raise ImageError(f"Expected an image or a batch of images, got an array of shape {image.shape}.")
-    if batch.shape[1] < 1 or batch.shape[2] < 1:
-        raise ImageError(f"The image is empty (shape {image.shape}).")
+    if batch.size == 0:
+        raise ImageError(f"The image or batch is empty (shape {image.shape}).")
     return batch, image.shape
 
 
@@ -150,7 +156,10 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
         raise
     except UnidentifiedImageError:
         raise ImageError("This file is not an image that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP...).") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:  # Pillow's own limit, met in Image.open before ours can be
+        most = min(limits.decode_max_pixels, 2 * (Image.MAX_IMAGE_PIXELS or 0) or limits.decode_max_pixels)
+        raise ImageError(f"The image is over {most:,} pixels; images that large are not decoded.") from None
+    except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"The image could not be read: {error}") from None
     note = ""
     size = fitted_size(image.size, max_pixels, limits.max_side)

@@ -244,7 +244,7 @@ def load(dataset: str, model: str | None = None, noise: str | None = None) -> De
     A dataset with a fallback (photos) runs the fallback's model of that name until it has its own.
     """
     served = trained_models(dataset)
-    model = MODELS.lookup(model).name if model else _best_of(served, noise)  # one manifest read per call
+    model = _best_of(served, noise) if model is None else MODELS.lookup(model).name  # one manifest read per call
     return _load(served.get(model, dataset), model, settings().weights_dir)
 
 
@@ -262,6 +262,9 @@ def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps
                 path: str = interpolation.STUDY_PATH, passes: int = 0) -> np.ndarray:
     """Decode evenly spaced points on a path ("linear" or "spherical") between two encoded images, ends included,
     sent back through the model `passes` times (Autoencoder.project)."""
+    if not isinstance(ae, Autoencoder):
+        raise TypeError(f"{getattr(ae, 'name', ae)!r} has no latent space to walk; load one that does "
+                        "(denoiser.latent_models(dataset) lists them).")
     z_a, z_b = (ae.encode(image) for image in (image_a, image_b))
     if len(z_a) != 1 or len(z_b) != 1:
         raise ValueError("interpolate takes two single images, not batches.")

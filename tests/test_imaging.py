@@ -1,3 +1,5 @@
+import struct
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -26,6 +28,14 @@ from .conftest import encoded, png
 def test_as_batch(shape, batch_shape):
     batch, original = as_batch(np.zeros(shape))
     assert batch.shape == batch_shape and original == shape
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((8, 8, 2), "has 2"), ((1, 8, 8, 5), "has 5"), ((0, 8, 8, 3), "empty"), ((0, 8, 8), "empty"), ((8,), "shape"),
+])
+def test_arrays_that_are_no_image_are_refused_with_a_reason(shape, message):
+    with pytest.raises(ImageError, match=message):
+        as_batch(np.zeros(shape))
 
 
 def test_arrays_of_any_usable_type_come_to_the_same_scale_and_the_rest_are_refused():
@@ -129,6 +139,19 @@ def test_too_many_pixels_are_refused_from_the_header(monkeypatch):
     monkeypatch.setenv("DENOISER_DECODE_MAX_PIXELS", "1000000")
     with pytest.raises(ImageError, match="2000×1000 = 2,000,000 pixels; images over 1,000,000"):
         read_image(png(2000, 1000, 1), 10**6)  # the data is one row: decoding would fail differently
+
+
+def bmp_header(width: int, height: int) -> bytes:
+    """A 1×1 BMP whose header claims width × height."""
+    data = bytearray(encoded(Image.new("L", (1, 1)), format="BMP"))
+    struct.pack_into("<ii", data, 18, width, height)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("bomb", [png(30000, 30000, 1), bmp_header(20000, 20000)], ids=["PNG", "BMP"])
+def test_headers_past_pillows_own_bomb_limit_get_the_same_message(bomb):
+    with pytest.raises(ImageError, match="over 64,000,000 pixels; images that large are not decoded"):
+        read_image(bomb, 10**6)
 
 
 def test_header_pixels_reads_only_the_header(tmp_path):

@@ -132,6 +132,9 @@ def test_missing_weights_list_what_exists(use_weights):
         denoiser.load("mnist", model="foo")
     with pytest.raises(denoiser.UnknownName, match="Unknown noise kind 'gausian'"):
         denoiser.load("mnist", noise="gausian")  # a misspelt kind, not silently the all-rounder
+    for falsy in ("", 0):  # only None means "the best for the noise"
+        with pytest.raises(denoiser.UnknownName, match=f"Unknown model {falsy!r}"):
+            denoiser.load("mnist", model=falsy)
 
 
 def test_a_uint8_image_is_denoised_like_the_same_image_in_floats(use_weights):
@@ -158,6 +161,8 @@ def test_encode_decode_and_interpolate(use_weights):
         denoiser.interpolate(ae, a, b, steps=1)
     with pytest.raises(ValueError, match="two latent vectors of one size"):
         ae.decode_line(z, z[0], steps=2)  # a batch is not a vector
+    with pytest.raises(TypeError, match="'res_unet' has no latent space to walk"):
+        denoiser.interpolate(denoiser.load("cifar10", model="res_unet"), a, b)
 
 
 def test_projection_sends_decodings_back_through_the_model(use_weights):
