@@ -220,7 +220,10 @@ def read_upload(path: str | None) -> tuple[np.ndarray, str]:
 
 def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:
     """The image in the dataset's model's channels, so that the Original shown and scored is what the model sees."""
-    spec = DATASETS[dataset]
+    try:
+        spec = DATASETS.lookup(dataset)
+    except denoiser.UnknownName as error:  # an API call's dataset
+        raise fail(str(error)) from None
     channels = spec.shape[-1]
     colour, alpha = split_alpha(image)  # transparency is kept as it is
     if colour.shape[-1] == channels:

@@ -119,12 +119,18 @@ def draw_noise(images: np.ndarray, kind: str, level: np.ndarray | float, rng: np
     return np.clip(noisy, 0.0, 1.0, out=noisy)
 
 
+SEEDS = (-(2**63), 2**63 - 1)  # the seeds TensorFlow's stateless draws take: int64
+
+
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
     """Noisy copy of one image or a batch, gray (H, W) or colour (H, W, C); float32 in [0, 1].
 
     An alpha channel (RGBA) is kept as it is: transparency is not part of the picture.
     """
     NOISES.lookup(kind).check(level)
+    whole = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
+    if not (whole and SEEDS[0] <= seed <= SEEDS[1]):
+        raise ValueError(f"The seed must be a whole number from {SEEDS[0]} to {SEEDS[1]}, got {seed!r}.")
     if not HAS_TENSORFLOW:
         raise ImportError("add_noise needs TensorFlow: its noise is the evaluation's, the same for a seed everywhere.")
     batch, shape = as_batch(image)

@@ -405,10 +405,18 @@ def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypa
     assert "Downscaled from 8000×5000" in report and width * height <= 500_000 and width > height
 
 
-@pytest.mark.parametrize("level, seed", [(None, 0), (0.3, float("inf")), ("lots", 0)])
-def test_an_api_call_with_a_bad_level_or_seed_gets_a_clear_message(ring: str, level, seed) -> None:
-    with pytest.raises(gr.Error, match="Cannot add the noise"):
+@pytest.mark.parametrize("level, seed, message", [
+    (None, 0, "float"), (0.3, float("inf"), "infinity"), ("lots", 0, "float"),
+    (0.3, 2.0**70, r"The seed must be a whole number from -9223372036854775808 to 9223372036854775807"),
+])
+def test_an_api_call_with_a_bad_level_or_seed_gets_a_clear_message(ring: str, level, seed, message) -> None:
+    with pytest.raises(gr.Error, match=f"Cannot add the noise: .*{message}"):
         run(ring, level=level, seed=seed)
+
+
+def test_an_api_call_with_no_dataset_gets_the_list_of_them(ring: str) -> None:
+    with pytest.raises(gr.Error, match="Unknown dataset None; choose one of mnist, "):
+        run(ring, dataset=None)
 
 
 def test_uploads_are_held_to_the_librarys_pixel_limit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,6 +50,10 @@ def test_bad_kind_and_level():
         add_noise(IMAGE, "blur", 0.1)
     with pytest.raises(ValueError, match="must lie in"):
         add_noise(IMAGE, "gaussian", -0.1)
+    for seed in (2**63, 1.5, True, "7"):  # past int64, not whole, not a number
+        with pytest.raises(ValueError, match="The seed must be a whole number"):
+            add_noise(IMAGE, "gaussian", 0.1, seed)
+    np.testing.assert_array_equal(add_noise(IMAGE, seed=np.int64(-3)), add_noise(IMAGE, seed=-3))
 
 
 def test_alpha_is_not_noised():
