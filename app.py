@@ -80,13 +80,18 @@ STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
 PHOTO = "photos"  # any picture, denoised at full resolution by the photo models
 PHOTOS = DATASETS["skimage_photos"].bundled[:5]  # the example photos: the first five of scikit-image's photo set
 PROMPT = "Upload an image or press **Sample**."
-KEEP_SECONDS = 3600  # the app's own files older than this are deleted, like Gradio's cache
-KEEP_BYTES = 64 * 2**20  # and the oldest go first while they hold more than this
+GONE = ("The image is no longer on the server (files unused for an hour, or the oldest when it is busy, are "
+        "deleted): upload it again.")
+KEEP_SECONDS = 3600  # files unused this long are deleted, and beyond settings().app_disk_mb the least recently used
+SWEEP_SECONDS = 10  # how often the folder is searched for uploads that no event has read
 # One folder per running app, for its files and Gradio's uploads and cache alike: no copies, removed at exit.
 SCRATCH = Scratch(Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()) / "denoiser-app",
-                  KEEP_SECONDS, KEEP_BYTES)
+                  KEEP_SECONDS, settings().app_disk_mb * 2**20)
 os.environ["GRADIO_TEMP_DIR"] = str(SCRATCH.folder)
 LARGE_PIXELS = 1_000_000  # uploads over this (by their header) take the large lane
+# ... and over a fiftieth of it (141×141) where an event runs the classical baselines or every model: BM3D
+# alone takes 36 times the model's time on a photo (README, Speed and load), and a comparison runs them all.
+CLASSICAL_WORK = 50
 BUSY = "The app is busy with other large images; try again in a minute, or send a smaller image."
 
 
@@ -121,8 +126,10 @@ LANES = {"small": Lane(slots=2), "large": Lane(slots=1, waiting=4)}
 IMAGE_SLOTS = LANES["small"].slots + LANES["large"].slots + LANES["large"].waiting
 
 
-def in_lane(*uploads: str) -> Callable[[Callable], Callable]:
-    """Run an event in the lane of its largest upload (the arguments named `uploads`), read from the header."""
+def in_lane(*uploads: str, work: Callable[[dict[str, Any]], float] = lambda arguments: 1
+            ) -> Callable[[Callable], Callable]:
+    """Run an event in the lane of its work: its largest upload's pixels (of the arguments named `uploads`, read
+    from the header), times `work(arguments)` for an event that runs more than one model on them."""
     def decorate(event: Callable) -> Callable:
         signature = inspect.signature(event)
 
@@ -130,7 +137,7 @@ def in_lane(*uploads: str) -> Callable[[Callable], Callable]:
         def run(*args: Any, **kwargs: Any) -> Any:
             given = signature.bind_partial(*args, **kwargs).arguments
             pixels = max((header_pixels(given[name]) for name in uploads if given.get(name)), default=0)
-            large = pixels > LARGE_PIXELS
+            large = pixels * work(given) > LARGE_PIXELS
             try:
                 with LANES["large" if large else "small"].enter():
                     return event(*args, **kwargs)
@@ -144,8 +151,7 @@ NOISE = "gaussian"  # the noise kind the app opens with
 
 def photo_files() -> dict[str, str]:
     """scikit-image's bundled photos, copied as they are to a temporary folder (Gradio serves no site-packages)."""
-    folder = SCRATCH.folder / "examples"  # beside the app's other files, removed with them at exit
-    folder.mkdir()
+    folder = SCRATCH.lasting("examples")  # beside the app's other files, removed with them at exit
     return {name: shutil.copy(path, folder) for name, path in bundled_files(PHOTOS).items()}
 
 
@@ -209,13 +215,18 @@ def view(image: np.ndarray) -> str:
 
 
 def read_upload(path: str | None) -> tuple[np.ndarray, str]:
+    """The upload as an image; Gradio's copy is kept as used now, or deleted at once when it is refused."""
     if not path:
         raise fail(PROMPT)
+    if not Path(path).is_file():
+        raise fail(GONE)
     try:
-        return denoiser.read_image(path, min(MAX_PIXELS, settings().max_pixels))
+        image, note = denoiser.read_image(path, min(MAX_PIXELS, settings().max_pixels))
     except denoiser.ImageError as error:
-        SCRATCH.discard(path)  # Gradio's copy of a refused upload: nothing will read it again
+        SCRATCH.discard(path)  # nothing will read a refused upload again
         raise fail(str(error)) from None
+    SCRATCH.use(path)  # the next event of the page reads it again: it outlives files unused for longer
+    return image, note
 
 
 def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:
@@ -364,7 +375,7 @@ def sample(dataset: str) -> tuple[str, str]:
     return path, f"{samples.spec.title} test image #{index}: **{samples.label(position)}**"
 
 
-@in_lane("path")
+@in_lane("path", work=lambda arguments: CLASSICAL_WORK if arguments.get("baselines") else 1)
 def denoise(
     path: str | None, dataset: str, model: str | None, kind: str, level: float, seed: float | None,
     add: bool, baselines: bool, progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
@@ -386,7 +397,7 @@ def denoise(
     )
 
 
-@in_lane("path")
+@in_lane("path", work=lambda arguments: CLASSICAL_WORK)
 def compare(
     path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool,
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
@@ -660,5 +671,6 @@ if __name__ == "__main__":
     if LIBC:  # the server's own: a process that imports this module (the tests) keeps its allocator as it is
         LIBC.mallopt(-8, MALLOC_ARENAS)  # -8: M_ARENA_MAX, for the worker threads that launch starts
     warm_up()
+    SCRATCH.sweep_every(SWEEP_SECONDS)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
     demo.launch(max_file_size=MAX_FILE_BYTES)

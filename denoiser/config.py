@@ -38,6 +38,7 @@ class Settings:
     max_side: int  # longer sides are downscaled to this when read: thin strips cost tiles, not pixels
     tile: int  # side of the tiles that large images are denoised in
     ensemble_max_pixels: int  # images up to this size are denoised in 8 orientations and averaged
+    app_disk_mb: int  # the app's temporary files and Gradio's copies of uploads, in all (least recently used go)
 
     @property
     def results_dir(self) -> Path:
@@ -75,6 +76,7 @@ def settings() -> Settings:
         max_side=_whole_number("DENOISER_MAX_SIDE", 16_384),
         tile=_whole_number("DENOISER_TILE", 256, minimum=32, multiple_of=4),  # then cut to each network's multiple
         ensemble_max_pixels=_whole_number("DENOISER_ENSEMBLE_MAX_PIXELS", 256 * 256, minimum=0),
+        app_disk_mb=_whole_number("DENOISER_APP_DISK_MB", 1024),
     )
 
 

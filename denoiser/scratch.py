@@ -1,8 +1,9 @@
 """A temporary folder for one process, bounded in age and bytes, that does not outlive it.
 
-A long-running server writes a file or two per request. Each lives in a sub-folder of its
-own (so it keeps its plain name for downloads); the sub-folders are pruned oldest first
-from a list kept in memory, without scanning the disk. The whole folder is removed when
+A long-running server writes a file or two per request, and Gradio copies every upload into
+it. Each file lives in a sub-folder (so it keeps its plain name for downloads); the files are
+pruned least recently used first from a list kept in memory, so that no request scans the
+disk (a background sweep finds what nobody asked for). The whole folder is removed when
 the process exits normally, and a new process removes the folders of dead ones: each
 live process holds a lock on its folder's `.lock` file, which the kernel drops when the
 process dies, however it dies.
@@ -11,13 +12,14 @@ process dies, however it dies.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import os
 import shutil
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,8 +55,11 @@ def remove_stale(root: Path) -> list[Path]:
 
 
 class Scratch:
-    """This process's folder under `root`: files older than `keep_seconds`, or beyond `keep_bytes`
-    in all, are deleted oldest first as new ones are written (the newest is always kept)."""
+    """This process's folder under `root`, for its own files and for what others write into it (Gradio's
+    copies of uploads). Its files are deleted least recently used first once unused for `keep_seconds`,
+    or while they hold more than `keep_bytes` in all (the most recent always stays): the app's files
+    count from when they are written, an upload from when it was last read (`use`), and a file nobody
+    has read (an upload no event asked for) from when `sweep` finds it on disk."""
 
     def __init__(self, root: Path, keep_seconds: float, keep_bytes: int) -> None:
         root.mkdir(parents=True, exist_ok=True)
@@ -63,8 +68,9 @@ class Scratch:
         self._lock = open(self.folder / LOCK, "w")  # noqa: SIM115 (held for the process's life)
         fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.keep_seconds, self.keep_bytes = keep_seconds, keep_bytes
-        self._kept: deque[tuple[float, Path, int]] = deque()  # (written at, sub-folder, bytes), oldest first
+        self._used: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # file: (last used, bytes), oldest first
         self._bytes = 0
+        self._lasting: set[Path] = set()
         self._mutex = threading.Lock()
         atexit.register(self.remove)
 
@@ -72,25 +78,89 @@ class Scratch:
         """A new file `name` in a fresh sub-folder, written by `writer(path)`; older files pruned."""
         path = Path(tempfile.mkdtemp(dir=self.folder)) / name
         writer(path)
-        size = path.stat().st_size
         with self._mutex:
-            self._kept.append((time.time(), path.parent, size))
-            self._bytes += size
-            cutoff = time.time() - self.keep_seconds
-            while len(self._kept) > 1 and (self._kept[0][0] < cutoff or self._bytes > self.keep_bytes):
-                _, folder, old = self._kept.popleft()
-                self._bytes -= old
-                shutil.rmtree(folder, ignore_errors=True)
+            self._track(path, time.time(), path.stat().st_size)
+            self._prune()
         return path
+
+    def use(self, path: str | Path) -> None:
+        """Count a file of this folder as used now (an upload that the next event reads again), so that it
+        outlives files unused for longer. A path outside the folder, or in a lasting sub-folder, is ignored."""
+        if (file := self._own(path)) is not None:
+            with self._mutex:
+                self._track(file, time.time(), file.stat().st_size)
+                self._prune()
+
+    def sweep(self) -> None:
+        """Count what others wrote here that nobody has used (uploads never read) from when it was written,
+        and prune: without this, such files would only go when Gradio's own hourly clean-up finds them."""
+        with self._mutex:
+            found = [(file.stat().st_mtime, file, file.stat().st_size)
+                     for folder in self.folder.iterdir() if folder.is_dir() and folder not in self._lasting
+                     for file in folder.iterdir() if file.is_file() and file not in self._used]
+            known = [(used, file, size) for file, (used, size) in self._used.items()]
+            self._used = OrderedDict((file, (used, size)) for used, file, size in sorted(known + found))
+            self._bytes = sum(size for _, size in self._used.values())
+            self._prune()
+
+    def sweep_every(self, seconds: float) -> threading.Thread:
+        """Sweep in a background thread every `seconds`, for as long as the process lives."""
+        def loop() -> None:
+            while True:
+                time.sleep(seconds)
+                with contextlib.suppress(OSError):  # a file removed while it was looked at: next time
+                    self.sweep()
+        thread = threading.Thread(target=loop, name="scratch-sweep", daemon=True)
+        thread.start()
+        return thread
+
+    def lasting(self, name: str) -> Path:
+        """A sub-folder whose files are never pruned (the app's example photos), removed with the rest at exit."""
+        folder = self.folder / name
+        folder.mkdir()
+        self._lasting.add(folder)
+        return folder
 
     def discard(self, path: str | Path) -> None:
         """Delete a file of this folder now (an upload that was refused can never be used; left to the
-        hour-long cache it would hold disk per request). A path outside the folder is never touched."""
-        path = Path(path).resolve()
-        if self.folder.resolve() in path.parents:
-            path.unlink(missing_ok=True)
+        hour-long cache it would hold disk per request). A path outside it is never touched."""
+        if (file := self._own(path)) is not None:
+            with self._mutex:
+                _, size = self._used.pop(file, (0.0, 0))
+                self._bytes -= size
+            _delete(file)
 
     def remove(self) -> None:
         """Delete the whole folder (at exit; also safe to call twice)."""
         shutil.rmtree(self.folder, ignore_errors=True)
         self._lock.close()
+
+    def _own(self, path: str | Path) -> Path | None:
+        """`path` as this folder's file in a sub-folder that is not lasting; None for any other path."""
+        resolved, home = Path(path).resolve(), self.folder.resolve()
+        parts = resolved.relative_to(home).parts if home in resolved.parents else ()
+        own = len(parts) == 2 and self.folder / parts[0] not in self._lasting and resolved.is_file()
+        return self.folder.joinpath(*parts) if own else None
+
+    def _track(self, file: Path, used: float, size: int) -> None:
+        _, old = self._used.pop(file, (0.0, 0))
+        self._used[file] = (used, size)
+        self._bytes += size - old
+
+    def _prune(self) -> None:
+        cutoff = time.time() - self.keep_seconds
+        while len(self._used) > 1:
+            file, (used, size) = next(iter(self._used.items()))
+            if used >= cutoff and self._bytes <= self.keep_bytes:
+                break
+            del self._used[file]
+            self._bytes -= size
+            _delete(file)
+
+
+def _delete(file: Path) -> None:
+    """Delete a file, and its sub-folder once that holds nothing else (Gradio puts uploads of one content,
+    whatever their names, in one folder)."""
+    file.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty, or already gone
+        file.parent.rmdir()

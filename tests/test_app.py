@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 from pathlib import Path
 
 import gradio as gr
@@ -106,23 +107,42 @@ def test_a_full_large_lane_says_busy_while_the_small_lane_runs(monkeypatch: pyte
         pass
 
 
-def test_events_pick_their_lane_from_the_file_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def lanes_entered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the lanes the app's events enter, in order."""
     entered = []
 
     class Recording(app.Lane):
         def enter(self):
-            entered.append(self)
+            entered.append(next(name for name, lane in app.LANES.items() if lane is self))
             return super().enter()
 
-    lanes = {name: Recording(slots=1) for name in app.LANES}
-    monkeypatch.setattr(app, "LANES", lanes)
+    monkeypatch.setattr(app, "LANES", {name: Recording(slots=1) for name in app.LANES})
+    return entered
+
+
+def test_events_pick_their_lane_from_the_file_header(tmp_path: Path, lanes_entered: list[str]) -> None:
     big, small = tmp_path / "big.png", tmp_path / "small.png"
     Image.new("L", (1001, 1000)).save(big)  # just over LARGE_PIXELS
     Image.new("L", (1000, 1000)).save(small)
     probe = app.in_lane("a", "b")(lambda a, b=None: a)
     assert [probe(str(small)), probe(str(small), str(big)), probe(None)] == [str(small), str(small), None]
-    assert entered == [lanes["small"], lanes["large"], lanes["small"]]
+    assert lanes_entered == ["small", "large", "small"]
     assert all(getattr(event, "__wrapped__", None) for event in (app.denoise, app.compare, app.walk))
+
+
+def test_events_that_run_the_baselines_or_every_model_take_the_large_lane_sooner(
+        tmp_path: Path, lanes_entered: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "prepare", lambda *args: 1 / 0)  # the lane is all this test needs
+    photo, digit = tmp_path / "photo.png", tmp_path / "digit.png"
+    Image.new("L", (200, 200)).save(photo)  # 40,000 pixels, under LARGE_PIXELS but not under a fiftieth of it
+    Image.new("L", (28, 28)).save(digit)
+    for event in (lambda path: run(path), lambda path: run(path, baselines=True),
+                  lambda path: app.compare(path, "mnist", "gaussian", 0.1, 0, True)):
+        for path in (photo, digit):
+            with pytest.raises(ZeroDivisionError):
+                event(str(path))
+    assert lanes_entered == ["small", "small", "large", "small", "large", "small"]
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10", app.PHOTO])
@@ -384,6 +404,14 @@ def test_a_corrupt_image_gives_a_clear_message(tmp_path: Path) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     with pytest.raises(gr.Error, match="could not be read|not an image"):
         run(str(path))
+
+
+def test_an_upload_deleted_meanwhile_is_asked_for_again(ring: str) -> None:
+    upload = app.SCRATCH.write("gone.png", lambda path: shutil.copy(ring, path))
+    assert "PSNR" in run(str(upload))[3]
+    app.SCRATCH.discard(upload)  # as the app prunes it, when it has been unused longest and the disk is full
+    with pytest.raises(gr.Error, match="no longer on the server .* upload it again"):
+        run(str(upload))
 
 
 def test_a_text_file_gives_a_clear_message(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
+import httpx
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
@@ -28,6 +30,7 @@ from .conftest import encoded, png
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 NEEDED = [("mnist", ALL_ROUNDER), ("cifar10", ALL_ROUNDER), ("cifar10", "cnn_dense_large")]
+DISK_MB = 64  # the app's temporary files and uploads in all, held low here so that the tests can fill it
 
 
 @dataclass
@@ -45,7 +48,8 @@ def app(tmp_path_factory) -> Iterator[App]:
     if missing:
         pytest.skip(f"no trained weights for {', '.join(missing)}")
     temp = tmp_path_factory.mktemp("gradio")
-    with running_app(ARTIFACTS / "hostile-app.log", environ={"GRADIO_TEMP_DIR": str(temp)}) as server:
+    environ = {"GRADIO_TEMP_DIR": str(temp), "DENOISER_APP_DISK_MB": str(DISK_MB)}
+    with running_app(ARTIFACTS / "hostile-app.log", environ=environ) as server:
         yield App(server, Client(server.url, verbose=False), temp)
 
 
@@ -220,6 +224,28 @@ def test_small_requests_pass_two_large_photos_in_flight(app: App, tmp_path: Path
 # Bounds: memory and temporary files.
 
 
+def scratch_files(app: App) -> list[Path]:
+    """The app's temporary files and Gradio's uploads, but its example photos (kept for its life, not counted)."""
+    return [f for f in (app.temp / "denoiser-app").rglob("*") if f.is_file() and f.parent.name != "examples"]
+
+
+def test_uploads_no_event_reads_are_deleted_beyond_the_disk_budget(app: App, tmp_path: Path) -> None:
+    """Gradio stores every upload before any event; a client that only uploads must not fill the disk."""
+    junk = np.random.default_rng(2).bytes(DISK_MB * 2**20 // 4)
+    names = [f"junk{i}.bin" for i in range(5)]  # a quarter of the budget each: more than it holds
+    for name in names:
+        response = httpx.post(urljoin(app.server.url, "gradio_api/upload"), files=[("files", (name, junk))])
+        response.raise_for_status()
+        time.sleep(0.05)  # one after another, so that "oldest" is well defined
+    deadline = time.monotonic() + 60
+    while sum(f.stat().st_size for f in scratch_files(app)) > DISK_MB * 2**20 and time.monotonic() < deadline:
+        time.sleep(1)  # the app's sweep finds them every few seconds
+    kept = {f.name for f in scratch_files(app)}
+    assert sum(f.stat().st_size for f in scratch_files(app)) <= DISK_MB * 2**20
+    assert names[0] not in kept and names[-1] in kept  # the oldest went first
+    still_serving(app, tmp_path)
+
+
 def test_memory_and_temporary_files_stay_bounded(app: App, tmp_path: Path) -> None:
     """Run last in this module (pytest keeps file order): everything above has been through the app."""
     still_serving(app, tmp_path)
@@ -227,8 +253,7 @@ def test_memory_and_temporary_files_stay_bounded(app: App, tmp_path: Path) -> No
     folders = [f for f in (app.temp / "denoiser-app").iterdir()]
     assert len(folders) == 1 and (folders[0] / LOCK).is_file()  # one folder per app, Gradio's cache inside it
     assert [f for f in app.temp.rglob("*") if f.is_file() and folders[0] not in f.parents] == []
-    size = sum(f.stat().st_size for f in folders[0].rglob("*") if f.is_file())
-    assert size < 100 * 2**20
+    assert sum(f.stat().st_size for f in scratch_files(app)) <= DISK_MB * 2**20
 
 
 def test_temporary_files_live_and_die_with_the_app(tmp_path: Path) -> None:

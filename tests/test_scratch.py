@@ -1,5 +1,6 @@
 """The app's temporary folder: bounded as it fills, gone when its process is, however that ends."""
 
+import os
 import subprocess
 import sys
 import time
@@ -63,3 +64,62 @@ def test_discard_deletes_a_file_of_the_folder_and_nothing_outside_it(tmp_path: P
     scratch.discard(scratch.folder / ".." / "mine.png")  # no way out through ".."
     assert not upload.exists() and outside.read_bytes() == b"keep me"
     scratch.discard(upload)  # already gone: no error
+
+
+def upload(scratch: Scratch, name: str, size: int, age: float = 0.0, content: str = "") -> Path:
+    """A file written into the folder the way Gradio copies an upload, not by write(): in a sub-folder named
+    after its content, which uploads of one content share whatever their names."""
+    path = scratch.folder / f"hash-{content or name}" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(bytes(size))
+    written = time.time() - age
+    os.utime(path, (written, written))
+    return path
+
+
+def test_uploads_count_from_their_last_use_and_go_least_recently_used_first(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path, keep_seconds=3600, keep_bytes=2500)
+    old, fresh = upload(scratch, "old.png", 1000), upload(scratch, "fresh.png", 1000)
+    scratch.use(old)  # read by an event: it now counts from here
+    scratch.use(fresh)
+    scratch.use(old)  # read again, by the page's next event
+    scratch.write("view.png", lambda path: path.write_bytes(bytes(1000)))
+    assert old.exists() and not fresh.exists()  # 3000 bytes: the least recently used went
+    scratch.discard(old)
+    assert not old.parent.exists()
+    scratch.write("more.png", lambda path: path.write_bytes(bytes(1400)))  # the discarded bytes no longer count
+    assert len([f for f in scratch.folder.iterdir() if f.is_dir()]) == 2
+
+
+def test_a_sweep_finds_uploads_no_event_read_and_prunes_them_by_when_they_were_written(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path, keep_seconds=60, keep_bytes=2500)
+    examples = scratch.lasting("examples")
+    (examples / "photo.png").write_bytes(bytes(5000))  # never pruned, never counted
+    scratch.use(examples / "photo.png")
+    stale = upload(scratch, "stale.png", 10, age=120)  # unused past keep_seconds
+    unread = [upload(scratch, f"junk{i}.bin", 1000, age=30 - i) for i in range(3)]  # oldest first
+    view = scratch.write("view.png", lambda path: path.write_bytes(bytes(100)))
+    assert stale.exists() and all(p.exists() for p in unread)  # a write alone does not look at the disk
+    scratch.sweep()
+    assert not stale.exists() and [p.exists() for p in unread] == [False, True, True] and view.exists()
+    assert (examples / "photo.png").exists()
+
+
+def test_a_background_sweep_runs_on_its_own(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path, keep_seconds=60, keep_bytes=10)
+    first, second = upload(scratch, "a.bin", 100, age=2), upload(scratch, "b.bin", 100, age=1)
+    scratch.sweep_every(0.05)
+    deadline = time.time() + 10
+    while first.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert not first.exists() and second.exists()  # over the bytes: all but the most recent
+
+
+def test_uploads_of_one_content_under_many_names_are_pruned_one_by_one(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path, keep_seconds=60, keep_bytes=2500)
+    copies = [upload(scratch, f"copy{i}.png", 1000, age=10 - i, content="same") for i in range(5)]
+    scratch.sweep()
+    assert [p.exists() for p in copies] == [False, False, False, True, True]  # one folder, not one unit
+    for path in copies[3:]:
+        scratch.discard(path)
+    assert not copies[0].parent.exists()  # gone with its last file
