@@ -94,10 +94,11 @@ class Scratch:
     def sweep(self) -> None:
         """Count what others wrote here that nobody has used (uploads never read) from when it was written,
         and prune: without this, such files would only go when Gradio's own hourly clean-up finds them."""
+        on_disk = [(file.stat().st_mtime, file, file.stat().st_size)  # read before the lock: requests need it
+                   for folder in self.folder.iterdir() if folder.is_dir() and folder not in self._lasting
+                   for file in folder.iterdir() if file.is_file()]
         with self._mutex:
-            found = [(file.stat().st_mtime, file, file.stat().st_size)
-                     for folder in self.folder.iterdir() if folder.is_dir() and folder not in self._lasting
-                     for file in folder.iterdir() if file.is_file() and file not in self._used]
+            found = [entry for entry in on_disk if entry[1] not in self._used]
             known = [(used, file, size) for file, (used, size) in self._used.items()]
             self._used = OrderedDict((file, (used, size)) for used, file, size in sorted(known + found))
             self._bytes = sum(size for _, size in self._used.values())
