@@ -6,6 +6,7 @@ Each takes one noisy (H, W, C) float image in [0, 1] and the noise sigma it was 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -28,12 +29,16 @@ def _nl_means(noisy: np.ndarray, sigma: float) -> np.ndarray:
                             fast_mode=True, channel_axis=-1)
 
 
+_ONE_BM3D_AT_A_TIME = threading.Lock()  # bm3d's native thread pool is global: two runs at once abort the process
+
+
 def _bm3d(noisy: np.ndarray, sigma: float) -> np.ndarray:
     import bm3d
 
-    if noisy.shape[-1] == 3:
-        return bm3d.bm3d_rgb(noisy, sigma)
-    return bm3d.bm3d(noisy[..., 0], sigma)[..., None]
+    with _ONE_BM3D_AT_A_TIME:
+        if noisy.shape[-1] == 3:
+            return bm3d.bm3d_rgb(noisy, sigma)
+        return bm3d.bm3d(noisy[..., 0], sigma)[..., None]
 
 
 @dataclass(frozen=True)

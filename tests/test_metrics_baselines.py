@@ -1,7 +1,11 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from denoiser.baselines import BASELINES, run_baseline
+from denoiser.config import PROJECT_ROOT
 from denoiser.metrics import batch_psnr, mean_scores, psnr, ssim
 from denoiser.noise import add_noise
 
@@ -66,3 +70,14 @@ def test_alpha_is_kept_by_baselines_and_not_scored():
     assert restored.shape == (32, 32, 4) and np.array_equal(restored[..., 3:], alpha)
     assert psnr(np.concatenate([clean, alpha], -1), restored) == psnr(clean, restored[..., :3])
     assert ssim(np.concatenate([clean, alpha], -1), restored) == ssim(clean, restored[..., :3])
+
+
+def test_bm3d_runs_from_several_threads_at_once_without_aborting_the_process() -> None:
+    """The app runs requests side by side; bm3d's native thread pool aborted the server when two overlapped."""
+    code = ("import threading, numpy as np; from denoiser.baselines import run_baseline\n"
+            "image = np.random.default_rng(0).random((32, 32, 1)).astype(np.float32)\n"
+            "def run():\n    for _ in range(2): run_baseline('bm3d', image, 0.1)\n"
+            "threads = [threading.Thread(target=run) for _ in range(3)]\n"
+            "[t.start() for t in threads]; [t.join() for t in threads]; print('done')")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr[-500:]
