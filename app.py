@@ -151,7 +151,8 @@ NOISE = "gaussian"  # the noise kind the app opens with
 
 def photo_files() -> dict[str, str]:
     """scikit-image's bundled photos, copied as they are to a temporary folder (Gradio serves no site-packages)."""
-    folder = SCRATCH.lasting("examples")  # beside the app's other files, removed with them at exit
+    folder = SCRATCH.folder / "examples"  # beside the app's other files, removed with them at exit
+    folder.mkdir()
     return {name: shutil.copy(path, folder) for name, path in bundled_files(PHOTOS).items()}
 
 
@@ -218,23 +219,26 @@ def read_upload(path: str | None) -> tuple[np.ndarray, str]:
     """The upload as an image; Gradio's copy is kept as used now, or deleted at once when it is refused."""
     if not path:
         raise fail(PROMPT)
-    if not Path(path).is_file():
-        raise fail(GONE)
     try:
         image, note = denoiser.read_image(path, min(MAX_PIXELS, settings().max_pixels))
     except denoiser.ImageError as error:
+        if not Path(path).is_file():  # pruned since the page sent it
+            raise fail(GONE) from None
         SCRATCH.discard(path)  # nothing will read a refused upload again
         raise fail(str(error)) from None
     SCRATCH.use(path)  # the next event of the page reads it again: it outlives files unused for longer
     return image, note
 
 
+def offered(dataset: str, choices: list[tuple[str, str]]) -> None:
+    """Refuse an API call's dataset that the tab does not offer, naming those it does."""
+    if dataset not in [name for _, name in choices]:
+        raise fail(f"Unknown dataset {dataset!r}; choose one of {', '.join(name for _, name in choices)}.")
+
+
 def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:
     """The image in the dataset's model's channels, so that the Original shown and scored is what the model sees."""
-    try:
-        spec = DATASETS.lookup(dataset)
-    except denoiser.UnknownName as error:  # an API call's dataset
-        raise fail(str(error)) from None
+    spec = DATASETS[dataset]
     channels = spec.shape[-1]
     colour, alpha = split_alpha(image)  # transparency is kept as it is
     if colour.shape[-1] == channels:
@@ -250,6 +254,7 @@ def prepare(
     path: str | None, dataset: str, kind: str, level: float, seed: float | None, add: bool
 ) -> tuple[np.ndarray | None, np.ndarray, list[str]]:
     """The clean original in the model's channels (None when the upload is already noisy), the noisy image, notes."""
+    offered(dataset, DENOISE_CHOICES)
     image, note = read_upload(path)
     image, converted = in_model_channels(image, dataset)
     notes = ([note] if note else []) + converted
@@ -426,12 +431,13 @@ def walk(dataset: str, path_a: str | None, path_b: str | None, t: float, model: 
     """
     if not (path_a and path_b):
         return None, [], None, None
+    offered(dataset, WALK_CHOICES)
     try:  # an API call's unknown path or impossible passes are refused before any image is read
         PATHS.lookup(path)
         passes = whole_passes(passes)
     except (denoiser.UnknownName, ValueError) as error:
         raise fail(str(error)) from None
-    model = model or default_walker(dataset)
+    model = default_walker(dataset) if model in (None, "") else model
     walker = walker_of(dataset, model)
     image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
     latents = np.concatenate([walker.encode(image_a), walker.encode(image_b)])
@@ -559,7 +565,7 @@ def sample_button(target: gr.components.Component, dataset: gr.Radio, label: str
 WALK_CHOICES = [(DATASETS[name].title, name) for name in SAMPLED]  # the datasets with built-in samples
 DENOISE_CHOICES = [*WALK_CHOICES, ("Photo", PHOTO)]
 
-with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) as demo:
+with gr.Blocks(title="The denoiser") as demo:  # SCRATCH, not Gradio's hourly delete_cache, prunes its files
     gr.Markdown("# The denoiser\nKeras denoising autoencoders for MNIST, Fashion-MNIST, CIFAR-10 and photos.")
     with gr.Tab("Denoise"), gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -653,6 +659,7 @@ with gr.Blocks(title="The denoiser", delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) 
     demo.load(arrive, None, [upload, caption, image_a, caption_a, image_b, caption_b], api_visibility="private")
 
 demo.queue(default_concurrency_limit=2)
+SCRATCH.keep_current()  # the page's own files: its example photos and Gradio's copies of the About tab's figures
 
 
 def warm_up() -> None:

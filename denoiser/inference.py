@@ -263,8 +263,10 @@ def interpolate(ae: Autoencoder, image_a: np.ndarray, image_b: np.ndarray, steps
     """Decode evenly spaced points on a path ("linear" or "spherical") between two encoded images, ends included,
     sent back through the model `passes` times (Autoencoder.project)."""
     if not isinstance(ae, Autoencoder):
-        raise TypeError(f"{getattr(ae, 'name', ae)!r} has no latent space to walk; load one that does "
-                        "(denoiser.latent_models(dataset) lists them).")
+        what = f"{ae.name!r} has no latent space to walk" if isinstance(ae, Denoiser) else (
+            f"interpolate takes a loaded model, not {ae!r}")
+        raise TypeError(f"{what}; load one that does: denoiser.load(dataset, model=...) with a name that "
+                        "denoiser.latent_models(dataset) lists.")
     z_a, z_b = (ae.encode(image) for image in (image_a, image_b))
     if len(z_a) != 1 or len(z_b) != 1:
         raise ValueError("interpolate takes two single images, not batches.")

@@ -10,6 +10,7 @@ Each kind is written twice, and a test holds the two to the same statistics:
 from __future__ import annotations
 
 import argparse
+import reprlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -130,7 +131,7 @@ def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, see
     NOISES.lookup(kind).check(level)
     whole = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
     if not (whole and SEEDS[0] <= seed <= SEEDS[1]):
-        raise ValueError(f"The seed must be a whole number from {SEEDS[0]} to {SEEDS[1]}, got {seed!r}.")
+        raise ValueError(f"The seed must be a whole number from {SEEDS[0]} to {SEEDS[1]}, got {reprlib.repr(seed)}.")
     if not HAS_TENSORFLOW:
         raise ImportError("add_noise needs TensorFlow: its noise is the evaluation's, the same for a seed everywhere.")
     batch, shape = as_batch(image)

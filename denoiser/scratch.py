@@ -2,7 +2,7 @@
 
 A long-running server writes a file or two per request, and Gradio copies every upload into
 it. Each file lives in a sub-folder (so it keeps its plain name for downloads); the files are
-pruned least recently used first from a list kept in memory, so that no request scans the
+pruned least recently used first from lists kept in memory, so that no request scans the
 disk (a background sweep finds what nobody asked for). The whole folder is removed when
 the process exits normally, and a new process removes the folders of dead ones: each
 live process holds a lock on its folder's `.lock` file, which the kernel drops when the
@@ -54,23 +54,37 @@ def remove_stale(root: Path) -> list[Path]:
     return removed
 
 
+ENTRY_BYTES = 4096  # a file's sub-folder on disk, counted with its blocks: a million empty uploads fill a disk too
+
+
+def disk_bytes(info: os.stat_result) -> int:
+    """What a file of this folder costs the disk, from its `stat`: its blocks and its sub-folder's."""
+    return info.st_blocks * 512 + ENTRY_BYTES
+
+
 class Scratch:
     """This process's folder under `root`, for its own files and for what others write into it (Gradio's
-    copies of uploads). Its files are deleted least recently used first once unused for `keep_seconds`,
-    or while they hold more than `keep_bytes` in all (the most recent always stays): the app's files
-    count from when they are written, an upload from when it was last read (`use`), and a file nobody
-    has read (an upload no event asked for) from when `sweep` finds it on disk."""
+    copies of uploads), held to `keep_bytes` on disk and `keep_seconds` of disuse.
 
-    def __init__(self, root: Path, keep_seconds: float, keep_bytes: int) -> None:
+    Files count as used when the app writes them and when it reads an upload (`use`); files nobody
+    has used (uploads no event asked for) are found by `sweep` and count from when they were
+    written. Beyond the bytes, those unused files go first, oldest first, then the least recently
+    used, but never one used in the last `fresh_seconds` (a page may still be fetching it). The
+    files present at `keep_current` (what the app built its page from) are never deleted.
+    """
+
+    def __init__(self, root: Path, keep_seconds: float, keep_bytes: int, fresh_seconds: float = 120.0) -> None:
         root.mkdir(parents=True, exist_ok=True)
         remove_stale(root)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
         self._lock = open(self.folder / LOCK, "w")  # noqa: SIM115 (held for the process's life)
         fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self.keep_seconds, self.keep_bytes = keep_seconds, keep_bytes
-        self._used: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # file: (last used, bytes), oldest first
+        self.keep_seconds, self.keep_bytes, self.fresh_seconds = keep_seconds, keep_bytes, fresh_seconds
+        # file: (when last used, bytes on disk), least recently used first
+        self._used: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # written or read by the app
+        self._unused: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # found on disk, used by when written
         self._bytes = 0
-        self._lasting: set[Path] = set()
+        self._kept: set[Path] = set()
         self._mutex = threading.Lock()
         atexit.register(self.remove)
 
@@ -78,30 +92,42 @@ class Scratch:
         """A new file `name` in a fresh sub-folder, written by `writer(path)`; older files pruned."""
         path = Path(tempfile.mkdtemp(dir=self.folder)) / name
         writer(path)
-        with self._mutex:
-            self._track(path, time.time(), path.stat().st_size)
-            self._prune()
+        self._track(path, disk_bytes(path.stat()))
         return path
 
     def use(self, path: str | Path) -> None:
         """Count a file of this folder as used now (an upload that the next event reads again), so that it
-        outlives files unused for longer. A path outside the folder, or in a lasting sub-folder, is ignored."""
+        outlives files unused for longer. Any other path, or a file gone meanwhile, is ignored."""
         if (file := self._own(path)) is not None:
-            with self._mutex:
-                self._track(file, time.time(), file.stat().st_size)
-                self._prune()
+            with contextlib.suppress(FileNotFoundError):
+                self._track(file, disk_bytes(file.stat()))
 
     def sweep(self) -> None:
-        """Count what others wrote here that nobody has used (uploads never read) from when it was written,
-        and prune: without this, such files would only go when Gradio's own hourly clean-up finds them."""
-        on_disk = [(file.stat().st_mtime, file, file.stat().st_size)  # read before the lock: requests need it
-                   for folder in self.folder.iterdir() if folder.is_dir() and folder not in self._lasting
-                   for file in folder.iterdir() if file.is_file()]
+        """Count the files on disk that nobody has used (uploads no event read, uploads cut off midway,
+        Gradio's own files), forget those deleted by others, and prune."""
+        started, present, found = time.time(), set(), []
+        for folder, _, names in os.walk(self.folder):  # outside the lock: requests never wait on the disk
+            top = folder == str(self.folder)
+            for name in names:
+                file = Path(folder, name)
+                present.add(file)
+                if file in self._used or file in self._unused or file in self._kept or (top and name == LOCK):
+                    continue
+                with contextlib.suppress(FileNotFoundError):  # deleted while we looked
+                    info = file.stat()
+                    if not top or started - info.st_mtime > self.fresh_seconds:  # top level: an upload
+                        found.append((info.st_mtime, file, disk_bytes(info)))  # being received, until it stops
         with self._mutex:
-            found = [entry for entry in on_disk if entry[1] not in self._used]
-            known = [(used, file, size) for file, (used, size) in self._used.items()]
-            self._used = OrderedDict((file, (used, size)) for used, file, size in sorted(known + found))
-            self._bytes = sum(size for _, size in self._used.values())
+            for entries in (self._used, self._unused):
+                for file, (used, size) in list(entries.items()):
+                    if file not in present and used < started:
+                        del entries[file]
+                        self._bytes -= size
+            found = [entry for entry in found if entry[1] not in self._used and entry[1] not in self._unused]
+            if found:
+                known = [(written, file, size) for file, (written, size) in self._unused.items()]
+                self._unused = OrderedDict((file, (written, size)) for written, file, size in sorted(known + found))
+                self._bytes += sum(size for *_, size in found)
             self._prune()
 
     def sweep_every(self, seconds: float) -> threading.Thread:
@@ -109,26 +135,24 @@ class Scratch:
         def loop() -> None:
             while True:
                 time.sleep(seconds)
-                with contextlib.suppress(OSError):  # a file removed while it was looked at: next time
+                with contextlib.suppress(OSError):  # the folder itself unreadable for a moment: next time
                     self.sweep()
         thread = threading.Thread(target=loop, name="scratch-sweep", daemon=True)
         thread.start()
         return thread
 
-    def lasting(self, name: str) -> Path:
-        """A sub-folder whose files are never pruned (the app's example photos), removed with the rest at exit."""
-        folder = self.folder / name
-        folder.mkdir()
-        self._lasting.add(folder)
-        return folder
+    def keep_current(self) -> None:
+        """Never delete the files here now: what the app built its page from before any visitor came (its
+        example photos, Gradio's copies of its figures), as against what requests bring and make later."""
+        with self._mutex:
+            self._kept |= {Path(folder, name) for folder, _, names in os.walk(self.folder) for name in names}
 
     def discard(self, path: str | Path) -> None:
         """Delete a file of this folder now (an upload that was refused can never be used; left to the
         hour-long cache it would hold disk per request). A path outside it is never touched."""
         if (file := self._own(path)) is not None:
             with self._mutex:
-                _, size = self._used.pop(file, (0.0, 0))
-                self._bytes -= size
+                self._forget(file)
             _delete(file)
 
     def remove(self) -> None:
@@ -137,26 +161,36 @@ class Scratch:
         self._lock.close()
 
     def _own(self, path: str | Path) -> Path | None:
-        """`path` as this folder's file in a sub-folder that is not lasting; None for any other path."""
+        """`path` as a file of a sub-folder here that is not kept for good; None for any other path."""
         resolved, home = Path(path).resolve(), self.folder.resolve()
         parts = resolved.relative_to(home).parts if home in resolved.parents else ()
-        own = len(parts) == 2 and self.folder / parts[0] not in self._lasting and resolved.is_file()
-        return self.folder.joinpath(*parts) if own else None
+        file = self.folder.joinpath(*parts)
+        return file if len(parts) == 2 and file not in self._kept and resolved.is_file() else None
 
-    def _track(self, file: Path, used: float, size: int) -> None:
-        _, old = self._used.pop(file, (0.0, 0))
-        self._used[file] = (used, size)
-        self._bytes += size - old
+    def _track(self, file: Path, size: int) -> None:
+        with self._mutex:
+            self._forget(file)
+            self._used[file] = (time.time(), size)
+            self._bytes += size
+            self._prune()
+
+    def _forget(self, file: Path) -> None:
+        for entries in (self._used, self._unused):
+            _, size = entries.pop(file, (0.0, 0))
+            self._bytes -= size
 
     def _prune(self) -> None:
-        cutoff = time.time() - self.keep_seconds
-        while len(self._used) > 1:
-            file, (used, size) = next(iter(self._used.items()))
-            if used >= cutoff and self._bytes <= self.keep_bytes:
-                break
-            del self._used[file]
-            self._bytes -= size
-            _delete(file)
+        now = time.time()
+        for entries in (self._unused, self._used):  # the files nobody used go first
+            while entries:
+                file, (used, size) = next(iter(entries.items()))
+                stale = used < now - self.keep_seconds
+                over = self._bytes > self.keep_bytes and (entries is self._unused or used < now - self.fresh_seconds)
+                if not (stale or over):
+                    break
+                del entries[file]
+                self._bytes -= size
+                _delete(file)
 
 
 def _delete(file: Path) -> None:

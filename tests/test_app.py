@@ -443,8 +443,10 @@ def test_an_api_call_with_a_bad_level_or_seed_gets_a_clear_message(ring: str, le
 
 
 def test_an_api_call_with_no_dataset_gets_the_list_of_them(ring: str) -> None:
-    with pytest.raises(gr.Error, match="Unknown dataset None; choose one of mnist, "):
-        run(ring, dataset=None)
+    for dataset in (None, "skimage_photos"):  # the registry has it; the tab does not offer it
+        with pytest.raises(gr.Error, match=f"Unknown dataset {dataset!r}; choose one of mnist, fashion_mnist, "
+                                           r"cifar10, photos\."):
+            run(ring, dataset=dataset)
 
 
 def test_uploads_are_held_to_the_librarys_pixel_limit_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -517,6 +519,10 @@ def test_walking_a_model_without_a_latent_space_says_which_can(ring: str) -> Non
         app.walk("mnist", ring, ring, 0.5, ALL_ROUNDER)
     with pytest.raises(gr.Error, match="Unknown interpolation"):
         app.walk("mnist", ring, ring, 0.5, LATENT, "zigzag")
+    with pytest.raises(gr.Error, match="Unknown model 0"):
+        app.walk("mnist", ring, ring, 0.5, 0)  # not the default
+    with pytest.raises(gr.Error, match=r"Unknown dataset 'photos'; choose one of mnist, fashion_mnist, cifar10\."):
+        app.walk("photos", ring, ring, 0.5)  # no latent models
 
 
 def test_interpolation_waits_for_both_images(ring: str) -> None:

@@ -38,6 +38,7 @@ class App:
     server: RunningApp
     client: Client
     temp: Path  # the GRADIO_TEMP_DIR the app was started with
+    page: frozenset[Path]  # its files once it listens: the page's own (kept for good) and the warm-up's
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,8 @@ def app(tmp_path_factory) -> Iterator[App]:
     temp = tmp_path_factory.mktemp("gradio")
     environ = {"GRADIO_TEMP_DIR": str(temp), "DENOISER_APP_DISK_MB": str(DISK_MB)}
     with running_app(ARTIFACTS / "hostile-app.log", environ=environ) as server:
-        yield App(server, Client(server.url, verbose=False), temp)
+        page = frozenset(f for f in temp.rglob("*") if f.is_file())
+        yield App(server, Client(server.url, verbose=False), temp, page)
 
 
 def denoise(client: Client, path: Path, dataset: str = "mnist", model: str = "auto", kind: str = "gaussian",
@@ -225,8 +227,8 @@ def test_small_requests_pass_two_large_photos_in_flight(app: App, tmp_path: Path
 
 
 def scratch_files(app: App) -> list[Path]:
-    """The app's temporary files and Gradio's uploads, but its example photos (kept for its life, not counted)."""
-    return [f for f in (app.temp / "denoiser-app").rglob("*") if f.is_file() and f.parent.name != "examples"]
+    """The app's temporary files and Gradio's uploads since it started listening."""
+    return [f for f in (app.temp / "denoiser-app").rglob("*") if f.is_file() and f not in app.page]
 
 
 def test_uploads_no_event_reads_are_deleted_beyond_the_disk_budget(app: App, tmp_path: Path) -> None:
@@ -243,6 +245,7 @@ def test_uploads_no_event_reads_are_deleted_beyond_the_disk_budget(app: App, tmp
     kept = {f.name for f in scratch_files(app)}
     assert sum(f.stat().st_size for f in scratch_files(app)) <= DISK_MB * 2**20
     assert names[0] not in kept and names[-1] in kept  # the oldest went first
+    assert all(f.is_file() for f in app.page if f.name in ("psnr_vs_level.png", "astronaut.png"))  # the page's stay
     still_serving(app, tmp_path)
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from denoiser import scratch as module
-from denoiser.scratch import LOCK, Scratch, remove_stale
+from denoiser.scratch import LOCK, Scratch, disk_bytes, remove_stale
 
 # Child processes load scratch.py alone: importing the denoiser package would start TensorFlow.
 LOAD = (f"import importlib.util as u, sys, time; from pathlib import Path; "
@@ -15,17 +15,30 @@ LOAD = (f"import importlib.util as u, sys, time; from pathlib import Path; "
         f"spec.loader.exec_module(m); ")
 
 
+def cost(tmp_path: Path, size: int) -> int:
+    """What a file of `size` bytes costs the budget on this disk."""
+    probe = tmp_path / f"probe-{size}"
+    probe.write_bytes(bytes(size))
+    return disk_bytes(probe.stat())
+
+
 def test_old_and_excess_files_are_pruned_oldest_first(tmp_path: Path) -> None:
-    scratch = Scratch(tmp_path, keep_seconds=3600, keep_bytes=2500)
+    scratch = Scratch(tmp_path / "root", keep_seconds=3600, keep_bytes=cost(tmp_path, 1000) * 5 // 2, fresh_seconds=0)
     paths = [scratch.write("f.bin", lambda path: path.write_bytes(bytes(1000))) for _ in range(5)]
     assert [p.exists() for p in paths] == [False, False, False, True, True]
     assert len([f for f in scratch.folder.iterdir() if f.is_dir()]) == 2  # their sub-folders went too
-    scratch.keep_seconds = 0
-    time.sleep(0.01)
+    scratch.keep_seconds = 0.05
+    time.sleep(0.1)
     newest = scratch.write("g.bin", lambda path: path.write_bytes(b"x"))
     assert newest.exists() and not any(p.exists() for p in paths)
     scratch.remove()
     assert not scratch.folder.exists()
+
+
+def test_files_used_in_the_last_moments_are_never_pruned_for_bytes(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path / "root", keep_seconds=3600, keep_bytes=cost(tmp_path, 1000), fresh_seconds=60)
+    paths = [scratch.write("view.png", lambda path: path.write_bytes(bytes(1000))) for _ in range(3)]
+    assert all(p.exists() for p in paths)  # a page may still be fetching them
 
 
 def test_a_new_process_removes_the_folders_of_dead_ones_only(tmp_path: Path) -> None:
@@ -78,48 +91,75 @@ def upload(scratch: Scratch, name: str, size: int, age: float = 0.0, content: st
 
 
 def test_uploads_count_from_their_last_use_and_go_least_recently_used_first(tmp_path: Path) -> None:
-    scratch = Scratch(tmp_path, keep_seconds=3600, keep_bytes=2500)
+    unit = cost(tmp_path, 1000)
+    scratch = Scratch(tmp_path / "root", keep_seconds=3600, keep_bytes=unit * 5 // 2, fresh_seconds=0)
     old, fresh = upload(scratch, "old.png", 1000), upload(scratch, "fresh.png", 1000)
     scratch.use(old)  # read by an event: it now counts from here
     scratch.use(fresh)
     scratch.use(old)  # read again, by the page's next event
     scratch.write("view.png", lambda path: path.write_bytes(bytes(1000)))
-    assert old.exists() and not fresh.exists()  # 3000 bytes: the least recently used went
+    assert old.exists() and not fresh.exists()  # three files: the least recently used went
     scratch.discard(old)
     assert not old.parent.exists()
-    scratch.write("more.png", lambda path: path.write_bytes(bytes(1400)))  # the discarded bytes no longer count
+    scratch.write("more.png", lambda path: path.write_bytes(bytes(1000)))  # the discarded file no longer counts
     assert len([f for f in scratch.folder.iterdir() if f.is_dir()]) == 2
+    scratch.use(tmp_path / "probe-1000")  # outside the folder: ignored
+    scratch.use(old)  # gone: ignored
 
 
-def test_a_sweep_finds_uploads_no_event_read_and_prunes_them_by_when_they_were_written(tmp_path: Path) -> None:
-    scratch = Scratch(tmp_path, keep_seconds=60, keep_bytes=2500)
-    examples = scratch.lasting("examples")
-    (examples / "photo.png").write_bytes(bytes(5000))  # never pruned, never counted
-    scratch.use(examples / "photo.png")
+def test_a_sweep_finds_files_nobody_used_and_prunes_them_first(tmp_path: Path) -> None:
+    unit = cost(tmp_path, 1000)
+    scratch = Scratch(tmp_path / "root", keep_seconds=60, keep_bytes=unit * 4, fresh_seconds=30)
+    examples = scratch.folder / "examples"
+    examples.mkdir()
+    (examples / "photo.png").write_bytes(bytes(50_000))
+    scratch.keep_current()  # the page's own files: never pruned, never counted
+    view = scratch.write("view.png", lambda path: path.write_bytes(bytes(1000)))
     stale = upload(scratch, "stale.png", 10, age=120)  # unused past keep_seconds
-    unread = [upload(scratch, f"junk{i}.bin", 1000, age=30 - i) for i in range(3)]  # oldest first
-    view = scratch.write("view.png", lambda path: path.write_bytes(bytes(100)))
+    unread = [upload(scratch, f"junk{i}.bin", 1000, age=30 - i) for i in range(4)]  # oldest first
+    deep = scratch.folder / "deep_links" / "abc" / "state.json"  # Gradio's own, two folders down
+    deep.parent.mkdir(parents=True)
+    deep.write_bytes(bytes(1000))
+    cut_off = scratch.folder / "tmpcut"  # an upload that stopped midway, at the top
+    cut_off.write_bytes(bytes(1000))
+    receiving = scratch.folder / "tmpnow"  # one still arriving
+    receiving.write_bytes(bytes(1000))
+    os.utime(cut_off, (time.time() - 40, time.time() - 40))
     assert stale.exists() and all(p.exists() for p in unread)  # a write alone does not look at the disk
     scratch.sweep()
-    assert not stale.exists() and [p.exists() for p in unread] == [False, True, True] and view.exists()
-    assert (examples / "photo.png").exists()
+    # 1 used + 6 unused + the one arriving over a budget of 4: the oldest unused go, the used view stays
+    assert not stale.exists() and [p.exists() for p in unread] == [False, False, True, True]
+    assert view.exists() and receiving.exists() and not cut_off.exists() and deep.exists()
+    assert (examples / "photo.png").exists() and (scratch.folder / LOCK).exists()
+    deep.unlink()  # deleted by someone else: its bytes no longer count
+    late = upload(scratch, "late.bin", 1000)
+    scratch.sweep()
+    assert all(p.exists() for p in [*unread[2:], late, view])
 
 
 def test_a_background_sweep_runs_on_its_own(tmp_path: Path) -> None:
-    scratch = Scratch(tmp_path, keep_seconds=60, keep_bytes=10)
+    scratch = Scratch(tmp_path / "root", keep_seconds=60, keep_bytes=cost(tmp_path, 100))
     first, second = upload(scratch, "a.bin", 100, age=2), upload(scratch, "b.bin", 100, age=1)
     scratch.sweep_every(0.05)
     deadline = time.time() + 10
     while first.exists() and time.time() < deadline:
         time.sleep(0.05)
-    assert not first.exists() and second.exists()  # over the bytes: all but the most recent
+    assert not first.exists() and second.exists()  # over the bytes by one: the older went
 
 
 def test_uploads_of_one_content_under_many_names_are_pruned_one_by_one(tmp_path: Path) -> None:
-    scratch = Scratch(tmp_path, keep_seconds=60, keep_bytes=2500)
+    scratch = Scratch(tmp_path / "root", keep_seconds=60, keep_bytes=cost(tmp_path, 1000) * 5 // 2)
     copies = [upload(scratch, f"copy{i}.png", 1000, age=10 - i, content="same") for i in range(5)]
     scratch.sweep()
     assert [p.exists() for p in copies] == [False, False, False, True, True]  # one folder, not one unit
     for path in copies[3:]:
         scratch.discard(path)
     assert not copies[0].parent.exists()  # gone with its last file
+
+
+def test_beyond_the_bytes_files_nobody_used_go_before_those_in_use(tmp_path: Path) -> None:
+    scratch = Scratch(tmp_path / "root", keep_seconds=3600, keep_bytes=cost(tmp_path, 1000) * 2, fresh_seconds=0)
+    view = scratch.write("view.png", lambda path: path.write_bytes(bytes(1000)))
+    flood = [upload(scratch, f"flood{i}.bin", 1000) for i in range(3)]  # newer than the view, but nobody's
+    scratch.sweep()
+    assert view.exists() and [p.exists() for p in flood] == [False, False, True]
