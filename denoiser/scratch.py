@@ -148,8 +148,8 @@ class Scratch:
             self._kept |= {Path(folder, name) for folder, _, names in os.walk(self.folder) for name in names}
 
     def discard(self, path: str | Path) -> None:
-        """Delete a file of this folder now (an upload that was refused can never be used; left to the
-        hour-long cache it would hold disk per request). A path outside it is never touched."""
+        """Delete a file of this folder now (an upload that was refused can never be used; left for its
+        hour it would hold disk per request). A path outside it, or one of the page's own, is never touched."""
         if (file := self._own(path)) is not None:
             with self._mutex:
                 self._forget(file)
