@@ -69,8 +69,9 @@ class Scratch:
     Files count as used when the app writes them and when it reads an upload (`use`); files nobody
     has used (uploads no event asked for) are found by `sweep` and count from when they were
     written. Beyond the bytes, those unused files go first, oldest first, then the least recently
-    used, but never one used in the last `fresh_seconds` (a page may still be fetching it). The
-    files present at `keep_current` (what the app built its page from) are never deleted.
+    used, but never a file the app wrote in the last `fresh_seconds` (a page may still be fetching
+    it; the app's own files are of sizes it chose, where uploads are a visitor's). The files
+    present at `keep_current` (what the app built its page from) are never deleted.
     """
 
     def __init__(self, root: Path, keep_seconds: float, keep_bytes: int, fresh_seconds: float = 120.0) -> None:
@@ -81,8 +82,9 @@ class Scratch:
         fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.keep_seconds, self.keep_bytes, self.fresh_seconds = keep_seconds, keep_bytes, fresh_seconds
         # file: (when last used, bytes on disk), least recently used first
-        self._used: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # written or read by the app
-        self._unused: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # found on disk, used by when written
+        self._written: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # by the app
+        self._read: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # uploads, by the app's events
+        self._unused: OrderedDict[Path, tuple[float, int]] = OrderedDict()  # found on disk, used when written
         self._bytes = 0
         self._kept: set[Path] = set()
         self._mutex = threading.Lock()
@@ -92,7 +94,7 @@ class Scratch:
         """A new file `name` in a fresh sub-folder, written by `writer(path)`; older files pruned."""
         path = Path(tempfile.mkdtemp(dir=self.folder)) / name
         writer(path)
-        self._track(path, disk_bytes(path.stat()))
+        self._track(self._written, path, disk_bytes(path.stat()))
         return path
 
     def use(self, path: str | Path) -> None:
@@ -100,7 +102,7 @@ class Scratch:
         outlives files unused for longer. Any other path, or a file gone meanwhile, is ignored."""
         if (file := self._own(path)) is not None:
             with contextlib.suppress(FileNotFoundError):
-                self._track(file, disk_bytes(file.stat()))
+                self._track(self._read, file, disk_bytes(file.stat()))
 
     def sweep(self) -> None:
         """Count the files on disk that nobody has used (uploads no event read, uploads cut off midway,
@@ -111,19 +113,19 @@ class Scratch:
             for name in names:
                 file = Path(folder, name)
                 present.add(file)
-                if file in self._used or file in self._unused or file in self._kept or (top and name == LOCK):
+                if self._tracks(file) or file in self._kept or (top and name == LOCK):
                     continue
                 with contextlib.suppress(FileNotFoundError):  # deleted while we looked
                     info = file.stat()
                     if not top or started - info.st_mtime > self.fresh_seconds:  # top level: an upload
                         found.append((info.st_mtime, file, disk_bytes(info)))  # being received, until it stops
         with self._mutex:
-            for entries in (self._used, self._unused):
+            for entries in (self._written, self._read, self._unused):
                 for file, (used, size) in list(entries.items()):
                     if file not in present and used < started:
                         del entries[file]
                         self._bytes -= size
-            found = [entry for entry in found if entry[1] not in self._used and entry[1] not in self._unused]
+            found = [entry for entry in found if not self._tracks(entry[1])]
             if found:
                 known = [(written, file, size) for file, (written, size) in self._unused.items()]
                 self._unused = OrderedDict((file, (written, size)) for written, file, size in sorted(known + found))
@@ -167,30 +169,44 @@ class Scratch:
         file = self.folder.joinpath(*parts)
         return file if len(parts) == 2 and file not in self._kept and resolved.is_file() else None
 
-    def _track(self, file: Path, size: int) -> None:
+    def _tracks(self, file: Path) -> bool:
+        return file in self._written or file in self._read or file in self._unused
+
+    def _track(self, entries: OrderedDict[Path, tuple[float, int]], file: Path, size: int) -> None:
         with self._mutex:
             self._forget(file)
-            self._used[file] = (time.time(), size)
+            entries[file] = (time.time(), size)
             self._bytes += size
             self._prune()
 
     def _forget(self, file: Path) -> None:
-        for entries in (self._used, self._unused):
+        for entries in (self._written, self._read, self._unused):
             _, size = entries.pop(file, (0.0, 0))
             self._bytes -= size
 
     def _prune(self) -> None:
         now = time.time()
-        for entries in (self._unused, self._used):  # the files nobody used go first
-            while entries:
-                file, (used, size) = next(iter(entries.items()))
-                stale = used < now - self.keep_seconds
-                over = self._bytes > self.keep_bytes and (entries is self._unused or used < now - self.fresh_seconds)
-                if not (stale or over):
-                    break
-                del entries[file]
-                self._bytes -= size
-                _delete(file)
+        for entries in (self._unused, self._read, self._written):
+            while entries and _oldest(entries) < now - self.keep_seconds:
+                self._drop(entries)
+        while self._bytes > self.keep_bytes:  # the files nobody used first, then the least recently used
+            fresh = bool(self._written) and _oldest(self._written) >= now - self.fresh_seconds
+            queues = [self._unused] if self._unused else [q for q in (self._read, self._written) if q]
+            queues = [q for q in queues if not (q is self._written and fresh)]
+            if not queues:
+                break
+            self._drop(min(queues, key=_oldest))
+
+    def _drop(self, entries: OrderedDict[Path, tuple[float, int]]) -> None:
+        """Delete the least recently used file of `entries`."""
+        file, (_, size) = entries.popitem(last=False)
+        self._bytes -= size
+        _delete(file)
+
+
+def _oldest(entries: OrderedDict[Path, tuple[float, int]]) -> float:
+    """When the least recently used file of `entries` was last used."""
+    return next(iter(entries.values()))[0]
 
 
 def _delete(file: Path) -> None:

@@ -163,3 +163,13 @@ def test_beyond_the_bytes_files_nobody_used_go_before_those_in_use(tmp_path: Pat
     flood = [upload(scratch, f"flood{i}.bin", 1000) for i in range(3)]  # newer than the view, but nobody's
     scratch.sweep()
     assert view.exists() and [p.exists() for p in flood] == [False, False, True]
+
+
+def test_uploads_read_in_a_flood_are_not_spared_for_being_recent(tmp_path: Path) -> None:
+    """Only the app's own recent files are spared: a visitor's uploads, read or not, are held to the bytes."""
+    scratch = Scratch(tmp_path / "root", keep_seconds=3600, keep_bytes=cost(tmp_path, 1000) * 2, fresh_seconds=60)
+    view = scratch.write("view.png", lambda path: path.write_bytes(bytes(1000)))
+    flood = [upload(scratch, f"big{i}.png", 1000) for i in range(4)]
+    for path in flood:
+        scratch.use(path)  # each read by an event
+    assert view.exists() and [p.exists() for p in flood] == [False, False, False, True]
