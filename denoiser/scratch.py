@@ -54,6 +54,7 @@ def remove_stale(root: Path) -> list[Path]:
     return removed
 
 
+RECEIVING_SECONDS = 30  # a file at the top not written to for this long is no upload being received
 ENTRY_BYTES = 4096  # a file's sub-folder on disk, counted with its blocks: a million empty uploads fill a disk too
 
 
@@ -68,7 +69,7 @@ class Scratch:
 
     Files count as used when the app writes them and when it reads an upload (`use`); files nobody
     has used (uploads no event asked for) are found by `sweep` and count from when they were
-    written. Beyond the bytes, those unused files go first, oldest first, then the least recently
+    written, and empty folders go. Beyond the bytes, those unused files go first, oldest first, then the least recently
     used, but never a file the app wrote in the last `fresh_seconds` (a page may still be fetching
     it; the app's own files are of sizes it chose, where uploads are a visitor's). The files
     present at `keep_current` (what the app built its page from) are never deleted.
@@ -108,8 +109,12 @@ class Scratch:
         """Count the files on disk that nobody has used (uploads no event read, uploads cut off midway,
         Gradio's own files), forget those deleted by others, and prune."""
         started, present, found = time.time(), set(), []
-        for folder, _, names in os.walk(self.folder):  # outside the lock: requests never wait on the disk
+        for folder, folders, names in os.walk(self.folder):  # outside the lock: requests never wait on the disk
             top = folder == str(self.folder)
+            if not (top or folders or names):  # left by an upload Gradio refused after making its folder
+                with contextlib.suppress(OSError):  # in use again, or too young to tell
+                    if started - os.stat(folder).st_mtime > self.fresh_seconds:
+                        os.rmdir(folder)
             for name in names:
                 file = Path(folder, name)
                 present.add(file)
@@ -117,7 +122,7 @@ class Scratch:
                     continue
                 with contextlib.suppress(FileNotFoundError):  # deleted while we looked
                     info = file.stat()
-                    if not top or started - info.st_mtime > self.fresh_seconds:  # top level: an upload
+                    if not top or started - info.st_mtime > RECEIVING_SECONDS:  # top level: an upload
                         found.append((info.st_mtime, file, disk_bytes(info)))  # being received, until it stops
         with self._mutex:
             for entries in (self._written, self._read, self._unused):

@@ -125,11 +125,16 @@ def test_a_sweep_finds_files_nobody_used_and_prunes_them_first(tmp_path: Path) -
     receiving = scratch.folder / "tmpnow"  # one still arriving
     receiving.write_bytes(bytes(1000))
     os.utime(cut_off, (time.time() - 40, time.time() - 40))
+    refused, making = scratch.folder / "hash-refused", scratch.folder / "hash-making"  # empty: one left by an
+    refused.mkdir()  # upload that Gradio refused after making its folder, one about to receive its file
+    making.mkdir()
+    os.utime(refused, (time.time() - 40, time.time() - 40))
     assert stale.exists() and all(p.exists() for p in unread)  # a write alone does not look at the disk
     scratch.sweep()
     # 1 used + 6 unused + the one arriving over a budget of 4: the oldest unused go, the used view stays
     assert not stale.exists() and [p.exists() for p in unread] == [False, False, True, True]
     assert view.exists() and receiving.exists() and not cut_off.exists() and deep.exists()
+    assert not refused.exists() and making.exists()
     assert (examples / "photo.png").exists() and (scratch.folder / LOCK).exists()
     deep.unlink()  # deleted by someone else: its bytes no longer count
     late = upload(scratch, "late.bin", 1000)
