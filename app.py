@@ -43,6 +43,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 from PIL import Image
+from starlette.middleware import Middleware
 
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
@@ -93,6 +94,49 @@ LARGE_PIXELS = 1_000_000  # uploads over this (by their header) take the large l
 # alone takes 36 times the model's time on a photo (README, Speed and load), and a comparison runs them all.
 CLASSICAL_WORK = 50
 BUSY = "The app is busy with other large images; try again in a minute, or send a smaller image."
+
+
+UPLOAD_BYTES = MAX_FILE_BYTES + 2**20  # one upload request: one file at Gradio's limit, and the form around it
+
+
+class UploadsCapped:
+    """ASGI middleware: an upload request is refused (413) once its body passes `limit` bytes, so that one
+    request cannot hold more disk than one file may: Gradio checks each file of a request, not the request,
+    and keeps its files open (their disk in use, whatever deletes them) until the request ends."""
+
+    def __init__(self, app: Callable, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/upload"):
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            return await self.refuse(send)
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except TooLarge:
+            await self.refuse(send)
+
+    async def refuse(self, send: Callable) -> None:
+        body = f"An upload may hold at most {MAX_FILE_BYTES // 2**20} MB.".encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class TooLarge(Exception):
+    """An upload request's body passed UploadsCapped's limit."""
 
 
 @dataclass
@@ -680,4 +724,5 @@ if __name__ == "__main__":
     warm_up()
     SCRATCH.sweep_every(SWEEP_SECONDS)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
-    demo.launch(max_file_size=MAX_FILE_BYTES)
+    demo.launch(max_file_size=MAX_FILE_BYTES,
+                app_kwargs={"middleware": [Middleware(UploadsCapped, limit=UPLOAD_BYTES)]})

@@ -231,6 +231,26 @@ def scratch_files(app: App) -> list[Path]:
     return [f for f in (app.temp / "denoiser-app").rglob("*") if f.is_file() and f not in app.page]
 
 
+def test_an_upload_request_may_hold_one_files_worth_however_it_is_sent(app: App, tmp_path: Path) -> None:
+    """Gradio limits each file of a request, not the request, and holds them all open until it ends."""
+    url, part = urljoin(app.server.url, "gradio_api/upload"), bytes(30 * 2**20)  # under the file limit
+
+    def streamed() -> Iterator[bytes]:  # no Content-Length: the body is counted as it comes
+        for name in ("a.bin", "b.bin"):
+            yield f'--cut\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n\r\n'.encode()
+            yield from (part[i : i + 2**20] for i in range(0, len(part), 2**20))
+            yield b"\r\n"
+        yield b"--cut--\r\n"
+
+    declared = httpx.post(url, files=[("files", ("a.bin", part)), ("files", ("b.bin", part))], timeout=120)
+    chunked = httpx.post(url, content=streamed(), headers={"content-type": "multipart/form-data; boundary=cut"},
+                         timeout=120)
+    for response in (declared, chunked):
+        assert response.status_code == 413 and "at most 50 MB" in response.text
+    assert httpx.post(url, files=[("files", ("ok.bin", part))], timeout=120).status_code == 200  # one file: fine
+    still_serving(app, tmp_path)
+
+
 def test_uploads_no_event_reads_are_deleted_beyond_the_disk_budget(app: App, tmp_path: Path) -> None:
     """Gradio stores every upload before any event; a client that only uploads must not fill the disk."""
     junk = np.random.default_rng(2).bytes(DISK_MB * 2**20 // 4)
