@@ -68,11 +68,12 @@ class Scratch:
     copies of uploads), held to `keep_bytes` on disk and `keep_seconds` of disuse.
 
     Files count as used when the app writes them and when it reads an upload (`use`); files nobody
-    has used (uploads no event asked for) are found by `sweep` and count from when they were
-    written, and empty folders go. Beyond the bytes, those unused files go first, oldest first, then the least recently
-    used, but never a file the app wrote in the last `fresh_seconds` (a page may still be fetching
-    it; the app's own files are of sizes it chose, where uploads are a visitor's). The files
-    present at `keep_current` (what the app built its page from) are never deleted.
+    has used (uploads no event asked for) are found by `sweep`, which also removes empty folders,
+    and count from when they were written. Beyond the bytes, those unused files go first, oldest
+    first, then the least recently used, but never a file the app wrote in the last
+    `fresh_seconds` (a page may still be fetching it; the app's own files are of sizes it chose,
+    where uploads are a visitor's). The files present at `keep_current` (what the app built its
+    page from) are never deleted.
     """
 
     def __init__(self, root: Path, keep_seconds: float, keep_bytes: int, fresh_seconds: float = 120.0) -> None:
