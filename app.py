@@ -97,22 +97,35 @@ BUSY = "The app is busy with other large images; try again in a minute, or send 
 
 
 UPLOAD_BYTES = MAX_FILE_BYTES + 2**20  # one upload request: one file at Gradio's limit, and the form around it
+UPLOADS_AT_ONCE = 16  # upload requests being received at once; more are told to try again
+TOO_LARGE = f"An upload may hold at most {MAX_FILE_BYTES // 2**20} MB."
 
 
 class UploadsCapped:
-    """ASGI middleware: an upload request is refused (413) once its body passes `limit` bytes, so that one
-    request cannot hold more disk than one file may: Gradio checks each file of a request, not the request,
-    and keeps its files open (their disk in use, whatever deletes them) until the request ends."""
+    """ASGI middleware: an upload request is refused (413) once its body passes `limit` bytes, and (503) while
+    `at_once` others are being received, so that uploads in flight hold at most `limit` × `at_once` of disk:
+    Gradio checks each file of a request, not the request, and keeps its files open (their disk in use,
+    whatever deletes them) until the request ends, however slowly its client sends it."""
 
-    def __init__(self, app: Callable, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: Callable, limit: int, at_once: int) -> None:
+        self.app, self.limit, self.at_once, self.receiving = app, limit, at_once, 0
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http" or not scope["path"].endswith("/upload"):
             return await self.app(scope, receive, send)
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > self.limit:
-            return await self.refuse(send)
+            return await self.refuse(send, 413, TOO_LARGE)
+        if self.receiving >= self.at_once:  # one event loop: no other request changes it between these lines
+            return await self.refuse(send, 503, "The app is receiving many uploads; try again in a moment.")
+        self.receiving += 1
+        try:
+            await self.pass_on(scope, receive, send)
+        finally:
+            self.receiving -= 1
+
+    async def pass_on(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """Pass the request on, refusing it once its body passes the limit."""
         received = 0
 
         async def counted() -> dict:
@@ -126,11 +139,12 @@ class UploadsCapped:
         try:
             await self.app(scope, counted, send)
         except TooLarge:
-            await self.refuse(send)
+            await self.refuse(send, 413, TOO_LARGE)
 
-    async def refuse(self, send: Callable) -> None:
-        body = f"An upload may hold at most {MAX_FILE_BYTES // 2**20} MB.".encode()
-        await send({"type": "http.response.start", "status": 413,
+    @staticmethod
+    async def refuse(send: Callable, status: int, message: str) -> None:
+        body = message.encode()
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
@@ -725,4 +739,4 @@ if __name__ == "__main__":
     SCRATCH.sweep_every(SWEEP_SECONDS)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
     demo.launch(max_file_size=MAX_FILE_BYTES,
-                app_kwargs={"middleware": [Middleware(UploadsCapped, limit=UPLOAD_BYTES)]})
+                app_kwargs={"middleware": [Middleware(UploadsCapped, limit=UPLOAD_BYTES, at_once=UPLOADS_AT_ONCE)]})

@@ -6,6 +6,7 @@ images come from the built-in samples, so no dataset is needed.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import shutil
@@ -632,3 +633,45 @@ def test_the_gan_is_offered_and_compared_where_trained_but_never_auto(gan_weight
     _, items = app.compare(str(photo), "cifar10", "gaussian", 0.3, 0, True)
     assert "Sharp (GAN)" in {caption.split(":")[0] for _, caption in items}
     assert denoiser.best_model("cifar10", "gaussian") != "res_unet_gan"
+
+
+def test_uploads_received_at_once_are_capped_and_each_upload_is_held_to_one_files_worth() -> None:
+    """UploadsCapped against a stand-in for Gradio that holds each upload open until told to finish."""
+    finish = asyncio.Event()
+
+    async def gradio(scope: dict, receive, send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await finish.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    capped = app.UploadsCapped(gradio, limit=100, at_once=2)
+
+    async def upload(chunks: list[bytes], path: str = "/gradio_api/upload", length: str | None = None) -> int:
+        messages = [{"type": "http.request", "body": chunk, "more_body": i + 1 < len(chunks)}
+                    for i, chunk in enumerate(chunks)]
+        sent = []
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        headers = [(b"content-length", length.encode())] if length else []
+        await capped({"type": "http", "path": path, "headers": headers}, receive, send)
+        return sent[0]["status"]
+
+    async def scenario() -> list[int]:
+        held = [asyncio.create_task(upload([b"x" * 60])) for _ in range(2)]  # two slow uploads, in flight
+        await asyncio.sleep(0.01)
+        third = await asyncio.wait_for(upload([b"x" * 10]), 5)  # one too many while they last
+        other = asyncio.create_task(upload([b"x" * 10], path="/gradio_api/queue/join"))  # not an upload
+        finish.set()
+        statuses = [*await asyncio.gather(*held), third, await other]
+        after = [await upload([b"x" * 60, b"x" * 60]), await upload([b"x"], length="101"), await upload([b"x" * 99])]
+        return statuses + after
+
+    # 503 for the third at once; then 413 for a body past the limit, streamed or declared; 200 within it
+    assert asyncio.run(scenario()) == [200, 200, 503, 200, 413, 413, 200]
