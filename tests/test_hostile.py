@@ -6,6 +6,8 @@ request still gets an answer; at the end the app's peak memory must be within th
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -51,8 +53,18 @@ def app(tmp_path_factory) -> Iterator[App]:
     temp = tmp_path_factory.mktemp("gradio")
     environ = {"GRADIO_TEMP_DIR": str(temp), "DENOISER_APP_DISK_MB": str(DISK_MB)}
     with running_app(ARTIFACTS / "hostile-app.log", environ=environ) as server:
-        page = frozenset(f for f in temp.rglob("*") if f.is_file())
+        page = frozenset(files_in(temp))
         yield App(server, Client(server.url, verbose=False), temp, page)
+
+
+def files_in(folder: Path) -> dict[Path, int]:
+    """Every file under `folder` with its size, read while the app prunes: what goes meanwhile is left out."""
+    sizes = {}
+    for parent, _, names in os.walk(folder):  # unlike Path.rglob, not thrown by a folder removed meanwhile
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                sizes[Path(parent, name)] = Path(parent, name).stat().st_size
+    return sizes
 
 
 def denoise(client: Client, path: Path, dataset: str = "mnist", model: str = "auto", kind: str = "gaussian",
@@ -89,7 +101,7 @@ def test_bad_files_get_a_clear_message(app: App, case: str, tmp_path: Path) -> N
     path.write_bytes(build())
     with pytest.raises(AppError, match=message):
         denoise(app.client, path)
-    assert list(app.temp.rglob(name)) == []  # Gradio's copy deleted at once, not kept for an hour
+    assert [f for f in files_in(app.temp) if f.name == name] == []  # Gradio's copy deleted at once
     still_serving(app, tmp_path)
 
 
@@ -226,9 +238,9 @@ def test_small_requests_pass_two_large_photos_in_flight(app: App, tmp_path: Path
 # Bounds: memory and temporary files.
 
 
-def scratch_files(app: App) -> list[Path]:
-    """The app's temporary files and Gradio's uploads since it started listening."""
-    return [f for f in (app.temp / "denoiser-app").rglob("*") if f.is_file() and f not in app.page]
+def scratch_files(app: App) -> dict[Path, int]:
+    """The app's temporary files and Gradio's uploads since it started listening, with their sizes."""
+    return {file: size for file, size in files_in(app.temp / "denoiser-app").items() if file not in app.page}
 
 
 def test_an_upload_request_may_hold_one_files_worth_however_it_is_sent(app: App, tmp_path: Path) -> None:
@@ -260,10 +272,11 @@ def test_uploads_no_event_reads_are_deleted_beyond_the_disk_budget(app: App, tmp
         response.raise_for_status()
         time.sleep(0.05)  # one after another, so that "oldest" is well defined
     deadline = time.monotonic() + 60
-    while sum(f.stat().st_size for f in scratch_files(app)) > DISK_MB * 2**20 and time.monotonic() < deadline:
+    while sum(scratch_files(app).values()) > DISK_MB * 2**20 and time.monotonic() < deadline:
         time.sleep(1)  # the app's sweep finds them every few seconds
-    kept = {f.name for f in scratch_files(app)}
-    assert sum(f.stat().st_size for f in scratch_files(app)) <= DISK_MB * 2**20
+    files = scratch_files(app)
+    kept = {f.name for f in files}
+    assert sum(files.values()) <= DISK_MB * 2**20
     assert names[0] not in kept and names[-1] in kept  # the oldest went first
     assert all(f.is_file() for f in app.page if f.name in ("psnr_vs_level.png", "astronaut.png"))  # the page's stay
     still_serving(app, tmp_path)
@@ -275,8 +288,8 @@ def test_memory_and_temporary_files_stay_bounded(app: App, tmp_path: Path) -> No
     assert app.server.peak_memory_mib() < APP_MEMORY_BUDGET_MIB
     folders = [f for f in (app.temp / "denoiser-app").iterdir()]
     assert len(folders) == 1 and (folders[0] / LOCK).is_file()  # one folder per app, Gradio's cache inside it
-    assert [f for f in app.temp.rglob("*") if f.is_file() and folders[0] not in f.parents] == []
-    assert sum(f.stat().st_size for f in scratch_files(app)) <= DISK_MB * 2**20
+    assert [f for f in files_in(app.temp) if folders[0] not in f.parents] == []
+    assert sum(scratch_files(app).values()) <= DISK_MB * 2**20
 
 
 def test_temporary_files_live_and_die_with_the_app(tmp_path: Path) -> None:
@@ -290,7 +303,7 @@ def test_temporary_files_live_and_die_with_the_app(tmp_path: Path) -> None:
         assert stale not in folders and len(folders) == 1
         path = tmp_path / "digit.png"
         Image.new("L", (28, 28), 100).save(path)
-        warmed = len(list(root.rglob("denoised-mnist.png")))  # the warm-up's own run
+        warmed = sum(f.name == "denoised-mnist.png" for f in files_in(root))  # the warm-up's own run
         assert "PSNR" in denoise(Client(server.url, verbose=False), path)[3]
-        assert len(list(root.rglob("denoised-mnist.png"))) == warmed + 1  # written once, served from there
+        assert sum(f.name == "denoised-mnist.png" for f in files_in(root)) == warmed + 1  # written once, served
     assert not folders[0].exists()  # a normal stop (SIGTERM) removes it
