@@ -6,8 +6,6 @@ request still gets an answer; at the end the app's peak memory must be within th
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +24,7 @@ import denoiser
 from denoiser import ALL_ROUNDER, NOISES
 from denoiser.config import APP_MEMORY_BUDGET_MIB, settings
 from denoiser.scratch import LOCK
-from training.appserver import RunningApp, running_app
+from training.appserver import RunningApp, files_in, running_app
 
 from .conftest import encoded, png
 
@@ -55,16 +53,6 @@ def app(tmp_path_factory) -> Iterator[App]:
     with running_app(ARTIFACTS / "hostile-app.log", environ=environ) as server:
         page = frozenset(files_in(temp))
         yield App(server, Client(server.url, verbose=False), temp, page)
-
-
-def files_in(folder: Path) -> dict[Path, int]:
-    """Every file under `folder` with its size, read while the app prunes: what goes meanwhile is left out."""
-    sizes = {}
-    for parent, _, names in os.walk(folder):  # unlike Path.rglob, not thrown by a folder removed meanwhile
-        for name in names:
-            with contextlib.suppress(FileNotFoundError):
-                sizes[Path(parent, name)] = Path(parent, name).stat().st_size
-    return sizes
 
 
 def denoise(client: Client, path: Path, dataset: str = "mnist", model: str = "auto", kind: str = "gaussian",

@@ -35,6 +35,16 @@ class RunningApp:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def files_in(folder: Path) -> dict[Path, int]:
+    """Every file under `folder` with its size, read while an app prunes it: what goes meanwhile is left out."""
+    sizes = {}
+    for parent, _, names in os.walk(folder):  # unlike Path.rglob, not thrown by a folder removed meanwhile
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                sizes[Path(parent, name)] = Path(parent, name).stat().st_size
+    return sizes
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

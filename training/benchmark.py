@@ -30,7 +30,7 @@ from denoiser import LATENT, add_noise, load
 from denoiser.baselines import run_baseline
 from denoiser.config import APP_MEMORY_BUDGET_MIB, settings
 
-from .appserver import running_app
+from .appserver import files_in, running_app
 
 SIGMA = 0.1
 PHOTO = (4000, 3000)  # (width, height) of the large uploads in the load runs: 12 MP, the app's limit
@@ -231,7 +231,7 @@ def summary(run: LoadResult) -> dict:
 
 
 def folder_mib(folder: Path) -> float:
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+    return sum(files_in(folder).values()) / 2**20
 
 
 def app_figures(requests: int, beside: int, log: Path) -> dict:
