@@ -290,8 +290,9 @@ def read_upload(path: str | None) -> tuple[np.ndarray, str]:
 
 def offered(dataset: str, choices: list[tuple[str, str]]) -> None:
     """Refuse an API call's dataset that the tab does not offer, naming those it does."""
-    if dataset not in [name for _, name in choices]:
-        raise fail(f"Unknown dataset {dataset!r}; choose one of {', '.join(name for _, name in choices)}.")
+    names = [name for _, name in choices]
+    if dataset not in names:
+        raise fail(f"Unknown dataset {dataset!r}; choose one of {', '.join(names)}.")
 
 
 def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:

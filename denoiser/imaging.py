@@ -50,17 +50,17 @@ def as_batch(image: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
     comes back too.
     """
     image = as_float(image)
-    if image.ndim == 2:
-        batch = image[None, ..., None]
-    elif image.ndim == 3 and image.shape[-1] != 2:
-        batch = image[None] if image.shape[-1] in CHANNELS else image[..., None]
-    elif image.ndim in (3, 4) and image.shape[-1] not in CHANNELS:
+    if image.ndim not in (2, 3, 4):
+        raise ImageError(f"Expected an image or a batch of images, got an array of shape {image.shape}.")
+    if (image.ndim, image.shape[-1]) == (3, 2) or (image.ndim == 4 and image.shape[-1] not in CHANNELS):
         raise ImageError(f"An image has 1 (gray), 3 (RGB) or 4 (RGBA) channels; the array of shape {image.shape} "
                          f"has {image.shape[-1]}.")
-    elif image.ndim == 4:
-        batch = image
+    if image.ndim == 2:
+        batch = image[None, ..., None]
+    elif image.ndim == 3:
+        batch = image[None] if image.shape[-1] in CHANNELS else image[..., None]
     else:
-        raise ImageError(f"Expected an image or a batch of images, got an array of shape {image.shape}.")
+        batch = image
     if batch.size == 0:
         raise ImageError(f"The image or batch is empty (shape {image.shape}).")
     return batch, image.shape
@@ -156,8 +156,8 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
         raise
     except UnidentifiedImageError:
         raise ImageError("This file is not an image that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP...).") from None
-    except Image.DecompressionBombError:  # Pillow's own limit, met in Image.open before ours can be
-        most = min(limits.decode_max_pixels, 2 * (Image.MAX_IMAGE_PIXELS or 0) or limits.decode_max_pixels)
+    except Image.DecompressionBombError:  # Pillow's own limit (twice MAX_IMAGE_PIXELS), met in Image.open before ours
+        most = min(limits.decode_max_pixels, 2 * Image.MAX_IMAGE_PIXELS)
         raise ImageError(f"The image is over {most:,} pixels; images that large are not decoded.") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"The image could not be read: {error}") from None
