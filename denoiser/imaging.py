@@ -10,12 +10,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
 from .config import settings
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 CHANNELS = (1, 3, 4)  # gray, RGB, RGBA: what every array and file becomes
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))  # what the models saw and browsers assume
 
 
 class ImageError(ValueError):
@@ -122,7 +123,8 @@ def join_alpha(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray, str]:
     """Read any common image file as float32 (H, W, 1), (H, W, 3) or (H, W, 4), plus a note for the user.
 
-    EXIF rotation is applied, 16-bit, float, CMYK and palette images are converted, an
+    EXIF rotation and an embedded colour profile are applied (colours come out in sRGB), 16-bit,
+    float, CMYK and palette images are converted, an
     animated file gives its first frame, and transparency is kept as a fourth (alpha)
     channel. An image over `max_pixels` or longer than settings().max_side is downscaled;
     one whose header promises more than settings().decode_max_pixels is refused before it
@@ -152,6 +154,7 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
             frame = next(ImageSequence.Iterator(opened))
             image = ImageOps.exif_transpose(frame) or frame
             image.load()
+            profile = opened.info.get("icc_profile")
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -168,7 +171,23 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
     if image.size != original and image.size != original[::-1]:  # EXIF may have turned it
         note = (f"Downscaled from {original[0]}×{original[1]} to {image.width}×{image.height} "
                 f"(limits {max_pixels:,} pixels, {limits.max_side:,} pixels a side).")
-    return _pil_to_float(image), note
+    return _pil_to_float(in_srgb(image, profile)), note
+
+
+def in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
+    """An RGB(A) or CMYK image's colours taken from its embedded ICC profile to sRGB.
+
+    A phone's photo is often in Display P3: read as sRGB its colours look dull, and a CMYK
+    file's plain conversion guesses its inks. A profile that cannot be read or does not fit
+    the image is ignored, as browsers do; gray images keep their values.
+    """
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        return ImageCms.profileToProfile(image, source, SRGB, outputMode="RGBA" if image.mode == "RGBA" else "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
 
 
 def header_pixels(path: str | Path) -> int:

@@ -167,3 +167,52 @@ def test_long_sides_and_big_jpegs_are_downscaled_cheaply(monkeypatch):
     monkeypatch.setenv("DENOISER_DECODE_MAX_PIXELS", "1000000")  # the JPEG is 4 MP: only its 1/2 scale fits
     image, note = read_image(encoded(Image.new("RGB", (2400, 1600), (200, 0, 0)), format="JPEG"), 500 * 300)
     assert image.shape[0] * image.shape[1] <= 500 * 300 and "Downscaled from 2400×1600" in note
+
+
+SRGB_COLUMNS = {"r": (0.4361, 0.2225, 0.0139), "g": (0.3851, 0.7169, 0.0971), "b": (0.1431, 0.0606, 0.7142)}
+"""sRGB's primaries in the ICC connection space (D50): the XYZ of full red, green and blue."""
+
+
+def icc_profile(columns: dict[str, tuple[float, float, float]], name: str = "test RGB") -> bytes:
+    """A minimal ICC v2 display profile: the given primaries, a 2.2 gamma, D50 white (ICC.1:2001-04)."""
+    def fixed(*values: float) -> bytes:
+        return struct.pack(">3i", *(round(v * 65536) for v in values))
+
+    d50 = (0.9642, 1.0, 0.8249)
+    text = name.encode() + b"\0"
+    tags = {b"desc": b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(4 + 4 + 2 + 1 + 67),
+            b"cprt": b"text" + bytes(4) + b"none\0",
+            b"wtpt": b"XYZ " + bytes(4) + fixed(*d50),
+            **{c.encode() + b"XYZ": b"XYZ " + bytes(4) + fixed(*columns[c]) for c in "rgb"},
+            **{c.encode() + b"TRC": b"curv" + bytes(4) + struct.pack(">IH", 1, round(2.2 * 256)) for c in "rgb"}}
+    offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
+    for signature, data in tags.items():
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += data + bytes(-len(data) % 4)
+    size = offset + len(body)
+    header = (struct.pack(">I", size) + bytes(4) + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + struct.pack(">6H", 2026, 1, 1, 0, 0, 0) + b"acsp" + bytes(24) + struct.pack(">I", 0) + fixed(*d50)
+              + bytes(48))
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def test_an_embedded_colour_profile_is_applied():
+    """A profile whose red is sRGB's green: a file's pure red pixel is a green one, and reads as green."""
+    swapped = icc_profile({**SRGB_COLUMNS, "r": SRGB_COLUMNS["g"], "g": SRGB_COLUMNS["r"]})
+    for mode, fmt in (("RGB", "PNG"), ("RGB", "JPEG"), ("RGBA", "PNG")):
+        red = Image.new(mode, (6, 4), (255, 0, 0, 128)[: len(mode)])
+        image, _ = read_image(encoded(red, fmt, icc_profile=swapped), 10**6)
+        assert image.shape[-1] == len(mode) and image[0, 0, 1] > 0.9 and image[0, 0, 0] < 0.1, (mode, fmt)
+        if mode == "RGBA":
+            assert abs(image[0, 0, 3] - 128 / 255) < 0.01  # transparency kept
+    plain, _ = read_image(encoded(Image.new("RGB", (6, 4), (200, 60, 30)), icc_profile=icc_profile(SRGB_COLUMNS)),
+                          10**6)
+    assert np.abs(plain[0, 0] * 255 - (200, 60, 30)).max() <= 12  # near sRGB: near unchanged
+
+
+def test_a_broken_or_unfitting_colour_profile_is_ignored():
+    for profile in (b"not a profile", icc_profile(SRGB_COLUMNS)[:100]):
+        image, _ = read_image(encoded(Image.new("RGB", (6, 4), (255, 0, 0)), icc_profile=profile), 10**6)
+        assert np.allclose(image[0, 0], (1, 0, 0))
+    gray, _ = read_image(encoded(Image.new("L", (6, 4), 77), icc_profile=icc_profile(SRGB_COLUMNS)), 10**6)
+    assert gray.shape == (4, 6, 1) and np.allclose(gray, 77 / 255)
