@@ -721,6 +721,13 @@ demo.queue(default_concurrency_limit=2)
 SCRATCH.keep_current()  # the page's own files: its example photos and Gradio's copies of the About tab's figures
 
 
+def forget_deleted() -> None:
+    """Drop deleted files from Gradio's records of uploads and outputs. Gradio keeps every path for its own hourly
+    cleanup, which SCRATCH replaces: left alone, the records grow with every request for as long as the server runs."""
+    for paths in list(demo.temp_file_sets):
+        paths.difference_update([path for path in list(paths) if not os.path.exists(path)])
+
+
 def warm_up() -> None:
     """Run every event the app opens with once per dataset, so that no visitor waits for TensorFlow's first calls.
 
@@ -737,7 +744,7 @@ if __name__ == "__main__":
     if LIBC:  # the server's own: a process that imports this module (the tests) keeps its allocator as it is
         LIBC.mallopt(-8, MALLOC_ARENAS)  # -8: M_ARENA_MAX, for the worker threads that launch starts
     warm_up()
-    SCRATCH.sweep_every(SWEEP_SECONDS)
+    SCRATCH.sweep_every(SWEEP_SECONDS, then=forget_deleted)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
     demo.launch(max_file_size=MAX_FILE_BYTES,
                 app_kwargs={"middleware": [Middleware(UploadsCapped, limit=UPLOAD_BYTES, at_once=UPLOADS_AT_ONCE)]})

@@ -138,13 +138,15 @@ class Scratch:
                 self._bytes += sum(size for *_, size in found)
             self._prune()
 
-    def sweep_every(self, seconds: float) -> threading.Thread:
-        """Sweep in a background thread every `seconds`, for as long as the process lives."""
+    def sweep_every(self, seconds: float, then: Callable[[], object] = lambda: None) -> threading.Thread:
+        """Sweep in a background thread every `seconds`, for as long as the process lives, calling `then` after
+        each sweep (the app: to forget the files deleted)."""
         def loop() -> None:
             while True:
                 time.sleep(seconds)
                 with contextlib.suppress(OSError):  # the folder itself unreadable for a moment: next time
                     self.sweep()
+                then()
         thread = threading.Thread(target=loop, name="scratch-sweep", daemon=True)
         thread.start()
         return thread

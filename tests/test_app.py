@@ -415,6 +415,21 @@ def test_an_upload_deleted_meanwhile_is_asked_for_again(ring: str) -> None:
         run(str(upload))
 
 
+def test_gradio_forgets_the_files_the_app_deleted(ring: str) -> None:
+    """Gradio records every upload's and output's path; the sweep's follow-up drops the deleted ones."""
+    kept = app.SCRATCH.write("kept.png", lambda path: shutil.copy(ring, path))
+    gone = app.SCRATCH.write("pruned.png", lambda path: shutil.copy(ring, path))
+    output_paths = next(block.temp_files for block in app.demo.blocks.values() if isinstance(block, gr.Image))
+    for paths in (app.demo.upload_file_set, output_paths):  # where Gradio's upload route and outputs record them
+        assert any(paths is recorded for recorded in app.demo.temp_file_sets)
+        paths.update({str(kept), str(gone)})
+    app.SCRATCH.discard(gone)
+    app.forget_deleted()
+    for paths in (app.demo.upload_file_set, output_paths):
+        assert str(kept) in paths and str(gone) not in paths
+    app.SCRATCH.discard(kept)
+
+
 def test_a_text_file_gives_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("not a picture\n")

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,11 +146,13 @@ def test_a_sweep_finds_files_nobody_used_and_prunes_them_first(tmp_path: Path) -
 def test_a_background_sweep_runs_on_its_own(tmp_path: Path) -> None:
     scratch = Scratch(tmp_path / "root", keep_seconds=60, keep_bytes=cost(tmp_path, 100))
     first, second = upload(scratch, "a.bin", 100, age=2), upload(scratch, "b.bin", 100, age=1)
-    scratch.sweep_every(0.05)
+    swept = threading.Event()
+    scratch.sweep_every(0.05, then=swept.set)
     deadline = time.time() + 10
     while first.exists() and time.time() < deadline:
         time.sleep(0.05)
     assert not first.exists() and second.exists()  # over the bytes by one: the older went
+    assert swept.wait(10)  # and what follows each sweep ran
 
 
 def test_uploads_of_one_content_under_many_names_are_pruned_one_by_one(tmp_path: Path) -> None:
