@@ -18,8 +18,8 @@ The denoise, compare and interpolate events are an API too:
 Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photos), model ("auto" for the
 best for the noise kind, or a model name), noise kind, level, seed, add noise (False: the file is already
 noisy), classical baselines. Of /interpolate: dataset, image A, image B, t, a latent model (latent_vae_gan,
-latent_vae, latent_ae, cnn_dense: the study's winner; where trained), the path (linear or spherical) and the
-passes back through the model (0 to 8; 0: the decoding as it is).
+latent_vae, latent_ae, cnn_dense: the study's winner, latent_cvae; where trained), the path (linear or
+spherical) and the passes back through the model (0 to 8; 0: the decoding as it is).
 """
 
 from __future__ import annotations

@@ -157,7 +157,8 @@ class Autoencoder(Denoiser):
     """A denoiser whose bottleneck is a latent vector that can be walked (a plain or a variational autoencoder)."""
 
     def encode(self, images: np.ndarray) -> np.ndarray:
-        """(N, latent) vectors; for a VAE, the mean of each image's latent distribution."""
+        """(N, latent) vectors; for a VAE, the mean of each image's latent distribution (a conditional VAE's
+        class scores after it)."""
         batch, _ = imaging.as_batch(images)
         batch = imaging.convert_channels(batch[..., :3], self.channels)
         if batch.shape[1:3] != self.fixed_size:

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from denoiser import models
-from denoiser.models import latent_vae
+from denoiser.models import latent_cvae, latent_vae
 
 
 @pytest.mark.parametrize("name", list(models.MODELS))
@@ -115,3 +115,33 @@ def test_vae_loss_is_reconstruction_plus_kl_to_a_unit_gaussian():
     model.kl_weight = 4.0  # a beta-VAE weighs the KL term
     weighted, _ = model.losses_of((x, x), training=False)
     assert float(weighted["loss"]) == pytest.approx(float(weighted["reconstruction"] + 4 * weighted["kl"]), rel=1e-5)
+
+
+def test_conditional_vae_draws_the_highest_scoring_class_and_learns_from_labels(tmp_path):
+    model = models.build("latent_cvae", (28, 28, 1))
+    rng = np.random.default_rng(3)
+    x, labels = rng.random((8, 28, 28, 1), dtype=np.float32), np.arange(8) % 10
+    model.compile(optimizer="adam")
+    model.fit(x, x, epochs=1, batch_size=4, verbose=0, sample_weight=labels.astype(np.float32))  # third: labels
+    model.save(tmp_path / "cvae.keras")
+    loaded = keras.models.load_model(tmp_path / "cvae.keras", compile=False)
+    assert isinstance(loaded, latent_cvae.ConditionalVAE) and loaded.classes == 10
+    np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
+    code, z_log_var = loaded.get_layer("encoder")(x)
+    assert code.shape == (8, 26) and z_log_var.shape == (8, 16)  # a 16-d style, then 10 class scores
+    decoder, style = loaded.get_layer("decoder"), rng.normal(size=(2, 16)).astype(np.float32)
+    scores = np.array([[0, 3, 2.9, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 5, -1]], np.float32)
+    one_hot = np.eye(10, dtype=np.float32)[[1, 8]]  # a score of 3 against 2.9 is class 1 as surely as any
+    np.testing.assert_allclose(decoder(np.concatenate([style, scores], 1)),
+                               decoder(np.concatenate([style, one_hot], 1)), atol=1e-6)
+    values, _ = loaded.losses_of((x, x, labels), training=False)
+    expected = -np.log(np.take_along_axis(softmax(np.asarray(code)[:, 16:]), labels[:, None], 1)).mean()
+    assert float(values["class"]) == pytest.approx(expected, rel=1e-4)  # cross-entropy with the labels given
+    assert float(values["loss"]) == pytest.approx(
+        float(values["reconstruction"] + values["kl"] + loaded.class_weight * values["class"]), rel=1e-5)
+    assert loaded.class_weight == 100  # the labels weigh as much as the pixels: the ends of a walk keep their class
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    exp = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)

@@ -106,21 +106,31 @@ def pass_order(seed: int, which: int, count: int, shuffle: bool) -> np.ndarray:
 
 
 class ImageBatches(NoisyBatches):
-    """Whole images, in a new random order on every pass over them, optionally flipped at random."""
+    """Whole images, in a new random order on every pass over them, optionally flipped at random; with
+    `labels`, each batch's labels come third, (noisy, clean, labels), for a model that learns the classes."""
 
-    def __init__(self, *args, shuffle: bool = True, augment: bool = False):
+    def __init__(self, *args, shuffle: bool = True, augment: bool = False, labels: np.ndarray | None = None):
         super().__init__(*args)
-        self.shuffle, self.augment = shuffle, augment
+        self.shuffle, self.augment, self.labels = shuffle, augment, labels
 
-    def clean_batch(self, number: int, rng: np.random.Generator) -> np.ndarray:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
+        pair = super().__getitem__(index)
+        if self.labels is None:
+            return pair
+        return (*pair, self.labels[self.picks(self.epoch * self.steps + index)])
+
+    def picks(self, number: int) -> list[int]:
+        """The images of the `number`-th batch of the run."""
         count, size = len(self.images), min(self.batch_size, len(self.images))
         start = number * size  # batches follow one another through endless passes, one straddling two at times
-        picks = [pass_order(self.seed, position // count, count, self.shuffle)[position % count]
-                 for position in range(start, start + size)]
-        batch = self.images[picks]
+        return [pass_order(self.seed, position // count, count, self.shuffle)[position % count]
+                for position in range(start, start + size)]
+
+    def clean_batch(self, number: int, rng: np.random.Generator) -> np.ndarray:
+        batch = self.images[self.picks(number)]
         if self.augment:
-            batch = np.where(rng.random((size, 1, 1, 1)) < 0.5, batch[:, :, ::-1], batch)
-            batch = np.where(rng.random((size, 1, 1, 1)) < 0.5, batch[:, ::-1], batch)
+            batch = np.where(rng.random((len(batch), 1, 1, 1)) < 0.5, batch[:, :, ::-1], batch)
+            batch = np.where(rng.random((len(batch), 1, 1, 1)) < 0.5, batch[:, ::-1], batch)
         return batch
 
 

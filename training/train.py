@@ -193,18 +193,21 @@ def split(images: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarr
     return images[: len(images) - held_out], images[len(images) - held_out :]
 
 
-def validation_data(images: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(noisy, clean) validation images whose noise is drawn once: every epoch is scored on the same inputs."""
-    return noisy_pairs(images, config.batch_size, config.noise, config.level_range, config.seed + 1)
+def validation_data(images: np.ndarray, config: TrainConfig, labels: np.ndarray | None = None) -> tuple:
+    """(noisy, clean) validation images whose noise is drawn once: every epoch is scored on the same inputs;
+    their labels third for a model that learns the classes."""
+    pair = noisy_pairs(images, config.batch_size, config.noise, config.level_range, config.seed + 1)
+    return pair if labels is None else (*pair, labels)
 
 
-def training_batches(images: np.ndarray, config: TrainConfig, fixed_size: bool) -> NoisyBatches:
+def training_batches(images: np.ndarray, config: TrainConfig, fixed_size: bool,
+                     labels: np.ndarray | None = None) -> NoisyBatches:
     """Whole images for a dataset of one image size, random patches for photos of any size; an epoch is
     as many batches as the images fill (the rest go first in the next) unless --steps-per-epoch says otherwise."""
     steps = config.steps_per_epoch or max(1, len(images) // config.batch_size)
     common = (images, config.batch_size, config.noise, config.level_range, config.seed, steps)
     if fixed_size:
-        return ImageBatches(*common, augment=config.augment)
+        return ImageBatches(*common, augment=config.augment, labels=labels)
     return PatchBatches(*common, patch=config.patch_size)
 
 
@@ -255,7 +258,9 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
         (config.run_dir / CLOCK).unlink(missing_ok=True)
     keras.utils.set_random_seed(config.seed)
     images, held_out = split(data.x_train[: config.train_images], config.val_fraction)
-    batches = training_batches(images, config, data.spec.fixed_size)
+    labels, held_out_labels = (split(data.y_train[: config.train_images], config.val_fraction)
+                               if models.MODELS.lookup(config.model).labelled else (None, None))
+    batches = training_batches(images, config, data.spec.fixed_size, labels)
     with STRATEGIES[config.strategy]():
         network = models.build(config.model, data.spec.shape, **config.options)
         if config.init_from:
@@ -266,7 +271,7 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
         batches,
         epochs=config.epochs,
         shuffle=False,  # the loader shuffles, from the seed: Keras's own shuffle of the batches is not resumable
-        validation_data=validation_data(held_out, config) if len(held_out) else None,
+        validation_data=validation_data(held_out, config, held_out_labels) if len(held_out) else None,
         validation_batch_size=config.batch_size,
         callbacks=[
             keras.callbacks.BackupAndRestore(str(config.run_dir / BACKUP)),

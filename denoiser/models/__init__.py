@@ -2,7 +2,8 @@
 
 Every builder takes the image shape (height, width, channels) and returns an uncompiled
 Keras model made of built-in layers only, so `.keras` files load without custom objects;
-the one exception, latent_vae's model class, registers itself when this package is imported.
+the exceptions, the VAEs' model classes (latent_vae, latent_cvae), register themselves when this
+package is imported.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Callable
 import keras
 
 from ..registry import Registry
-from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, latent_vae, res_unet
+from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, latent_cvae, latent_vae, res_unet
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ModelSpec:
     adversarial_weight: float | None = None
     # The 8-way self-ensemble may run on it: off for a GAN, whose averaged texture would blur back.
     self_ensemble: bool = True
+    labelled: bool = False  # learns the dataset's classes too: trained on (image, image, label) batches
 
     @property
     def adversarial(self) -> bool:
@@ -93,6 +95,10 @@ MODELS: Registry[ModelSpec] = Registry(
                   "The VAE fine-tuned against a discriminator that judges the images between two codes (a VAE-GAN): "
                   "in-between images that look like sharp digits, not blends (trained on MNIST).",
                   False, latent=True, loss=None, adversarial_weight=LATENT_GAN_WEIGHT, self_ensemble=False),
+        ModelSpec("latent_cvae", "Conditional VAE", latent_cvae.build,
+                  "The VAE with the class apart from the style, learned from the labels: every image between two "
+                  "is drawn in one class, A's or B's, in a style between theirs; never a blend of two.",
+                  False, latent=True, loss=None, labelled=True),
         ModelSpec("res_unet", "Residual U-Net, all noise kinds", res_unet.build,
                   "The project's denoiser: a 3-level U-Net that predicts the noise, blind to its level, any size.",
                   True, geometry=res_unet.geometry),

@@ -15,6 +15,7 @@ encoder and decoder from `get_config`, so `keras.models.load_model` needs only t
 imported (importing `denoiser` does it).
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import keras
@@ -29,17 +30,23 @@ if TYPE_CHECKING:  # hints only: the model runs on any backend, its train_step o
 
 @keras.saving.register_keras_serializable(package="denoiser")
 class VAE(keras.Model):
+    TRACKED = ("loss", "reconstruction", "kl", "psnr")  # the running means a training epoch reports
+
     def __init__(self, shape, filters=(32, 64), latent_dim=16, seed=0, kl_weight=1.0, **kwargs):
         super().__init__(**kwargs)
         self.shape, self.filters, self.latent_dim, self.seed = tuple(shape), tuple(filters), latent_dim, seed
         self.kl_weight = float(kl_weight)
+        self.encoder, self.decoder = self.networks()
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.TRACKED}
+
+    def networks(self) -> tuple[keras.Model, keras.Model]:
+        """The encoder (image to latent mean and log-variance) and the decoder (latent to image)."""
         inputs = keras.Input(self.shape)
         flat, inner_shape = cnn_dense.features(inputs, self.filters)
-        moments = [layers.Dense(latent_dim, name=name)(flat) for name in ("z_mean", "z_log_var")]
-        self.encoder = keras.Model(inputs, moments, name="encoder")
-        self.decoder = cnn_dense.decoder(latent_dim, inner_shape, self.filters, self.shape[-1])
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction", "kl", "psnr")}
+        moments = [layers.Dense(self.latent_dim, name=name)(flat) for name in ("z_mean", "z_log_var")]
+        return (keras.Model(inputs, moments, name="encoder"),
+                cnn_dense.decoder(self.latent_dim, inner_shape, self.filters, self.shape[-1]))
 
     def call(self, inputs, training=False):
         z_mean, _ = self.encoder(inputs, training=training)
@@ -54,12 +61,16 @@ class VAE(keras.Model):
         and the latent means, which an adversary (training.latent_gan) mixes."""
         inputs, targets = data[:2]  # (x, y) or, from train_on_batch, (x, y, sample_weight)
         z_mean, z_log_var = self.encoder(inputs, training=training)
+        return self.bound(targets, z_mean, z_log_var, lambda z: z, training), z_mean
+
+    def bound(self, targets, z_mean, z_log_var, decoded_from: Callable, training: bool) -> dict:
+        """The two parts of the negative evidence lower bound, the decoder drawing `decoded_from` a latent sample."""
         noise = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
-        reconstruction = self.decoder(z_mean + ops.exp(0.5 * z_log_var) * noise, training=training)
+        reconstruction = self.decoder(decoded_from(z_mean + ops.exp(0.5 * z_log_var) * noise), training=training)
         # summed over pixels, as in keras.io's example: per-pixel means would let the KL term dominate
         rec = ops.mean(ops.sum(ops.binary_crossentropy(targets, reconstruction), axis=[1, 2, 3]))
         kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var)), axis=1))
-        return {"loss": rec + self.kl_weight * kl, "reconstruction": rec, "kl": kl}, z_mean
+        return {"loss": rec + self.kl_weight * kl, "reconstruction": rec, "kl": kl}
 
     def record(self, values: dict, data) -> dict:
         inputs, targets = data[:2]
