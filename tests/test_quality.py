@@ -14,12 +14,13 @@ import denoiser
 from denoiser.config import settings
 from denoiser.datasets import DATASETS
 from denoiser.metrics import mean_scores
-from denoiser.models import SHARP, SPECIALISTS
+from denoiser.models import LATENT, SHARP, SPECIALISTS
 from denoiser.samples import SAMPLED, load_samples
+from training import classifier, midpoints
 from training.evaluate import noisy_copies
 from training.realism import judge_for
 from training.results import Row, read_results
-from training.targets import OTHER_NOISES, SHARP_GOALS, protocol_noises, threshold
+from training.targets import MIDPOINT_MARGINS, OTHER_NOISES, SHARP_GOALS, protocol_noises, threshold
 
 from .conftest import need_data, need_weights
 
@@ -139,3 +140,29 @@ def test_the_sharp_model_meets_its_goals_against_the_psnr_model(dataset, sigma):
         rows[model] = Row(dataset, model, "model", "gaussian", sigma, mean_scores(clean, restored)["psnr"] + (
             MARGIN_DB if model == SHARP else 0), 0.0, 0.0, IMAGES, **judge.measure(restored))
     assert SHARP_GOALS[dataset][sigma].met(rows[SHARP], rows[SPECIALISTS["gaussian"]]), rows
+
+
+PAIRS = 200  # the first of training.midpoints' 1,000 pairs
+# The share of issue #12's margin the floor asks: on all 1,000 pairs the committed model clears the whole of it on
+# MNIST and comes 0.002 short on Fashion-MNIST (README, study item 4); a model that blends two classes, like the
+# VAE, is at most 0.035 above the plain autoencoder.
+MIDPOINT_FLOOR = 0.5
+
+
+@pytest.mark.parametrize("dataset", MIDPOINT_MARGINS)
+def test_the_conditional_vaes_midpoints_are_surer_than_the_plain_autoencoders(dataset):
+    """The dataset's classifier on the midpoints of the linear path, as the study walked it, for the first
+    PAIRS of training.midpoints' pairs: surer of the conditional VAE's by MIDPOINT_FLOOR of the issue's margin."""
+    for model in (LATENT, "latent_cvae"):
+        _need(dataset, model)
+    if not classifier.path(dataset).is_file():
+        pytest.skip(f"no classifier trained for {dataset}")
+    data = denoiser.load_dataset(dataset)
+    test, reals = data.test_images(), 2 * midpoints.DEFAULT_PAIRS  # the pairs come after midpoints' two real sets
+    first, second = (reals + index[:PAIRS] for index in midpoints.random_pairs(midpoints.DEFAULT_PAIRS,
+                                                                              len(test) - reals))
+    judge = judge_for(dataset, test[:PAIRS], data.y_test[:PAIRS])
+    sure = {model: midpoints.scores(judge, midpoints.midpoints(denoiser.load(dataset, model), test[first],
+                                                               test[second], "linear"))["confidence"]
+            for model in (LATENT, "latent_cvae")}
+    assert sure["latent_cvae"] >= sure[LATENT] + MIDPOINT_FLOOR * MIDPOINT_MARGINS[dataset], sure

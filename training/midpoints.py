@@ -34,6 +34,7 @@ from denoiser.interpolation import MAX_PASSES, whole_passes
 from . import classifier, realism
 
 MIDPOINT = 0.5
+DEFAULT_PAIRS = 1000
 REAL = "real test images"
 
 
@@ -125,7 +126,7 @@ def passes_list(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="mnist,fashion_mnist", type=DATASETS.args)
-    parser.add_argument("--pairs", type=int, default=1000)
+    parser.add_argument("--pairs", type=int, default=DEFAULT_PAIRS)
     parser.add_argument("--passes", default=f"0,{MAX_PASSES}", type=passes_list,
                         help="comma-separated numbers of passes back through the model (default: %(default)s)")
     parser.add_argument("--out", default=str(settings().results_dir))
