@@ -144,8 +144,8 @@ def test_the_sharp_model_meets_its_goals_against_the_psnr_model(dataset, sigma):
 
 PAIRS = 200  # the first of training.midpoints' 1,000 pairs
 # The share of issue #12's margin the floor asks: on all 1,000 pairs the committed model clears the whole of it on
-# MNIST and comes 0.002 short on Fashion-MNIST (README, study item 4); a model that blends two classes, like the
-# VAE, is at most 0.035 above the plain autoencoder.
+# both datasets (README, study item 4); a model that blends two classes, like the VAE, is at most 0.035 above the
+# plain autoencoder.
 MIDPOINT_FLOOR = 0.5
 
 
