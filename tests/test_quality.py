@@ -158,9 +158,8 @@ def test_the_conditional_vaes_midpoints_are_surer_than_the_plain_autoencoders(da
     if not classifier.path(dataset).is_file():
         pytest.skip(f"no classifier trained for {dataset}")
     data = denoiser.load_dataset(dataset)
-    test, reals = data.test_images(), 2 * midpoints.DEFAULT_PAIRS  # the pairs come after midpoints' two real sets
-    first, second = (reals + index[:PAIRS] for index in midpoints.random_pairs(midpoints.DEFAULT_PAIRS,
-                                                                              len(test) - reals))
+    test = data.test_images()
+    first, second = (index[:PAIRS] for index in midpoints.test_pairs(midpoints.DEFAULT_PAIRS, len(test)))
     judge = judge_for(dataset, test[:PAIRS], data.y_test[:PAIRS])
     sure = {model: midpoints.scores(judge, midpoints.midpoints(denoiser.load(dataset, model), test[first],
                                                                test[second], "linear"))["confidence"]

@@ -67,6 +67,11 @@ def random_pairs(count: int, pool: int, seed: int = 0) -> tuple[np.ndarray, np.n
     return first, second
 
 
+def test_pairs(pairs: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs `measure` judges among `count` test images: from those after its two real sets of `pairs`."""
+    return tuple(2 * pairs + index for index in random_pairs(pairs, count - 2 * pairs))
+
+
 def midpoints(ae: inference.Autoencoder, images_a: np.ndarray, images_b: np.ndarray, path: str,
               passes: int = 0) -> np.ndarray:
     z_a, z_b = ae.encode(images_a), ae.encode(images_b)
@@ -81,7 +86,7 @@ def measure(dataset: str, pairs: int, passes: list[int], weights_dir: Path | Non
         raise ValueError(f"{dataset} has {len(test)} test images; {pairs} pairs need over {2 * pairs}: two real "
                          "sets, and images to pair apart from them.")
     judge = realism.judge_for(dataset, test[:pairs], data.y_test[:pairs], weights_dir)
-    first, second = (2 * pairs + index for index in random_pairs(pairs, len(test) - 2 * pairs))
+    first, second = test_pairs(pairs, len(test))
     rows = [{"dataset": dataset, "model": REAL, "path": "", "passes": None, **scores(judge, test[pairs : 2 * pairs])}]
     one_class = data.y_test[first] == data.y_test[second]
     for model in inference.latent_models(dataset):
