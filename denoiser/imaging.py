@@ -175,12 +175,14 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
 
 
 def in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
-    """An RGB(A) or CMYK image's colours taken from its embedded ICC profile to sRGB.
+    """An RGB(A), palette or CMYK image's colours taken from its embedded ICC profile to sRGB.
 
     A phone's photo is often in Display P3: read as sRGB its colours look dull, and a CMYK
     file's plain conversion guesses its inks. A profile that cannot be read or does not fit
     the image is ignored, as browsers do; gray images keep their values.
     """
+    if profile and image.mode == "P":  # a palette's colours are in the profile's space too
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
         return image
     try:

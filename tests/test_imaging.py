@@ -205,6 +205,13 @@ def test_an_embedded_colour_profile_is_applied():
         assert image.shape[-1] == len(mode) and image[0, 0, 1] > 0.9 and image[0, 0, 0] < 0.1, (mode, fmt)
         if mode == "RGBA":
             assert abs(image[0, 0, 3] - 128 / 255) < 0.01  # transparency kept
+    palette = Image.new("P", (6, 4), 0)
+    palette.putpalette([255, 0, 0, 0, 0, 255])
+    palette.putpixel((5, 3), 1)
+    for info, channels in (({}, 3), ({"transparency": 1}, 4)):  # the last pixel's colour is see-through
+        image, _ = read_image(encoded(palette, icc_profile=swapped, **info), 10**6)
+        assert image.shape[-1] == channels and image[0, 0, 1] > 0.9 and image[0, 0, 0] < 0.1, info
+    assert image[0, 0, 3] == 1 and image[3, 5, 3] == 0
     plain, _ = read_image(encoded(Image.new("RGB", (6, 4), (200, 60, 30)), icc_profile=icc_profile(SRGB_COLUMNS)),
                           10**6)
     assert np.abs(plain[0, 0] * 255 - (200, 60, 30)).max() <= 12  # near sRGB: near unchanged
