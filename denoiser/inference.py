@@ -86,7 +86,9 @@ class Denoiser:
             warnings.warn(note, ResizedWarning, stacklevel=3)
             return imaging.resize(predict(imaging.resize(batch, self.fixed_size)), size)
         multiple = self.shape_rules[0]
-        pad = [(0, 0), (0, -size[0] % multiple), (0, -size[1] % multiple), (0, 0)]
+        # Each side up to its size multiple, and to at least the context an output pixel sees: a network
+        # whose unpadded convolutions shrink its input (cnn_unpadded) has nothing left of a 4-pixel side.
+        pad = [(0, 0), *((0, max(self.margin, side + -side % multiple) - side) for side in size), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
         if padded.shape[1] * padded.shape[2] <= (self.tile + 2 * self.margin) ** 2:
             out = predict(padded)  # small images go through in batches, not one by one

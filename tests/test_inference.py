@@ -229,3 +229,18 @@ def test_every_fully_convolutional_model_tiles_exactly(name, options, monkeypatc
     whole = den.denoise(image, ensemble=False)
     monkeypatch.setenv("DENOISER_TILE", "36")  # not a multiple of 8: tiles are cut to the network's own multiple
     np.testing.assert_allclose(den.denoise(image, ensemble=False), whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", [name for name, spec in denoiser.MODELS.items() if spec.fully_convolutional])
+def test_every_fully_convolutional_model_takes_images_smaller_than_its_reach(name):
+    """Sides under a network's receptive field are padded up to it (an unpadded network has no room in a 4-pixel
+    side), and a tiny image's result does not depend on the sizes run before it."""
+    keras.utils.set_random_seed(0)
+    den = inference.Denoiser(WeightsEntry("cifar10", name, "", {}, 0, 0.0, 0), build(name, (None, None, 3)))
+    image = np.random.default_rng(0).random((70, 70, 3), dtype=np.float32)
+    sizes = [(1, 1), (4, 4), (1, 50), (3, 70), (13, 13)]
+    first = [den.denoise(image[:h, :w], ensemble=False) for h, w in sizes]
+    for (h, w), out in zip(sizes, first):
+        assert out.shape == (h, w, 3) and np.isfinite(out).all()
+    for (h, w), out in zip(reversed(sizes), reversed(first)):
+        np.testing.assert_allclose(den.denoise(image[:h, :w], ensemble=False), out, atol=1e-5)
