@@ -16,6 +16,9 @@ from .config import settings
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 CHANNELS = (1, 3, 4)  # gray, RGB, RGBA: what every array and file becomes
+FLOAT_SLACK = 4.0
+"""How far beyond [0, 1] a float image may reach: unclipped noise on a [0, 1] image stays within it (σ = 1
+would need a 4σ draw), a 0-255 image cast to float does not."""
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))  # what the models saw and browsers assume
 
 
@@ -27,30 +30,35 @@ def as_float(image: np.ndarray) -> np.ndarray:
     """A numeric array as float32 on the library's [0, 1] scale, or a message saying why it is none.
 
     Unsigned integers are scaled by their type's full range (uint8 by 255, uint16 by 65535),
-    as image files are, and booleans are 0 or 1; signed integers have no agreed range, so they
-    are refused rather than guessed. NaN or infinity would spread through every convolution.
+    as image files are, and booleans are 0 or 1; signed and wider integers have no agreed range,
+    so they are refused rather than guessed, as are floats far outside [0, 1] (`FLOAT_SLACK`: a
+    0-255 image cast to float would come back all white). NaN or infinity would spread through
+    every convolution.
     """
     array = np.asarray(image)
     if array.dtype.kind in "bf":
         array = array.astype(np.float32, copy=False)
-    elif array.dtype.kind == "u":
+    elif array.dtype.kind == "u" and array.dtype.itemsize <= 2:
         array = array.astype(np.float32) / np.float32(np.iinfo(array.dtype).max)
     else:
         raise ImageError(f"Expected float values in [0, 1] or unsigned integers (uint8, uint16), got {array.dtype}.")
     if not np.isfinite(array).all():
         raise ImageError("The image holds NaN or infinite values.")
+    if array.size and (array.min() < -FLOAT_SLACK or array.max() > 1 + FLOAT_SLACK):
+        raise ImageError(f"Float images are on the [0, 1] scale; this one spans {array.min():g} to {array.max():g} "
+                         "(a 0-255 image? divide it by 255, or pass it as uint8).")
     return array
 
 
-def as_batch(image: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+def as_batch(image: np.ndarray, max_pixels: int | None = None) -> tuple[np.ndarray, tuple[int, ...]]:
     """(H, W), (H, W, C), (N, H, W) or (N, H, W, C) as an (N, H, W, C) float32 batch (`as_float`'s scale).
 
     C is one of CHANNELS. A 3-D array whose last axis is 1, 3 or 4 long is one image with
     channels, one whose last axis is 2 is refused (gray and alpha, or a batch of images two
     pixels wide? not guessed), and any other is a batch of gray images. The original shape
-    comes back too.
+    comes back too. Images over `max_pixels` are refused before any copy is made.
     """
-    image = as_float(image)
+    image = np.asarray(image)
     if image.ndim not in (2, 3, 4):
         raise ImageError(f"Expected an image or a batch of images, got an array of shape {image.shape}.")
     if (image.ndim, image.shape[-1]) == (3, 2) or (image.ndim == 4 and image.shape[-1] not in CHANNELS):
@@ -64,7 +72,9 @@ def as_batch(image: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
         batch = image
     if batch.size == 0:
         raise ImageError(f"The image or batch is empty (shape {image.shape}).")
-    return batch, image.shape
+    if max_pixels is not None and batch.shape[1] * batch.shape[2] > max_pixels:
+        raise ImageError(f"The image has {batch.shape[1] * batch.shape[2]:,} pixels; the limit is {max_pixels:,}.")
+    return as_float(batch), image.shape
 
 
 def convert_channels(batch: np.ndarray, channels: int) -> np.ndarray:
@@ -219,7 +229,10 @@ image stays dark. Pillow opens 16-bit data as "I" in some formats; float images 
 
 def _pil_to_float(image: Image.Image) -> np.ndarray:
     if image.mode in FULL_SCALE:
-        array = np.asarray(image, dtype=np.float32) / FULL_SCALE[image.mode]
+        array = np.asarray(image, dtype=np.float32)
+        if image.mode == "I" and array.max() > FULL_SCALE["I"]:
+            raise ImageError("This is a 32-bit integer image; its white is not known (8 and 16 bits are read).")
+        array = array / FULL_SCALE[image.mode]
         return np.clip(np.nan_to_num(array), 0, 1)[..., None]
     if image.has_transparency_data:
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0

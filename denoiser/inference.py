@@ -57,11 +57,7 @@ class Denoiser:
         on for models of orientation-free data (CIFAR-10, and so photos) on images up to
         DENOISER_ENSEMBLE_MAX_PIXELS, and off otherwise, and always for a model that forbids it (the GAN).
         """
-        batch, shape = imaging.as_batch(noisy)
-        if batch.shape[1] * batch.shape[2] > settings().max_pixels:
-            raise imaging.ImageError(
-                f"The image has {batch.shape[1] * batch.shape[2]:,} pixels; the limit is {settings().max_pixels:,}."
-            )
+        batch, shape = imaging.as_batch(noisy, settings().max_pixels)
         colour, alpha = imaging.split_alpha(batch)
         if ensemble is None:
             small = batch.shape[1] * batch.shape[2] <= settings().ensemble_max_pixels
@@ -80,20 +76,24 @@ class Denoiser:
                 f"the {size[0]}×{size[1]} input was resized to fit and back.")
 
     def _run(self, batch: np.ndarray, progress: Progress | None, ensemble: bool) -> np.ndarray:
-        size = batch.shape[1:3]
-        predict = self._ensemble if ensemble else self._predict
-        if note := self.resize_note(size):
+        if note := self.resize_note(batch.shape[1:3]):
             warnings.warn(note, ResizedWarning, stacklevel=3)
-            return imaging.resize(predict(imaging.resize(batch, self.fixed_size)), size)
+        return self._ensemble(batch, progress) if ensemble else self._once(batch, progress)
+
+    def _once(self, batch: np.ndarray, progress: Progress | None) -> np.ndarray:
+        """One pass: resized for a fixed-size model, else padded to the network's rules and tiled when large."""
+        size = batch.shape[1:3]
+        if self.resize_note(size):
+            return imaging.resize(self._predict(imaging.resize(batch, self.fixed_size)), size)
         multiple = self.shape_rules[0]
         # Each side up to its size multiple, and to at least the context an output pixel sees: a network
         # whose unpadded convolutions shrink its input (cnn_unpadded) has nothing left of a 4-pixel side.
         pad = [(0, 0), *((0, max(self.margin, side + -side % multiple) - side) for side in size), (0, 0)]
         padded = np.pad(batch, pad, mode="reflect" if min(size) > 1 else "edge")
         if padded.shape[1] * padded.shape[2] <= (self.tile + 2 * self.margin) ** 2:
-            out = predict(padded)  # small images go through in batches, not one by one
+            out = self._predict(padded)  # small images go through in batches, not one by one
         else:
-            out = np.stack([self._tiled(image, progress, predict) for image in padded])
+            out = np.stack([self._tiled(image, progress) for image in padded])
         return out[:, : size[0], : size[1]]
 
     @functools.cached_property
@@ -105,14 +105,14 @@ class Denoiser:
         parts = [self._forward(tf.constant(batch[i : i + BATCH])) for i in range(0, len(batch), BATCH)]
         return np.concatenate([np.asarray(p) for p in parts])
 
-    def _ensemble(self, batch: np.ndarray) -> np.ndarray:
-        """The mean of the outputs for the 8 rotations and mirror images of the input, each turned back."""
+    def _ensemble(self, batch: np.ndarray, progress: Progress | None) -> np.ndarray:
+        """The mean of the passes over the 8 rotations and mirror images of the input, each turned back."""
         outputs = []
         for turns in range(4):
             for mirror in (False, True):
                 view = np.rot90(batch, turns, axes=(1, 2))
                 view = view[:, :, ::-1] if mirror else view
-                out = self._predict(np.ascontiguousarray(view))
+                out = self._once(np.ascontiguousarray(view), progress)
                 outputs.append(np.rot90(out[:, :, ::-1] if mirror else out, -turns, axes=(1, 2)))
         return np.mean(outputs, axis=0)
 
@@ -133,7 +133,7 @@ class Denoiser:
         """(size multiple, receptive field) of this network, as built with its manifest entry's options."""
         return MODELS.lookup(self.name).shape_rules(self.entry.config.get("options", {}))
 
-    def _tiled(self, image: np.ndarray, progress: Progress | None, predict: Callable) -> np.ndarray:
+    def _tiled(self, image: np.ndarray, progress: Progress | None) -> np.ndarray:
         """Denoise one image in tiles with a context margin, so memory stays bounded.
 
         Each tile is run with `margin` extra pixels on every side that are then cut away;
@@ -147,7 +147,7 @@ class Denoiser:
         for done, (y, x) in enumerate(cores, start=1):
             y0, x0 = max(0, y - margin), max(0, x - margin)
             y1, x1 = min(height, y + tile + margin), min(width, x + tile + margin)
-            window = predict(image[None, y0:y1, x0:x1])[0]
+            window = self._predict(image[None, y0:y1, x0:x1])[0]
             out[y : y + tile, x : x + tile] = window[y - y0 : y - y0 + tile, x - x0 : x - x0 + tile]
             if progress:
                 progress(done, len(cores))

@@ -46,6 +46,13 @@ def test_arrays_of_any_usable_type_come_to_the_same_scale_and_the_rest_are_refus
     assert as_float(np.array([0.5], np.float64)).dtype == np.float32
     with pytest.raises(ImageError, match="unsigned integers"):
         as_float(pixels.astype(np.int64))  # 0-255 or 0-65535? not guessed
+    for wide in (np.uint32, np.uint64):  # scaled by 2**32 - 1, a 0-255 image would come out black
+        with pytest.raises(ImageError, match="uint8, uint16"):
+            as_float(pixels.astype(wide))
+    noisy = np.array([[-1.5, 0.5, 2.5]], np.float32)  # unclipped noise around a [0, 1] image is taken as it is
+    assert as_float(noisy).tolist() == noisy.tolist()
+    with pytest.raises(ImageError, match="0 to 255.*divide it by 255"):  # a 0-255 image cast to float
+        as_float(pixels.astype(np.float32))
     for bad in (np.nan, np.inf):
         with pytest.raises(ImageError, match="NaN or infinite"):
             as_batch(np.array([[0.5, bad]]))
@@ -223,3 +230,18 @@ def test_a_broken_or_unfitting_colour_profile_is_ignored():
         assert np.allclose(image[0, 0], (1, 0, 0))
     gray, _ = read_image(encoded(Image.new("L", (6, 4), 77), icc_profile=icc_profile(SRGB_COLUMNS)), 10**6)
     assert gray.shape == (4, 6, 1) and np.allclose(gray, 77 / 255)
+
+
+def test_an_image_over_the_pixel_limit_is_refused_before_it_is_copied():
+    huge = np.broadcast_to(np.uint8(7), (5000, 5000, 3))  # no memory behind it: a float copy would take 300 MB
+    with pytest.raises(ImageError, match="25,000,000 pixels; the limit is 1,000,000"):
+        as_batch(huge, 1_000_000)
+    assert as_batch(huge[:10, :10], 1_000_000)[0].shape == (1, 10, 10, 3)
+
+
+def test_a_32_bit_integer_image_file_is_refused_not_saturated():
+    wide = Image.fromarray(np.full((4, 6), 2**20, np.int32), mode="I")
+    with pytest.raises(ImageError, match="32-bit"):
+        read_image(encoded(wide, "TIFF"), 10**6)
+    sixteen, _ = read_image(encoded(Image.fromarray(np.full((4, 6), 32768, np.int32), mode="I"), "TIFF"), 10**6)
+    assert np.allclose(sixteen, 32768 / 65535)
