@@ -50,7 +50,7 @@ from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
 from denoiser.config import CAPACITY_LADDER, MIDPOINTS, SHARP_CROPS, STUDY_CURVES, figure_path, settings
 from denoiser.datasets import bundled_files
-from denoiser.imaging import MAX_FILE_BYTES, convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
+from denoiser.imaging import convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
 from denoiser.interpolation import MAX_PASSES, PATHS, STUDY_PATH, whole_passes
 from denoiser.metrics import psnr, ssim
 from denoiser.samples import SAMPLED, load_samples
@@ -96,6 +96,7 @@ CLASSICAL_WORK = 50
 BUSY = "The app is busy with other large images; try again in a minute, or send a smaller image."
 
 
+MAX_FILE_BYTES = settings().max_file_bytes
 UPLOAD_BYTES = MAX_FILE_BYTES + 2**20  # one upload request: one file at Gradio's limit, and the form around it
 UPLOADS_AT_ONCE = 16  # upload requests being received at once; more are told to try again
 TOO_LARGE = f"An upload may hold at most {MAX_FILE_BYTES // 2**20} MB."

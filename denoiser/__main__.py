@@ -7,13 +7,16 @@ Folders are searched recursively for images (not inside --out). Each result is w
 DIR/<name>.png, keeping the subfolders of a folder given as input; with --add-noise the noisy
 input is written beside it as <name>_noisy.png. No result overwrites another or an input:
 inputs that share a name keep their suffix in it (x.jpg.png and x.png.png), a name still taken
-gets a number (x-2.png), and an --out that would replace an input is refused. Files that cannot
-be read or written are reported and skipped; the exit status is 1 if any file failed or none was found.
+gets a number (x-2.png), and an --out that would replace an input is refused. A file already in
+--out is kept and its input skipped, so a rerun goes on where one stopped (--overwrite replaces
+them). Files that cannot be read or written are reported and skipped; the exit status is 1 if any
+file failed or none was found.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -26,7 +29,7 @@ from .datasets import DATASETS
 from .files import write_whole
 from .imaging import ImageError, read_image, save_png
 from .models import ALL_ROUNDER, MODELS
-from .noise import parse_noise
+from .noise import parse_noise, parse_seed
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -49,8 +52,8 @@ def find_images(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
     for item in map(Path, inputs):
         if item.is_dir():
             inner_out = out if resolved(item) in out.parents else None
-            files = sorted(p for p in item.rglob("*")
-                           if p.suffix.lower() in IMAGE_SUFFIXES and inner_out not in resolved(p).parents)
+            files = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
+                           and inner_out not in resolved(p).parents)  # a folder named x.jpg is searched, not read
             found += [(p, p.relative_to(item).with_suffix("")) for p in files]
         else:
             found.append((item, Path(item.stem)))
@@ -110,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"else the all-rounder {ALL_ROUNDER})")
     parser.add_argument("--add-noise", type=parse_noise, metavar="KIND:LEVEL",
                         help="add this noise first, e.g. gaussian:0.1 (default: the inputs are already noisy)")
-    parser.add_argument("--seed", type=int, default=0, help="noise seed, for repeatable --add-noise")
+    parser.add_argument("--seed", type=parse_seed, default=0, help="noise seed, for repeatable --add-noise")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace results already in --out (default: keep them and skip their inputs)")
     args = parser.parse_args(argv)
 
     try:
@@ -128,8 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         parser.exit(2, f"error: cannot write to --out {out}: {error.strerror or error}\n")
-    failures = 0
+    failures = kept = 0
     for path, name in tqdm(named, unit="image"):
+        there = sorted(str(out / f) for f in results(name, bool(args.add_noise)) if os.path.lexists(out / f))
+        if there and not args.overwrite:
+            kept += 1
+            tqdm.write(f"skipped {path}: {', '.join(there)} already exists (--overwrite replaces it)",
+                       file=sys.stderr)
+            continue
         try:
             image, note = read_image(path, settings().max_pixels)
         except (ImageError, OSError) as error:
@@ -146,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             failures += 1
             tqdm.write(f"could not write the result of {path}: {error}", file=sys.stderr)
+    if kept:
+        print(f"{kept} input(s) skipped: their results were already in {out}.", file=sys.stderr)
     if failures:
         print(f"{failures} file(s) could not be read or written.", file=sys.stderr)
     return 1 if failures else 0

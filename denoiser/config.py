@@ -34,11 +34,16 @@ class Settings:
     weights_dir: Path  # committed weights and their manifest
     hub_repo: str  # Hugging Face model repository that holds the same files
     max_pixels: int  # largest image the library denoises (height * width)
+    max_file_mb: int  # larger image files are not read (the app's uploads, the CLI's and the library's files)
     decode_max_pixels: int  # image files whose header promises more pixels are refused before decoding
     max_side: int  # longer sides are downscaled to this when read: thin strips cost tiles, not pixels
     tile: int  # side of the tiles that large images are denoised in
     ensemble_max_pixels: int  # images up to this size are denoised in 8 orientations and averaged
     app_disk_mb: int  # the app's temporary files and Gradio's copies of uploads, in all (least recently used go)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 2**20
 
     @property
     def results_dir(self) -> Path:
@@ -72,6 +77,7 @@ def settings() -> Settings:
         weights_dir=Path(os.environ.get("DENOISER_WEIGHTS_DIR", PROJECT_ROOT / "weights")),
         hub_repo=os.environ.get("DENOISER_HUB_REPO", "the-denoiser/denoiser-weights"),
         max_pixels=_whole_number("DENOISER_MAX_PIXELS", 40_000_000),
+        max_file_mb=_whole_number("DENOISER_MAX_FILE_MB", 50),
         decode_max_pixels=_whole_number("DENOISER_DECODE_MAX_PIXELS", 64_000_000),
         max_side=_whole_number("DENOISER_MAX_SIDE", 16_384),
         tile=_whole_number("DENOISER_TILE", 256, minimum=32, multiple_of=4),  # then cut to each network's multiple

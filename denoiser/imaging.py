@@ -6,6 +6,7 @@ Every function takes and returns float32 arrays in [0, 1] unless its name says u
 from __future__ import annotations
 
 import io
+import stat
 import warnings
 from pathlib import Path
 
@@ -14,7 +15,6 @@ from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
 from .config import settings
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 CHANNELS = (1, 3, 4)  # gray, RGB, RGBA: what every array and file becomes
 FLOAT_SLACK = 4.0
 """How far beyond [0, 1] a float image may reach: unclipped noise on a [0, 1] image stays within it (σ = 1
@@ -146,8 +146,11 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
             data = source
         else:
             path = Path(source)
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise ImageError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MB.")
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode):  # a folder, or a pipe that would wait for a writer forever
+                raise ImageError(f"{path.name} is not a file.")
+            if status.st_size > limits.max_file_bytes:
+                raise ImageError(f"{path.name} is larger than {limits.max_file_mb} MB (DENOISER_MAX_FILE_MB).")
             data = path.read_bytes()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # decode_max_pixels is the limit here

@@ -84,7 +84,8 @@ class NoiseKind:
 
     def check(self, level: float) -> float:
         """The level if it lies in this kind's range; a message that gives the range otherwise."""
-        if not self.low <= level <= self.high:  # NaN fails too
+        number = isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, (bool, np.bool_))
+        if not (number and self.low <= level <= self.high):  # NaN fails too
             raise ValueError(f"{self.label} {self.level_name} must lie in [{self.low:g}, {self.high:g}], got {level}.")
         return level
 
@@ -121,6 +122,17 @@ def draw_noise(images: np.ndarray, kind: str, level: np.ndarray | float, rng: np
 
 
 SEEDS = (-(2**63), 2**63 - 1)  # the seeds TensorFlow's stateless draws take: int64
+
+
+def parse_seed(text: str) -> int:
+    """argparse type: a whole number in SEEDS."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = None
+    if seed is None or not SEEDS[0] <= seed <= SEEDS[1]:
+        raise argparse.ArgumentTypeError(f"expected a whole number from {SEEDS[0]} to {SEEDS[1]}, got {text!r}")
+    return seed
 
 
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -102,7 +104,7 @@ def test_batch_cli_explains_an_unusable_out_and_skips_a_file_it_cannot_write(use
     assert stop.value.code == 2 and "cannot write to --out" in capsys.readouterr().err
 
     (tmp_path / "out" / "gray.png").mkdir(parents=True)  # a folder where the first result would go
-    assert main(inputs + ["--out", str(tmp_path / "out")]) == 1
+    assert main(inputs + ["--out", str(tmp_path / "out"), "--overwrite"]) == 1
     assert "could not write the result of" in capsys.readouterr().err
     assert (tmp_path / "out" / "rgb.png").is_file()  # the next file was still done
     assert [p.name for p in (tmp_path / "out").iterdir() if "partial" in p.name] == []
@@ -117,3 +119,36 @@ def test_batch_cli_leaves_earlier_results_inside_an_input_folder_alone(use_weigh
     for _ in range(2):  # the second run must not denoise the first run's result again
         assert main([str(tmp_path), "--out", str(tmp_path / "clean")]) == 0
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png")) == ["clean/x.png", "x.png"]
+
+
+def test_batch_cli_keeps_files_already_in_out_unless_told_to_overwrite(use_weights, tmp_path, capsys):
+    for name in ("a.png", "b.png"):
+        Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(tmp_path / name)
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"precious")  # not ours: it must survive
+    (out / "b_noisy.png").write_bytes(b"also precious")
+    inputs = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    assert main(inputs + ["--out", str(out), "--add-noise", "gaussian:0.1"]) == 0
+    err = capsys.readouterr().err
+    assert "2 input(s) skipped" in err and "--overwrite" in err
+    assert (out / "a.png").read_bytes() == b"precious" and (out / "b_noisy.png").read_bytes() == b"also precious"
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b_noisy.png"]
+    assert main(inputs + ["--out", str(out), "--add-noise", "gaussian:0.1", "--overwrite"]) == 0
+    assert Image.open(out / "a.png").size == (8, 8) and Image.open(out / "b_noisy.png").size == (8, 8)
+
+
+def test_batch_cli_refuses_an_unusable_seed_and_reads_no_pipe_or_folder_as_an_image(use_weights, tmp_path, capsys):
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--seed", "9" * 23])
+    assert stop.value.code == 2 and "whole number from" in capsys.readouterr().err
+    album = tmp_path / "album.jpg"  # a folder with an image's name: searched, not read
+    album.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(album / "y.png")
+    os.mkfifo(tmp_path / "pipe.png")  # reading it would wait for a writer forever
+    assert main([str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "pipe.png is not a file" in err and "album" not in err
+    assert sorted(p.relative_to(tmp_path / "o").as_posix() for p in (tmp_path / "o").rglob("*.png")) == [
+        "album.jpg/y.png", "x.png"]

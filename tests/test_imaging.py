@@ -245,3 +245,12 @@ def test_a_32_bit_integer_image_file_is_refused_not_saturated():
         read_image(encoded(wide, "TIFF"), 10**6)
     sixteen, _ = read_image(encoded(Image.fromarray(np.full((4, 6), 32768, np.int32), mode="I"), "TIFF"), 10**6)
     assert np.allclose(sixteen, 32768 / 65535)
+
+
+def test_files_over_the_size_limit_are_not_read(tmp_path, monkeypatch):
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (800, 800, 3), np.uint8)).save(tmp_path / "x.png")
+    monkeypatch.setenv("DENOISER_MAX_FILE_MB", "1")  # the PNG of noise is about 1.9 MB
+    with pytest.raises(ImageError, match="larger than 1 MB"):
+        read_image(tmp_path / "x.png", 10**6)
+    monkeypatch.setenv("DENOISER_MAX_FILE_MB", "2")
+    assert read_image(tmp_path / "x.png", 10**6)[0].shape == (800, 800, 3)

@@ -48,8 +48,10 @@ def test_speckle_spares_black():
 def test_bad_kind_and_level():
     with pytest.raises(ValueError, match="gaussian, salt_pepper, speckle, poisson"):
         add_noise(IMAGE, "blur", 0.1)
-    with pytest.raises(ValueError, match="must lie in"):
-        add_noise(IMAGE, "gaussian", -0.1)
+    for level in (-0.1, "0.1", None, True):  # out of range, or no number at all
+        with pytest.raises(ValueError, match="must lie in"):
+            add_noise(IMAGE, "gaussian", level)
+    assert add_noise(IMAGE, "gaussian", np.float64(0.1)).shape == IMAGE.shape
     for seed in (2**63, 1.5, True, "7"):  # past int64, not whole, not a number
         with pytest.raises(ValueError, match="The seed must be a whole number"):
             add_noise(IMAGE, "gaussian", 0.1, seed)
