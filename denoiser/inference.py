@@ -7,6 +7,7 @@ takes: one image or a batch, gray or colour, any size (padding, resizing or tili
 from __future__ import annotations
 
 import functools
+import reprlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,8 +103,7 @@ class Denoiser:
         return tf.function(lambda batch: self.model(batch, training=False), reduce_retracing=True)
 
     def _predict(self, batch: np.ndarray) -> np.ndarray:
-        parts = [self._forward(tf.constant(batch[i : i + BATCH])) for i in range(0, len(batch), BATCH)]
-        return np.concatenate([np.asarray(p) for p in parts])
+        return in_batches(self._forward, batch)
 
     def _ensemble(self, batch: np.ndarray, progress: Progress | None) -> np.ndarray:
         """The mean of the passes over the 8 rotations and mirror images of the input, each turned back."""
@@ -154,6 +154,12 @@ class Denoiser:
         return out
 
 
+def in_batches(network: Callable[[tf.Tensor], tf.Tensor], inputs: np.ndarray) -> np.ndarray:
+    """A network's outputs for many inputs, BATCH at a time, so its working memory does not grow with their number."""
+    parts = [network(tf.constant(inputs[i : i + BATCH])) for i in range(0, len(inputs), BATCH)]
+    return np.concatenate([np.asarray(p) for p in parts])
+
+
 @dataclass
 class Autoencoder(Denoiser):
     """A denoiser whose bottleneck is a latent vector that can be walked (a plain or a variational autoencoder)."""
@@ -165,13 +171,25 @@ class Autoencoder(Denoiser):
         batch = imaging.convert_channels(batch[..., :3], self.channels)
         if batch.shape[1:3] != self.fixed_size:
             batch = imaging.resize(batch, self.fixed_size)
-        latents = self.model.get_layer("encoder")(tf.constant(batch), training=False)
-        return np.asarray(latents[0] if isinstance(latents, (list, tuple)) else latents)
+        encoder = self.model.get_layer("encoder")
+
+        def code(images: tf.Tensor) -> tf.Tensor:  # a VAE's encoder gives [mean, log-variance]: the mean
+            latents = encoder(images, training=False)
+            return latents[0] if isinstance(latents, (list, tuple)) else latents
+        return in_batches(code, batch)
 
     def decode(self, latents: np.ndarray) -> np.ndarray:
         """(N, latent) vectors to (N, H, W, C) images in [0, 1]."""
-        latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
-        return np.asarray(self.model.get_layer("decoder")(tf.constant(latents), training=False))
+        decoder = self.model.get_layer("decoder")
+        width = decoder.inputs[0].shape[-1]
+        try:
+            latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
+        except (TypeError, ValueError):
+            latents = np.empty((0, 0), np.float32)
+        if latents.ndim != 2 or latents.shape[-1] != width or not np.isfinite(latents).all():
+            raise ValueError(f"{self.name} decodes finite latent vectors of {width} numbers, (N, {width}); got an "
+                             f"array of shape {latents.shape}.")
+        return in_batches(lambda z: decoder(z, training=False), latents)
 
     def project(self, images: np.ndarray, passes: int) -> np.ndarray:
         """Encode and decode the images `passes` times (0 to interpolation.MAX_PASSES): each pass pulls an
@@ -196,8 +214,10 @@ class Autoencoder(Denoiser):
     def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8,
                     path: str = interpolation.STUDY_PATH, passes: int = 0) -> np.ndarray:
         """Decode evenly spaced points on a path from one latent vector to another, ends included."""
-        if int(steps) != steps or steps < 2:
-            raise ValueError("Interpolation needs a whole number of steps, at least 2 (the two ends).")
+        number = isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(steps, (bool, np.bool_))
+        if not (number and 2 <= steps <= interpolation.MAX_STEPS and float(steps).is_integer()):
+            raise ValueError(f"Interpolation takes a whole number of steps from 2 (the two ends) to "
+                             f"{interpolation.MAX_STEPS}, got {reprlib.repr(steps)}.")
         return self.decode_between(latent_a, latent_b, np.linspace(0.0, 1.0, int(steps)), path, passes)
 
 

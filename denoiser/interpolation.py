@@ -45,11 +45,22 @@ STUDY_PATH = "linear"  # the study's, and the default wherever a path is not nam
 MAX_PASSES = 8  # passes a walk may ask for: by 8, some models' midpoints drift (README, Recipe experiments)
 
 
+MAX_STEPS = 1024  # points one walk may decode: each is a whole image, kept in memory until the walk returns
+
+
 def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
-    """(len(t), D) points at fractions `t` of the named path from vector `a` to vector `b`."""
+    """(len(t), D) points at fractions `t` of the named path from vector `a` to vector `b`.
+
+    `t` beyond [0, 1] goes past the ends, as the path's formula does; NaN or infinity, or more
+    than MAX_STEPS fractions, get a message."""
     along = PATHS.lookup(path).along
-    t = np.atleast_1d(np.asarray(t, np.float32))[:, None]
-    return along(np.asarray(a, np.float32), np.asarray(b, np.float32), t).astype(np.float32)
+    try:
+        t = np.atleast_1d(np.asarray(t, np.float32))
+    except (TypeError, ValueError):
+        t = np.array([np.nan], np.float32)
+    if t.ndim != 1 or not 1 <= len(t) <= MAX_STEPS or not np.isfinite(t).all():
+        raise ValueError(f"The fractions t along the path must be 1 to {MAX_STEPS} finite numbers.")
+    return along(np.asarray(a, np.float32), np.asarray(b, np.float32), t[:, None]).astype(np.float32)
 
 
 def whole_passes(passes: float) -> int:

@@ -157,8 +157,15 @@ def test_encode_decode_and_interpolate(use_weights):
     np.testing.assert_allclose(frames[2], ae.decode((ae.encode(a) + ae.encode(b)) / 2)[0], atol=1e-5)
     np.testing.assert_allclose(ae.decode_line(ae.encode(a)[0], ae.encode(b)[0], steps=5), frames, atol=1e-6)
     np.testing.assert_allclose(ae.decode_between(ae.encode(a)[0], ae.encode(b)[0], 0.25), frames[1:2], atol=1e-6)
-    with pytest.raises(ValueError, match="at least 2"):
-        denoiser.interpolate(ae, a, b, steps=1)
+    for steps in (1, None, float("nan"), float("inf"), 2.5, interpolation.MAX_STEPS + 1):
+        with pytest.raises(ValueError, match="whole number of steps from 2"):
+            denoiser.interpolate(ae, a, b, steps=steps)
+    for t in (float("nan"), [], np.zeros(interpolation.MAX_STEPS + 1), "half"):
+        with pytest.raises(ValueError, match="finite numbers"):
+            ae.decode_between(z[0], z[1], t)
+    for latents in (np.zeros((1, 3)), np.full((1, 64), np.nan), "z"):
+        with pytest.raises(ValueError, match="latent vectors of 64 numbers"):
+            ae.decode(latents)
     with pytest.raises(ValueError, match="two latent vectors of one size"):
         ae.decode_line(z, z[0], steps=2)  # a batch is not a vector
     with pytest.raises(TypeError, match="'res_unet' has no latent space to walk"):
@@ -244,3 +251,19 @@ def test_every_fully_convolutional_model_takes_images_smaller_than_its_reach(nam
         assert out.shape == (h, w, 3) and np.isfinite(out).all()
     for (h, w), out in zip(reversed(sizes), reversed(first)):
         np.testing.assert_allclose(den.denoise(image[:h, :w], ensemble=False), out, atol=1e-5)
+
+
+def test_latent_models_run_many_inputs_a_batch_at_a_time(use_weights, monkeypatch):
+    """Encoding or decoding a thousand images must not feed the network a thousand at once."""
+    ae = denoiser.load("cifar10", model=denoiser.LATENT)
+    images = np.random.default_rng(2).random((7, 32, 32, 3), dtype=np.float32)
+    whole_z, whole = ae.encode(images), ae.decode(ae.encode(images))
+    monkeypatch.setattr(inference, "BATCH", 3)
+    fed = []
+    constant = inference.tf.constant
+    monkeypatch.setattr(inference.tf, "constant", lambda value, *args, **kwargs: fed.append(len(value)) or constant(
+        value, *args, **kwargs))
+    z = ae.encode(images)
+    np.testing.assert_allclose(ae.decode(z), whole, atol=1e-5)
+    np.testing.assert_allclose(z, whole_z, atol=1e-5)
+    assert fed == [3, 3, 1, 3, 3, 1]
