@@ -30,6 +30,7 @@ import functools
 import inspect
 import os
 import random
+import reprlib
 import shutil
 import signal
 import tempfile
@@ -205,6 +206,8 @@ def in_lane(*uploads: str, work: Callable[[dict[str, Any]], float] = lambda argu
                     LIBC.malloc_trim(0)  # give a large image's freed memory back before another thread's turn
         return run
     return decorate
+
+
 NOISE = "gaussian"  # the noise kind the app opens with
 
 
@@ -294,6 +297,13 @@ def offered(dataset: str, choices: list[tuple[str, str]]) -> None:
     names = [name for _, name in choices]
     if dataset not in names:
         raise fail(f"Unknown dataset {dataset!r}; choose one of {', '.join(names)}.")
+
+
+def switches(**values: Any) -> None:
+    """Refuse an API call's checkbox that is not true or false: a string such as "no" would count as on."""
+    for name, value in values.items():
+        if not isinstance(value, bool):
+            raise fail(f"{name} must be true or false, got {reprlib.repr(value)}.")
 
 
 def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:
@@ -440,12 +450,13 @@ def sample(dataset: str) -> tuple[str, str]:
     return path, f"{samples.spec.title} test image #{index}: **{samples.label(position)}**"
 
 
-@in_lane("path", work=lambda arguments: CLASSICAL_WORK if arguments.get("baselines") else 1)
+@in_lane("path", work=lambda arguments: CLASSICAL_WORK if arguments.get("baselines") is True else 1)
 def denoise(
     path: str | None, dataset: str, model: str | None, kind: str, level: float, seed: float | None,
     add: bool, baselines: bool, progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
 ) -> tuple:
     """Denoise event: original, noisy and denoised views, metrics, the PNG download and baselines."""
+    switches(add=add, baselines=baselines)
     if not path:
         return None, None, None, PROMPT, None, []
     clean, noisy, notes = prepare(path, dataset, kind, level, seed, add)
@@ -468,6 +479,7 @@ def compare(
     progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's way)
 ) -> tuple[str, list[tuple[str, str]]]:
     """Compare-all event: the same noisy image through every model and baseline, best PSNR first."""
+    switches(add=add)
     clean, noisy, notes = prepare(path, dataset, kind, level, seed, add)
     results = []
     for model in trained_models(dataset):

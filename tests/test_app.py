@@ -458,6 +458,15 @@ def test_an_api_call_with_a_bad_level_or_seed_gets_a_clear_message(ring: str, le
         run(ring, level=level, seed=seed)
 
 
+def test_an_api_calls_checkbox_must_be_true_or_false(ring: str) -> None:
+    """Gradio passes an API call's checkbox value as sent: "no" would add noise, "false" run the baselines."""
+    for switches, name in (({"add": "no"}, "add"), ({"baselines": "false"}, "baselines"), ({"add": 1}, "add")):
+        with pytest.raises(gr.Error, match=f"{name} must be true or false"):
+            run(ring, **switches)
+    with pytest.raises(gr.Error, match="add must be true or false, got 'yes'"):
+        app.compare(ring, "mnist", "gaussian", 0.3, 0, "yes")
+
+
 def test_an_api_call_with_no_dataset_gets_the_list_of_them(ring: str) -> None:
     for dataset in (None, "skimage_photos"):  # the registry has it; the tab does not offer it
         with pytest.raises(gr.Error, match=f"Unknown dataset {dataset!r}; choose one of mnist, fashion_mnist, "
