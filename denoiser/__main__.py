@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace results already in --out (default: keep them and skip their inputs)")
     args = parser.parse_args(argv)
+    if not args.out.strip():
+        parser.error("--out needs a folder name (an empty one would write into the current folder)")
 
     try:
         den = load(args.dataset, args.model, noise=args.add_noise[0] if args.add_noise else None)

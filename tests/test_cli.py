@@ -1,4 +1,8 @@
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,6 +147,9 @@ def test_batch_cli_refuses_an_unusable_seed_and_reads_no_pipe_or_folder_as_an_im
     with pytest.raises(SystemExit) as stop:
         main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--seed", "9" * 23])
     assert stop.value.code == 2 and "whole number from" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path / "x.png"), "--out", ""])
+    assert stop.value.code == 2 and "--out needs a folder name" in capsys.readouterr().err
     album = tmp_path / "album.jpg"  # a folder with an image's name: searched, not read
     album.mkdir()
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(album / "y.png")
@@ -152,3 +159,25 @@ def test_batch_cli_refuses_an_unusable_seed_and_reads_no_pipe_or_folder_as_an_im
     assert "pipe.png is not a file" in err and "album" not in err
     assert sorted(p.relative_to(tmp_path / "o").as_posix() for p in (tmp_path / "o").rglob("*.png")) == [
         "album.jpg/y.png", "x.png"]
+
+
+def test_the_library_installs_as_a_package_with_its_command(use_weights, tmp_path):
+    """`pip install .` gives the library (samples included) and the `denoiser` command, away from the checkout."""
+    pytest.importorskip("setuptools")
+    source, site, root = tmp_path / "source", tmp_path / "site", Path(__file__).parent.parent
+    source.mkdir()  # a copy of what the package is built from, so the build leaves nothing in the checkout
+    for name in ("pyproject.toml", "requirements.txt"):
+        shutil.copy(root / name, source)
+    shutil.copytree(root / "denoiser", source / "denoiser", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target",
+                    str(site), str(source)], check=True, capture_output=True)
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    env = {**os.environ, "PYTHONPATH": str(site), "DENOISER_WEIGHTS_DIR": str(use_weights)}
+    done = subprocess.run([str(site / "bin" / "denoiser"), "x.png", "--dataset", "mnist", "--out", "o"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert Image.open(tmp_path / "o" / "x.png").size == (8, 8)
+    where = subprocess.run([sys.executable, "-c", "import denoiser, denoiser.samples; print(denoiser.__file__); "
+                            "print(len(denoiser.samples.load_samples('mnist').images))"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert Path(where[0]).is_relative_to(site) and int(where[1]) == 100
