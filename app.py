@@ -92,7 +92,7 @@ SCRATCH = Scratch(Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir(
 os.environ["GRADIO_TEMP_DIR"] = str(SCRATCH.folder)
 LARGE_PIXELS = 1_000_000  # uploads over this (by their header) take the large lane
 # ... and over a fiftieth of it (141×141) where an event runs the classical baselines or every model: BM3D
-# alone takes 36 times the model's time on a photo (README, Speed and load), and a comparison runs them all.
+# alone takes 36-44 times the model's time on a photo (README, Speed and load), and a comparison runs them all.
 CLASSICAL_WORK = 50
 BUSY = "The app is busy with other large images; try again in a minute, or send a smaller image."
 
