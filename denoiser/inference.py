@@ -7,7 +7,6 @@ takes: one image or a batch, gray or colour, any size (padding, resizing or tili
 from __future__ import annotations
 
 import functools
-import reprlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,11 +213,8 @@ class Autoencoder(Denoiser):
     def decode_line(self, latent_a: np.ndarray, latent_b: np.ndarray, steps: int = 8,
                     path: str = interpolation.STUDY_PATH, passes: int = 0) -> np.ndarray:
         """Decode evenly spaced points on a path from one latent vector to another, ends included."""
-        number = isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(steps, (bool, np.bool_))
-        if not (number and 2 <= steps <= interpolation.MAX_STEPS and float(steps).is_integer()):
-            raise ValueError(f"Interpolation takes a whole number of steps from 2 (the two ends) to "
-                             f"{interpolation.MAX_STEPS}, got {reprlib.repr(steps)}.")
-        return self.decode_between(latent_a, latent_b, np.linspace(0.0, 1.0, int(steps)), path, passes)
+        steps = interpolation.whole_steps(steps)
+        return self.decode_between(latent_a, latent_b, np.linspace(0.0, 1.0, steps), path, passes)
 
 
 def trained_models(dataset: str) -> dict[str, str]:
