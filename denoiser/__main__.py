@@ -7,10 +7,10 @@ Folders are searched recursively for images (not inside --out). Each result is w
 DIR/<name>.png, keeping the subfolders of a folder given as input; with --add-noise the noisy
 input is written beside it as <name>_noisy.png. No result overwrites another or an input:
 inputs that share a name keep their suffix in it (x.jpg.png and x.png.png), a name still taken
-gets a number (x-2.png), and an --out that would replace an input is refused. A file already in
---out is kept and its input skipped, so a rerun goes on where one stopped (--overwrite replaces
-them). Files that cannot be read or written are reported and skipped; the exit status is 1 if any
-file failed or none was found.
+gets a number (x-2.png), and an --out that would replace an input or is an input folder is
+refused. A result already in --out is kept and only the missing ones are written, so a rerun
+goes on where one stopped (--overwrite replaces them). Files that cannot be read or written are
+reported and skipped; the exit status is 1 if any file failed or none was found.
 """
 
 from __future__ import annotations
@@ -131,17 +131,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if victim := overwritten_input(named, out, bool(args.add_noise)):
         parser.exit(2, f"error: writing to {out} would replace the input {victim}; choose another --out folder.\n")
+    if folder := next((item for item in args.inputs if Path(item).is_dir() and resolved(Path(item)) == resolved(out)),
+                      None):
+        parser.exit(2, f"error: --out is the input folder {folder}: a rerun would take its results for inputs; "
+                       "choose another --out folder.\n")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         parser.exit(2, f"error: cannot write to --out {out}: {error.strerror or error}\n")
     failures = kept = 0
     for path, name in tqdm(named, unit="image"):
-        there = sorted(str(out / f) for f in results(name, bool(args.add_noise)) if os.path.lexists(out / f))
-        if there and not args.overwrite:
+        wanted = results(name, bool(args.add_noise))
+        there = set() if args.overwrite else {f for f in wanted if os.path.lexists(out / f)}
+        if there:
             kept += 1
-            tqdm.write(f"skipped {path}: {', '.join(there)} already exists (--overwrite replaces it)",
-                       file=sys.stderr)
+            tqdm.write(f"kept {', '.join(str(out / f) for f in sorted(there))}: already there (--overwrite "
+                       "replaces it)", file=sys.stderr)
+        if there == wanted:
             continue
         try:
             image, note = read_image(path, settings().max_pixels)
@@ -152,15 +158,18 @@ def main(argv: list[str] | None = None) -> int:
         if note:
             tqdm.write(f"{path}: {note}")
         try:
-            if args.add_noise:
+            if args.add_noise:  # the same seed draws the same noise: a kept noisy copy of ours is this one
                 image = add_noise(image, *args.add_noise, seed=args.seed)
-                save(image, out / noisy_file(name))
-            save(den.denoise(image), out / denoised_file(name))
+                if noisy_file(name) not in there:
+                    save(image, out / noisy_file(name))
+            if denoised_file(name) not in there:
+                save(den.denoise(image), out / denoised_file(name))
         except OSError as error:
             failures += 1
             tqdm.write(f"could not write the result of {path}: {error}", file=sys.stderr)
     if kept:
-        print(f"{kept} input(s) skipped: their results were already in {out}.", file=sys.stderr)
+        print(f"{kept} input(s) had results already in {out}: kept, and only the missing ones written.",
+              file=sys.stderr)
     if failures:
         print(f"{failures} file(s) could not be read or written.", file=sys.stderr)
     return 1 if failures else 0

@@ -156,7 +156,7 @@ class Denoiser:
 def in_batches(network: Callable[[tf.Tensor], tf.Tensor], inputs: np.ndarray) -> np.ndarray:
     """A network's outputs for many inputs, BATCH at a time, so its working memory does not grow with their number."""
     parts = [network(tf.constant(inputs[i : i + BATCH])) for i in range(0, len(inputs), BATCH)]
-    return np.concatenate([np.asarray(p) for p in parts])
+    return np.concatenate([np.asarray(p) for p in parts or [network(tf.constant(inputs))]])  # none: an empty batch
 
 
 @dataclass

@@ -84,9 +84,12 @@ class NoiseKind:
 
     def check(self, level: float) -> float:
         """The level if it lies in this kind's range; a message that gives the range otherwise."""
+        if isinstance(level, np.ndarray) and level.ndim == 0:  # np.array(0.1), as NumPy's reductions give
+            level = level[()]
         number = isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, (bool, np.bool_))
         if not (number and self.low <= level <= self.high):  # NaN fails too
-            raise ValueError(f"{self.label} {self.level_name} must lie in [{self.low:g}, {self.high:g}], got {level}.")
+            raise ValueError(f"{self.label} {self.level_name} must lie in [{self.low:g}, {self.high:g}], "
+                             f"got {reprlib.repr(level)}.")
         return level
 
 

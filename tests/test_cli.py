@@ -126,20 +126,33 @@ def test_batch_cli_leaves_earlier_results_inside_an_input_folder_alone(use_weigh
 
 
 def test_batch_cli_keeps_files_already_in_out_unless_told_to_overwrite(use_weights, tmp_path, capsys):
-    for name in ("a.png", "b.png"):
+    """A rerun after an interrupted one writes only what is missing, and never replaces what it finds."""
+    for name in ("a.png", "b.png", "c.png"):
         Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(tmp_path / name)
     out = tmp_path / "o"
     out.mkdir()
     (out / "a.png").write_bytes(b"precious")  # not ours: it must survive
-    (out / "b_noisy.png").write_bytes(b"also precious")
-    inputs = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    (out / "b_noisy.png").write_bytes(b"also precious")  # as if a run had stopped between b's two files
+    inputs = [str(tmp_path / name) for name in ("a.png", "b.png", "c.png")]
     assert main(inputs + ["--out", str(out), "--add-noise", "gaussian:0.1"]) == 0
-    err = capsys.readouterr().err
-    assert "2 input(s) skipped" in err and "--overwrite" in err
+    assert "2 input(s) had results already in" in capsys.readouterr().err
     assert (out / "a.png").read_bytes() == b"precious" and (out / "b_noisy.png").read_bytes() == b"also precious"
-    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b_noisy.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "a_noisy.png", "b.png", "b_noisy.png", "c.png",
+                                                     "c_noisy.png"]
+    written = {name: (out / name).stat().st_mtime_ns for name in ("a_noisy.png", "b.png", "c.png", "c_noisy.png")}
+    assert main(inputs + ["--out", str(out), "--add-noise", "gaussian:0.1"]) == 0  # all there: nothing is redone
+    assert {name: (out / name).stat().st_mtime_ns for name in written} == written
     assert main(inputs + ["--out", str(out), "--add-noise", "gaussian:0.1", "--overwrite"]) == 0
     assert Image.open(out / "a.png").size == (8, 8) and Image.open(out / "b_noisy.png").size == (8, 8)
+
+
+def test_batch_cli_refuses_an_input_folder_as_out(use_weights, tmp_path, capsys):
+    """Results written among the inputs would be taken for inputs on the next run."""
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "c.jpg")
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path), "--out", str(tmp_path / ".")])
+    assert stop.value.code == 2 and "--out is the input folder" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["c.jpg"]
 
 
 def test_batch_cli_refuses_an_unusable_seed_and_reads_no_pipe_or_folder_as_an_image(use_weights, tmp_path, capsys):

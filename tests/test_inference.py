@@ -267,3 +267,4 @@ def test_latent_models_run_many_inputs_a_batch_at_a_time(use_weights, monkeypatc
     np.testing.assert_allclose(ae.decode(z), whole, atol=1e-5)
     np.testing.assert_allclose(z, whole_z, atol=1e-5)
     assert fed == [3, 3, 1, 3, 3, 1]
+    assert ae.decode(np.zeros((0, 64))).shape == (0, 32, 32, 3)  # none in, none out

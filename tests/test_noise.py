@@ -52,6 +52,9 @@ def test_bad_kind_and_level():
         with pytest.raises(ValueError, match="must lie in"):
             add_noise(IMAGE, "gaussian", level)
     assert add_noise(IMAGE, "gaussian", np.float64(0.1)).shape == IMAGE.shape
+    np.testing.assert_array_equal(add_noise(IMAGE, "gaussian", np.array(0.1)), add_noise(IMAGE, "gaussian", 0.1))
+    with pytest.raises(ValueError, match=r"got array\(\[0.1\]\)"):
+        add_noise(IMAGE, "gaussian", np.array([0.1]))
     for seed in (2**63, 1.5, True, "7"):  # past int64, not whole, not a number
         with pytest.raises(ValueError, match="The seed must be a whole number"):
             add_noise(IMAGE, "gaussian", 0.1, seed)
