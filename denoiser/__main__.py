@@ -97,6 +97,11 @@ def overwritten_input(named: list[tuple[Path, Path]], out: Path, noisy: bool) ->
     return next((inputs[path] for path in written if path in inputs), None)
 
 
+def input_folder_at(inputs: list[str], out: Path) -> str | None:
+    """The input folder that `out` is, if any: results written there would be read as inputs on a rerun."""
+    return next((item for item in inputs if Path(item).is_dir() and resolved(Path(item)) == resolved(out)), None)
+
+
 def save(image, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_whole(path, lambda partial: save_png(image, partial))
@@ -131,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if victim := overwritten_input(named, out, bool(args.add_noise)):
         parser.exit(2, f"error: writing to {out} would replace the input {victim}; choose another --out folder.\n")
-    if folder := next((item for item in args.inputs if Path(item).is_dir() and resolved(Path(item)) == resolved(out)),
-                      None):
+    if folder := input_folder_at(args.inputs, out):
         parser.exit(2, f"error: --out is the input folder {folder}: a rerun would take its results for inputs; "
                        "choose another --out folder.\n")
     try:
