@@ -306,6 +306,34 @@ def switches(**values: Any) -> None:
             raise fail(f"{name} must be true or false, got {reprlib.repr(value)}.")
 
 
+def a_number(payload: Any, widget: gr.Slider | gr.Number) -> Any:
+    """Refuse an API call's value that is no number, naming the widget: Gradio's own range check would compare it
+    first and fail with a bare "Error". A Number's empty field (None) passes; Gradio sends it on as it is."""
+    if isinstance(payload, bool) or not isinstance(payload, int | float) and (
+            payload is not None or isinstance(widget, gr.Slider)):
+        bounds = f" from {widget.minimum:g} to {widget.maximum:g}" if widget.maximum is not None else ""
+        raise fail(f"{widget.label}: a number{bounds}, got {reprlib.repr(payload)}.")
+    return payload
+
+
+class Slider(gr.Slider):
+    """Gradio's slider, drawn as it (a template), whose API values are checked by a_number first."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> float:
+        return super().preprocess(a_number(payload, self))
+
+
+class Number(gr.Number):
+    """Gradio's number field, drawn as it (a template), whose API values are checked by a_number first."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> float | int | None:
+        return super().preprocess(a_number(payload, self))
+
+
 def in_model_channels(image: np.ndarray, dataset: str) -> tuple[np.ndarray, list[str]]:
     """The image in the dataset's model's channels, so that the Original shown and scored is what the model sees."""
     spec = DATASETS[dataset]
@@ -417,7 +445,7 @@ def latent_menu(dataset: str) -> gr.Dropdown:
     return gr.Dropdown(choices, value=names[0] if names else None, label="Latent model", allow_custom_value=True)
 
 
-def level_slider(kind: str, every_kind: bool = False) -> gr.Slider:
+def level_slider(kind: str, every_kind: bool = False) -> Slider:
     """The noise level slider, over the kind's own range (`every_kind`: over all kinds' ranges together).
 
     The slider is built over every kind's range, because the API checks a level against the
@@ -428,7 +456,7 @@ def level_slider(kind: str, every_kind: bool = False) -> gr.Slider:
     low, high = (min(k.low for k in NOISES.values()), max(k.high for k in NOISES.values())) if every_kind else (
         spec.low, spec.high)
     step = 0.01 if spec.high <= 1 else 1
-    return gr.Slider(low, high, value=spec.default, step=step, label=f"Noise level ({spec.level_name})")
+    return Slider(low, high, value=spec.default, step=step, label=f"Noise level ({spec.level_name})")
 
 
 def sample(dataset: str) -> tuple[str, str]:
@@ -653,7 +681,7 @@ with gr.Blocks(title="The denoiser") as demo:  # SCRATCH, not Gradio's hourly de
             kind = gr.Dropdown([(k.label, k.name) for k in NOISES.values()], value=NOISE, label="Noise",
                                info="With Add noise off: the kind already in the upload (it picks the model)")
             level = level_slider(NOISE, every_kind=True)
-            seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+            seed = Number(0, precision=0, minimum=0, label="Seed")
             baselines = gr.Checkbox(False, label="Classical baselines (median, non-local means, BM3D)")
         with gr.Column(scale=3):
             with gr.Row():
@@ -670,7 +698,7 @@ with gr.Blocks(title="The denoiser") as demo:  # SCRATCH, not Gradio's hourly de
             walk_model = latent_menu("mnist")
             walk_path = gr.Radio([(name.capitalize(), name) for name in PATHS], value=STUDY_PATH, label="Path",
                                  info="Linear: the study's straight line; spherical: the arc between the two")
-            walk_passes = gr.Slider(0, MAX_PASSES, value=0, step=1, label="Passes back through the model",
+            walk_passes = Slider(0, MAX_PASSES, value=0, step=1, label="Passes back through the model",
                                     elem_id="passes", info="0: the decodings as they are (the study's); each pass "
                                     "encodes and decodes them again, pulling in-between images towards ones the "
                                     "model knows")
@@ -680,7 +708,7 @@ with gr.Blocks(title="The denoiser") as demo:  # SCRATCH, not Gradio's hourly de
                 caption_a = sample_button(image_a, walk_dataset, "Sample A")
             with gr.Column():
                 frame = gr.Image(label="A → B", format="png", height=DISPLAY, elem_id="frame")
-                t = gr.Slider(0, 1, value=0.5, step=0.01, label="t", elem_id="t")
+                t = Slider(0, 1, value=0.5, step=0.01, label="t", elem_id="t")
                 gif = gr.DownloadButton("Download the walk (GIF)")
             with gr.Column():
                 image_b = gr.File(label="Image B", elem_id="b")

@@ -191,6 +191,23 @@ def test_every_noise_kind_at_its_own_levels_through_the_api(app: App, kind: str,
         denoise(app.client, path, kind=kind, level=outside)
 
 
+def test_numbers_that_are_no_numbers_get_a_message_naming_the_widget(app: App, tmp_path: Path) -> None:
+    """Gradio compares a slider's or number field's value with its range before the app sees it: None or a string
+    failed there with a bare "Error"."""
+    path = tmp_path / "digit.png"
+    Image.new("L", (28, 28), 100).save(path)
+    for level, seed, message in ((None, 0, r"Noise level \(.*\): a number from 0 to 100, got None\."),
+                                 ("lots", 0, "Noise level .*, got 'lots'"), (0.1, "x", "Seed: a number, got 'x'"),
+                                 (True, 0, "Noise level .*, got True")):
+        with pytest.raises(AppError, match=message):
+            denoise(app.client, path, level=level, seed=seed)
+    with pytest.raises(AppError, match=r"^t: a number from 0 to 1, got None\.$"):
+        app.client.predict("mnist", handle_file(str(path)), handle_file(str(path)), None, "auto", "linear", 0,
+                           api_name="/interpolate")
+    assert "PSNR" in denoise(app.client, path, seed=None)[3]  # an empty seed field is Gradio's own: it still runs
+    still_serving(app, tmp_path)
+
+
 def test_every_trained_model_of_the_dataset_can_be_named(app: App, tmp_path: Path) -> None:
     path = tmp_path / "tiny.png"
     Image.new("RGB", (32, 32), (120, 60, 30)).save(path)
