@@ -49,11 +49,22 @@ from starlette.middleware import Middleware
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.config import CAPACITY_LADDER, MIDPOINTS, SHARP_CROPS, STUDY_CURVES, figure_path, settings
+from denoiser.config import (
+    CAPACITY_LADDER,
+    MIDPOINTS,
+    RESULTS_PLOT,
+    RESULTS_TABLE,
+    SHARP_CROPS,
+    STUDY_CURVES,
+    figure_path,
+    settings,
+)
 from denoiser.datasets import bundled_files
 from denoiser.imaging import convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
 from denoiser.interpolation import MAX_PASSES, PATHS, STUDY_PATH, whole_passes
 from denoiser.metrics import psnr, ssim
+from denoiser.numbers import is_number
+from denoiser.registry import Registry
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch
 
@@ -294,9 +305,10 @@ def read_upload(path: str | None) -> tuple[np.ndarray, str]:
 
 def offered(dataset: str, choices: list[tuple[str, str]]) -> None:
     """Refuse an API call's dataset that the tab does not offer, naming those it does."""
-    names = [name for _, name in choices]
-    if dataset not in names:
-        raise fail(f"Unknown dataset {dataset!r}; choose one of {', '.join(names)}.")
+    try:
+        Registry("dataset", [DATASETS[name] for _, name in choices]).lookup(dataset)
+    except denoiser.UnknownName as error:
+        raise fail(str(error)) from None
 
 
 def switches(**values: Any) -> None:
@@ -309,8 +321,7 @@ def switches(**values: Any) -> None:
 def a_number(payload: Any, widget: gr.Slider | gr.Number) -> Any:
     """Refuse an API call's value that is no number, naming the widget: Gradio's own range check would compare it
     first and fail with a bare "Error". A Number's empty field (None) passes; Gradio sends it on as it is."""
-    if isinstance(payload, bool) or not isinstance(payload, int | float) and (
-            payload is not None or isinstance(widget, gr.Slider)):
+    if not (is_number(payload) or payload is None and isinstance(widget, gr.Number)):
         bounds = f" from {widget.minimum:g} to {widget.maximum:g}" if widget.maximum is not None else ""
         raise fail(f"{widget.label}: a number{bounds}, got {reprlib.repr(payload)}.")
     return payload
@@ -600,7 +611,7 @@ def story() -> str:
 def results_section() -> tuple[str, str | None]:
     """The evaluation's Markdown tables and plot, or a message when it has not been run."""
     folder = settings().results_dir
-    table, plot = folder / "results.md", folder / "psnr_vs_level.png"
+    table, plot = folder / RESULTS_TABLE, folder / RESULTS_PLOT
     text = table.read_text() if table.is_file() else "No results yet: run `python -m training.evaluate`."
     return text, str(plot) if plot.is_file() else None
 

@@ -26,6 +26,10 @@ STUDY_CURVES = "study_curves_{dataset}.png"  # training.curves: the study's four
 # training.diagnose --ladder: PSNR against parameters, with its table (.md) and record (.json) beside it
 CAPACITY_LADDER = "capacity_ladder_{dataset}.png"
 MIDPOINTS = "midpoints"  # training.midpoints: the latent models' midpoints judged, as .json and .md (its table)
+# training.evaluate's tables (results.json is training.results' own) and plot, which README and the About tab show
+RESULTS_TABLE = "results.md"
+RESULTS_PLOT = "psnr_vs_level.png"
+DIAGNOSIS = "diagnosis_{dataset}_{model}.json"  # training.diagnose: one model's capacity-or-noise record
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from .numbers import is_whole
 from .registry import Registry
 
 
@@ -64,15 +65,9 @@ def points(path: str, a: np.ndarray, b: np.ndarray, t) -> np.ndarray:
     return along(np.asarray(a, np.float32), np.asarray(b, np.float32), t[:, None]).astype(np.float32)
 
 
-def _whole(value: object, low: int, high: int) -> bool:
-    """Whether an API's or a caller's value is a whole number in [low, high] (8.0 is; True, "8" and NaN are not)."""
-    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    return number and low <= value <= high and float(value).is_integer()
-
-
 def whole_passes(passes: float) -> int:
     """The number of passes back through the model as an int, or a message saying what a walk may ask for."""
-    if not _whole(passes, 0, MAX_PASSES):
+    if not is_whole(passes, 0, MAX_PASSES):
         raise ValueError(f"Passes back through the model: a whole number from 0 to {MAX_PASSES}, "
                          f"got {reprlib.repr(passes)}.")
     return int(passes)
@@ -80,7 +75,7 @@ def whole_passes(passes: float) -> int:
 
 def whole_steps(steps: float) -> int:
     """The number of frames of a walk, both ends included, as an int, or a message saying what it may be."""
-    if not _whole(steps, 2, MAX_STEPS):
+    if not is_whole(steps, 2, MAX_STEPS):
         raise ValueError(f"Interpolation takes a whole number of steps from 2 (the two ends) to {MAX_STEPS}, "
                          f"got {reprlib.repr(steps)}.")
     return int(steps)

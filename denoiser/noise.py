@@ -23,6 +23,7 @@ except ImportError:  # a training machine without TensorFlow: only `draw` is use
 HAS_TENSORFLOW = tf is not None  # whether `add_noise`, the evaluation's noise, can run here
 
 from .imaging import as_batch, join_alpha, split_alpha
+from .numbers import is_number, is_whole
 from .registry import Registry
 
 NoiseFn = Callable[[Any, Any, Any], Any]  # (images, level, seed) -> noisy images, as TensorFlow tensors
@@ -86,8 +87,7 @@ class NoiseKind:
         """The level if it lies in this kind's range; a message that gives the range otherwise."""
         if isinstance(level, np.ndarray) and level.ndim == 0:  # np.array(0.1), as NumPy's reductions give
             level = level[()]
-        number = isinstance(level, (int, float, np.integer, np.floating)) and not isinstance(level, (bool, np.bool_))
-        if not (number and self.low <= level <= self.high):  # NaN fails too
+        if not (is_number(level) and self.low <= level <= self.high):  # NaN fails too
             raise ValueError(f"{self.label} {self.level_name} must lie in [{self.low:g}, {self.high:g}], "
                              f"got {reprlib.repr(level)}.")
         return level
@@ -127,15 +127,20 @@ def draw_noise(images: np.ndarray, kind: str, level: np.ndarray | float, rng: np
 SEEDS = (-(2**63), 2**63 - 1)  # the seeds TensorFlow's stateless draws take: int64
 
 
+def check_seed(seed: int) -> int:
+    """The seed as an int if it is a whole number in SEEDS (an int: 3.0 is refused); a message otherwise."""
+    if not (isinstance(seed, (int, np.integer)) and is_whole(seed, *SEEDS)):
+        raise ValueError(f"The seed must be a whole number from {SEEDS[0]} to {SEEDS[1]}, got {reprlib.repr(seed)}.")
+    return int(seed)
+
+
 def parse_seed(text: str) -> int:
     """argparse type: a whole number in SEEDS."""
     try:
-        seed = int(text)
-    except ValueError:
-        seed = None
-    if seed is None or not SEEDS[0] <= seed <= SEEDS[1]:
-        raise argparse.ArgumentTypeError(f"expected a whole number from {SEEDS[0]} to {SEEDS[1]}, got {text!r}")
-    return seed
+        return check_seed(int(text))
+    except ValueError as error:  # int() refuses what is no whole number
+        raise argparse.ArgumentTypeError(f"expected a whole number from {SEEDS[0]} to {SEEDS[1]}, got {text!r}"
+                                         ) from error
 
 
 def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
@@ -144,9 +149,7 @@ def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, see
     An alpha channel (RGBA) is kept as it is: transparency is not part of the picture.
     """
     NOISES.lookup(kind).check(level)
-    whole = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
-    if not (whole and SEEDS[0] <= seed <= SEEDS[1]):
-        raise ValueError(f"The seed must be a whole number from {SEEDS[0]} to {SEEDS[1]}, got {reprlib.repr(seed)}.")
+    check_seed(seed)
     if not HAS_TENSORFLOW:
         raise ImportError("add_noise needs TensorFlow: its noise is the evaluation's, the same for a seed everywhere.")
     batch, shape = as_batch(image)

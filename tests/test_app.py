@@ -21,7 +21,7 @@ import app
 import denoiser
 from denoiser import ALL_ROUNDER, DATASETS, LATENT, MODELS, NOISES, PATHS, STUDY_WINNER, inference
 from denoiser.baselines import BASELINES
-from denoiser.config import CAPACITY_LADDER, SHARP_CROPS, STUDY_CURVES
+from denoiser.config import CAPACITY_LADDER, RESULTS_PLOT, RESULTS_TABLE, SHARP_CROPS, STUDY_CURVES
 from denoiser.metrics import psnr
 from denoiser.samples import SAMPLED, load_samples
 
@@ -571,8 +571,8 @@ def test_about_shows_results_or_says_they_are_missing(tmp_path: Path, monkeypatc
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
     assert app.results_section() == ("No results yet: run `python -m training.evaluate`.", None)
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "results.md").write_text("| method | PSNR |\n")
-    Image.new("RGB", (4, 4)).save(tmp_path / "results" / "psnr_vs_level.png")
+    (tmp_path / "results" / RESULTS_TABLE).write_text("| method | PSNR |\n")
+    Image.new("RGB", (4, 4)).save(tmp_path / "results" / RESULTS_PLOT)
     text, plot = app.results_section()
     assert text == "| method | PSNR |\n" and Path(plot).is_file()
 

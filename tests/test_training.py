@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import denoiser
-from denoiser.config import settings
+from denoiser.config import DIAGNOSIS, RESULTS_PLOT, RESULTS_TABLE, settings
 from denoiser.datasets import load_dataset
 from denoiser.metrics import psnr
 from denoiser.weights import find_entry, read_manifest
@@ -283,7 +283,7 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
     assert all(r["hf_ratio"] > 1 for r in rows if r["method"] == "noisy input")
     noisy_rows = [r for r in rows if r["method"] == "noisy input" and r["noise"] == "gaussian"]
     assert 20 < noisy_rows[0]["psnr"] < 25  # sigma 0.1 is 20 dB; clipping on black lifts it
-    assert (tmp_path / "out" / "psnr_vs_level.png").stat().st_size > 1000
+    assert (tmp_path / "out" / RESULTS_PLOT).stat().st_size > 1000
     text = readme.read_text()
     assert "old" not in text and "| `res_unet` |" in text and text.endswith("outro\n")
     assert "### MNIST: realism" in text and "| clean images | 1.00 | 1.00 |" in text
@@ -316,7 +316,7 @@ def test_photos_are_scored_whole_with_a_seed_per_image(use_weights, synthetic_da
     # fixed-size latent_ae (which would shrink the photo to 32x32) is left out
     assert {r["method"] for r in rows} == {"clean images", "noisy input", "cifar10/res_unet", "median"}
     assert {r["images"] for r in rows} == {2}
-    assert "| Photos | gaussian 0.0588 | `cifar10/res_unet` |" in (tmp_path / "out" / "results.md").read_text()
+    assert "| Photos | gaussian 0.0588 | `cifar10/res_unet` |" in (tmp_path / "out" / RESULTS_TABLE).read_text()
 
 
 def test_scikit_image_photos_are_scored_one_by_one_in_their_own_sizes(use_weights, tmp_path):
@@ -394,7 +394,7 @@ def test_the_sharp_model_must_meet_all_three_goals_and_only_where_the_issue_sets
 def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
                    "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
-    result = json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text())
+    result = json.loads((tmp_path / "out" / DIAGNOSIS.format(dataset="mnist", model="cnn_pool")).read_text())
     assert set(result) == {"dataset", "model", "steps", "sigma", "images", "clean_input", "noisy_input", "params",
                            "verdict"}
     # the clean run sees its own targets: after 2 steps it is still far from the noisy input's ~20 dB, not equal to it
@@ -409,7 +409,7 @@ def test_diagnose_reports_both_runs(synthetic_data_dir, tmp_path):
     diagnose.main(["--dataset", "mnist", "--model", "cnn_pool", "--steps", "2", "--images", "8",
                    "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
     assert len(weights) == 2 and [file.stat().st_mtime_ns for file in weights] == written  # read back, not retrained
-    assert json.loads((tmp_path / "out" / "diagnosis_mnist_cnn_pool.json").read_text()) == result
+    assert json.loads((tmp_path / "out" / DIAGNOSIS.format(dataset="mnist", model="cnn_pool")).read_text()) == result
 
 
 @pytest.mark.parametrize("clean, noisy, cause", [(16.87, 17.01, "capacity"), (16.5, 16.0, "capacity"),

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 from denoiser import models
-from denoiser.config import CAPACITY_LADDER, figure_path, settings
+from denoiser.config import CAPACITY_LADDER, DIAGNOSIS, figure_path, settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.files import locked, write_whole
 from denoiser.noise import add_noise
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     cause = ("capacity: it cannot even reproduce clean images" if result["verdict"] == "capacity"
              else "the noise: clean images come back much better")
     print(f"  verdict: {cause}")
-    (out / f"diagnosis_{args.dataset}_{args.model}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out / DIAGNOSIS.format(dataset=args.dataset, model=args.model)).write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 
 from denoiser import inference
 from denoiser.baselines import BASELINES, run_baseline
-from denoiser.config import settings
+from denoiser.config import RESULTS_PLOT, RESULTS_TABLE, settings
 from denoiser.datasets import DATASETS, load_dataset
 from denoiser.metrics import mean_scores
 from denoiser.models import MODELS
@@ -131,8 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = merge(read_results(args.out), rows)
     write_results(args.out, rows)
     text = section(rows, args.out)
-    (args.out / "results.md").write_text(text)
-    plot(rows, args.out / "psnr_vs_level.png")
+    (args.out / RESULTS_TABLE).write_text(text)
+    plot(rows, args.out / RESULTS_PLOT)
     print(text)
     if args.readme:
         splice_readme(args.readme, text)

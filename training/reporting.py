@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from denoiser import inference
+from denoiser.config import DIAGNOSIS
 from denoiser.datasets import DATASETS
 from denoiser.models import ALL_ROUNDER, SHARP, SPECIALISTS
 
@@ -129,7 +130,7 @@ def sharp_markdown(rows: list[Row]) -> str:
 
 def diagnosis_markdown(folder: Path) -> str:
     """The `training.diagnose` results found in the output folder, as one table."""
-    results = [json.loads(p.read_text()) for p in sorted(folder.glob("diagnosis_*.json"))]
+    results = [json.loads(p.read_text()) for p in sorted(folder.glob(DIAGNOSIS.format(dataset="*", model="*")))]
     if not results:
         return ""
     lines = ["### Diagnosis: capacity or noise?\n",
