@@ -48,7 +48,7 @@ class BaselineSpec:
     run: Baseline
     max_pixels: int  # above this the app does not offer it: it would not answer in seconds (the evaluation waits)
     noises: tuple[str, ...] | None = None  # the noise kinds it is meant for; None means any
-    min_side: int = 1  # BM3D crashes the process on images under 9 pixels a side
+    min_side: int = 1  # shorter sides are refused: BM3D kills the process under 9 px, so it asks 16 to be safe
 
     def applies(self, noise: str, size: tuple[int, int]) -> bool:
         """Whether it is meant for this noise and runs at this (height, width), however long it takes."""

@@ -1,4 +1,8 @@
-"""Study #4: deeper conv + BatchNorm blocks (32, 64, 128) with pooling, mirrored decoder."""
+"""Study #4: deeper conv + BatchNorm blocks (32, 64, 128) with pooling, mirrored decoder.
+
+Study #1's convolutional denoising autoencoder (Masci et al., ICANN 2011) made deeper, with batch
+normalisation after each convolution (Ioffe and Szegedy, "Batch Normalization", ICML 2015) so that it trains.
+"""
 
 import keras
 from keras import layers

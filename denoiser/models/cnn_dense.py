@@ -1,5 +1,8 @@
 """Study #2, the winner: strided convs to a dense latent and a transposed-conv decoder.
 
+An autoencoder with a low-dimensional code (Hinton and Salakhutdinov, "Reducing the Dimensionality of Data with
+Neural Networks", Science 2006), trained to denoise (Vincent et al., ICML 2008), with the strided conv 32, 64 and
+dense 16-d code of keras.io's "Variational AutoEncoder" example, without its sampling.
 The encoder and decoder are sub-models named "encoder" and "decoder", so a loaded model
 can encode and decode on its own: this is what the interpolation slider walks through.
 `features` and `decoder` are shared with the variational autoencoder (latent_vae).

@@ -1,4 +1,10 @@
-"""Study #1: convolution + max-pooling encoder, mirrored upsampling decoder."""
+"""Study #1: convolution + max-pooling encoder, mirrored upsampling decoder.
+
+A convolutional denoising autoencoder (Vincent et al., "Extracting and Composing Robust Features with Denoising
+Autoencoders", ICML 2008; made convolutional by Masci et al., "Stacked Convolutional Auto-Encoders for
+Hierarchical Feature Extraction", ICANN 2011) in the shape of the Keras blog's denoising example (Chollet,
+"Building Autoencoders in Keras", 2016), which the 2020 study started from.
+"""
 
 import keras
 from keras import layers

@@ -1,4 +1,9 @@
-"""Study #3: no pooling; unpadded convolutions shrink the image, transposed ones restore it."""
+"""Study #3: no pooling; unpadded convolutions shrink the image, transposed ones restore it.
+
+A convolutional denoising autoencoder (Masci et al., ICANN 2011, after Vincent et al., ICML 2008) whose
+decoder is the encoder run backwards with transposed convolutions (Zeiler et al., "Deconvolutional Networks",
+CVPR 2010).
+"""
 
 import keras
 from keras import layers
