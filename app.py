@@ -48,8 +48,9 @@ from starlette.middleware import Middleware
 
 import denoiser
 from denoiser import DATASETS, LATENT, MODELS, NOISES, STUDY_WINNER
-from denoiser.baselines import BASELINES, run_baseline
+from denoiser.baselines import BASELINES, known_sigma, run_baseline
 from denoiser.config import (
+    APP_MAX_PIXELS,
     CAPACITY_LADDER,
     MIDPOINTS,
     RESULTS_PLOT,
@@ -63,6 +64,7 @@ from denoiser.datasets import bundled_files
 from denoiser.imaging import convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
 from denoiser.interpolation import MAX_PASSES, PATHS, STUDY_PATH, whole_passes
 from denoiser.metrics import psnr, ssim
+from denoiser.noise import GAUSSIAN
 from denoiser.numbers import is_number
 from denoiser.registry import Registry
 from denoiser.samples import SAMPLED, load_samples
@@ -86,7 +88,6 @@ def glibc() -> ctypes.CDLL | None:
 # when the server starts and a trim after each large image (in_lane), at 2,231 MiB.
 LIBC = glibc()
 
-MAX_PIXELS = 12_000_000  # uploads above this are downscaled before denoising
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
 PREVIEW = 1600  # on-screen images are shrunk to this side; the download keeps full resolution
 STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
@@ -219,7 +220,7 @@ def in_lane(*uploads: str, work: Callable[[dict[str, Any]], float] = lambda argu
     return decorate
 
 
-NOISE = "gaussian"  # the noise kind the app opens with
+NOISE = GAUSSIAN  # the noise kind the app opens with
 
 
 def photo_files() -> dict[str, str]:
@@ -293,7 +294,7 @@ def read_upload(path: str | None) -> tuple[np.ndarray, str]:
     if not path:
         raise fail(PROMPT)
     try:
-        image, note = denoiser.read_image(path, min(MAX_PIXELS, settings().max_pixels))
+        image, note = denoiser.read_image(path, min(APP_MAX_PIXELS, settings().max_pixels))
     except denoiser.ImageError as error:
         if not Path(path).is_file():  # pruned since the page sent it
             raise fail(GONE) from None
@@ -405,8 +406,8 @@ def run_baselines(noisy: np.ndarray, kind: str, sigma: float | None) -> tuple[li
 
 
 def baseline_sigma(kind: str, level: float, add: bool) -> float | None:
-    """The true sigma for added Gaussian noise; otherwise the baselines estimate it."""
-    return float(level) if add and kind == "gaussian" else None
+    """The sigma the baselines are given: known_sigma for noise added here; an upload already noisy has none."""
+    return known_sigma(kind, level) if add else None
 
 
 def scored(clean: np.ndarray | None, results: list[Result]) -> list[Result]:

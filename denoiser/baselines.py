@@ -15,6 +15,7 @@ from scipy.ndimage import median_filter
 from skimage.restoration import denoise_nl_means, estimate_sigma
 
 from .imaging import join_alpha, split_alpha
+from .noise import GAUSSIAN
 from .registry import Registry
 
 Baseline = Callable[[np.ndarray, float], np.ndarray]
@@ -65,9 +66,15 @@ BASELINES: Registry[BaselineSpec] = Registry(
         BaselineSpec("median", "Median filter 3x3", _median, 50_000_000),
         BaselineSpec("nl_means", "Non-local means", _nl_means, 1_000_000),
         # BM3D models additive white Gaussian noise, and takes about a second per 32x32 image here.
-        BaselineSpec("bm3d", "BM3D", _bm3d, 300_000, noises=("gaussian",), min_side=16),
+        BaselineSpec("bm3d", "BM3D", _bm3d, 300_000, noises=(GAUSSIAN,), min_side=16),
     ),
 )
+
+
+def known_sigma(kind: str, level: float) -> float | None:
+    """The sigma the baselines are given for noise of this kind added at this level: the level itself for Gaussian
+    noise; None for the other kinds, whose Gaussian-equivalent sigma run_baseline estimates from the image."""
+    return float(level) if kind == GAUSSIAN else None
 
 
 def estimated_sigma(noisy: np.ndarray) -> float:

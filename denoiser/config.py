@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_MAX_PIXELS = 12_000_000  # the app downscales larger uploads before denoising (the CLI: settings' max_pixels)
 APP_MEMORY_BUDGET_MIB = 2560
 """The app's peak resident memory, TensorFlow included, for any single upload whatever its shape.
 
 The limits below keep it: a file's header is checked against `decode_max_pixels` before
-it is decoded, what is decoded is downscaled to the app's pixel limit and `max_side`, and
+it is decoded, what is decoded is downscaled to APP_MAX_PIXELS and `max_side`, and
 the app denoises one large image at a time (app.py's lanes). tests/test_hostile.py and
 `python -m training.benchmark` measure the app against it."""
 

@@ -93,10 +93,11 @@ class NoiseKind:
         return level
 
 
+GAUSSIAN = "gaussian"  # the benchmark's noise and the study's; its level is the sigma that BM3D is given
 NOISES: Registry[NoiseKind] = Registry(
     "noise kind",
     (
-        NoiseKind("gaussian", "Gaussian", "sigma", _gaussian, _draw_gaussian, 0.0, 0.5, 0.1),
+        NoiseKind(GAUSSIAN, "Gaussian", "sigma", _gaussian, _draw_gaussian, 0.0, 0.5, 0.1),
         NoiseKind("salt_pepper", "Salt & pepper", "fraction of pixels", _salt_pepper, _draw_salt_pepper, 0.0, 0.5, 0.1),
         NoiseKind("speckle", "Speckle", "sigma", _speckle, _draw_speckle, 0.0, 0.5, 0.2),
         NoiseKind("poisson", "Poisson", "peak photon count", _poisson, _draw_poisson, 5.0, 100.0, 30.0),
@@ -143,7 +144,7 @@ def parse_seed(text: str) -> int:
                                          ) from error
 
 
-def add_noise(image: np.ndarray, kind: str = "gaussian", level: float = 0.1, seed: int = 0) -> np.ndarray:
+def add_noise(image: np.ndarray, kind: str = GAUSSIAN, level: float = 0.1, seed: int = 0) -> np.ndarray:
     """Noisy copy of one image or a batch, gray (H, W) or colour (H, W, C); float32 in [0, 1].
 
     An alpha channel (RGBA) is kept as it is: transparency is not part of the picture.

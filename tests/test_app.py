@@ -53,9 +53,9 @@ def run(path: str, dataset: str = "mnist", model: str | None = ALL_ROUNDER, kind
 
 def gain(path: str, download: str, kind: str, level: float, seed: int) -> float:
     """PSNR of the downloaded denoised PNG minus PSNR of the noisy input, both against the original."""
-    clean, _ = denoiser.read_image(path, app.MAX_PIXELS)
+    clean, _ = denoiser.read_image(path, app.APP_MAX_PIXELS)
     noisy = denoiser.add_noise(clean, kind, level, seed)
-    denoised, _ = denoiser.read_image(download, app.MAX_PIXELS)
+    denoised, _ = denoiser.read_image(download, app.APP_MAX_PIXELS)
     return psnr(clean, denoised) - psnr(clean, noisy)
 
 
@@ -247,7 +247,7 @@ def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
     need_weights("mnist", ALL_ROUNDER)
     original, noisy, _, report, _, _ = run(ring, add=False)
     assert original is None
-    assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.MAX_PIXELS)[0])))
+    assert np.array_equal(pixels(noisy), pixels(app.view(denoiser.read_image(ring, app.APP_MAX_PIXELS)[0])))
     assert "| Noisy input | — | — |" in report and "Add noise is off" in report
 
 
@@ -257,7 +257,7 @@ def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: P
     Image.fromarray(np.stack([np.full((28, 28), 250), np.tile(np.arange(28) * 9, (28, 1)),
                               np.zeros((28, 28))], -1).astype(np.uint8)).save(path)
     original, noisy, denoised, report, download, _ = run(str(path), level=0.1)
-    gray = app.convert_channels(denoiser.read_image(path, app.MAX_PIXELS)[0], 1)
+    gray = app.convert_channels(denoiser.read_image(path, app.APP_MAX_PIXELS)[0], 1)
     assert pixels(original).ndim == 2 and np.array_equal(pixels(original), pixels(app.view(gray)))
     assert Image.open(download).mode == "L"
     noisy_psnr = psnr(gray, denoiser.add_noise(gray, "gaussian", 0.1, 0))
@@ -441,9 +441,9 @@ def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypa
     path = tmp_path / "huge.png"
     Image.new("RGB", (8000, 5000), (90, 140, 200)).save(path)
     image, note = app.read_upload(str(path))
-    assert image.shape[0] * image.shape[1] <= app.MAX_PIXELS and "Downscaled from 8000×5000" in note
+    assert image.shape[0] * image.shape[1] <= app.APP_MAX_PIXELS and "Downscaled from 8000×5000" in note
     need_weights("mnist", ALL_ROUNDER)
-    monkeypatch.setattr(app, "MAX_PIXELS", 500_000)  # the same path, but quick to denoise in a test
+    monkeypatch.setattr(app, "APP_MAX_PIXELS", 500_000)  # the same path, but quick to denoise in a test
     *_, report, download, _ = run(str(path), level=0.1)
     width, height = Image.open(download).size
     assert "Downscaled from 8000×5000" in report and width * height <= 500_000 and width > height

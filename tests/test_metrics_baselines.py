@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from denoiser.baselines import BASELINES, run_baseline
+from denoiser.baselines import BASELINES, known_sigma, run_baseline
 from denoiser.config import PROJECT_ROOT
 from denoiser.metrics import batch_psnr, mean_scores, psnr, ssim
 from denoiser.noise import add_noise
@@ -51,6 +51,11 @@ def test_bm3d_is_offered_only_where_it_works():
     assert not bm3d.suits("gaussian", (2000, 2000))
     assert bm3d.applies("gaussian", (2000, 2000)) and not bm3d.applies("gaussian", (8, 8))  # the evaluation waits
     assert not bm3d.applies("salt_pepper", (32, 32))
+
+
+def test_only_gaussian_noise_hands_its_level_to_the_baselines_as_sigma():
+    assert known_sigma("gaussian", np.float32(0.25)) == 0.25 and type(known_sigma("gaussian", 1)) is float
+    assert [known_sigma(kind, 0.2) for kind in ("salt_pepper", "speckle", "poisson")] == [None] * 3
 
 
 def test_batch_psnr_is_the_mean_of_per_image_psnr_capped_at_50_db():

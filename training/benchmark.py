@@ -28,12 +28,13 @@ from PIL import Image
 
 from denoiser import LATENT, add_noise, load
 from denoiser.baselines import run_baseline
-from denoiser.config import APP_MEMORY_BUDGET_MIB, settings
+from denoiser.config import APP_MAX_PIXELS, APP_MEMORY_BUDGET_MIB, settings
+from denoiser.noise import GAUSSIAN
 
 from .appserver import files_in, running_app
 
 SIGMA = 0.1
-PHOTO = (4000, 3000)  # (width, height) of the large uploads in the load runs: 12 MP, the app's limit
+PHOTO = (4000, APP_MAX_PIXELS // 4000)  # (width, height) of the large uploads in the load runs: 4:3 at the app's limit
 
 
 @dataclass
@@ -58,7 +59,7 @@ def synthetic_noisy(size: int, channels: int, seed: int = 0) -> np.ndarray:
     yy, xx = np.mgrid[0:size, 0:size] / size
     base = 0.5 + 0.4 * np.sin(6 * xx + seed) * np.cos(5 * yy)
     clean = np.repeat(base[..., None], channels, axis=-1).astype(np.float32)
-    return add_noise(clean, "gaussian", SIGMA, seed=seed)
+    return add_noise(clean, GAUSSIAN, SIGMA, seed=seed)
 
 
 def seconds_per_call(run, repeats: int) -> float:
@@ -92,7 +93,7 @@ def model_vs_bm3d(sizes: list[int], bm3d_max: int) -> list[dict]:
     for size in sizes:
         dataset, channels = dataset_for(size)
         noisy = synthetic_noisy(size, channels)
-        den = load(dataset, noise="gaussian")  # what the app runs for this Gaussian noise
+        den = load(dataset, noise=GAUSSIAN)  # what the app runs for this Gaussian noise
         repeats = max(1, min(20, 2_000_000 // size**2))
         model = seconds_per_call(lambda: den.denoise(noisy), repeats)
         bm3d = seconds_per_call(lambda: run_baseline("bm3d", noisy, SIGMA), 1) if size <= bm3d_max else None
@@ -109,7 +110,7 @@ def slider_step_seconds() -> float:
     return seconds_per_call(lambda: ae.decode(0.5 * latents[0] + 0.5 * latents[1]), 50)
 
 
-MNIST_REQUEST = ("mnist", None, "gaussian", 0.2)  # /denoise's dataset, model, noise and level in the load runs
+MNIST_REQUEST = ("mnist", None, GAUSSIAN, 0.2)  # /denoise's dataset, model, noise and level in the load runs
 
 
 class PythonClient:
@@ -211,7 +212,7 @@ def beside_large(url: str, photo: Path, large: int, clients: int, requests: int,
     jobs = []
     for seed in range(large):
         start = time.perf_counter()
-        job = Client(url, verbose=False).submit(handle_file(str(photo)), "photos", "auto", "gaussian", 0.1, seed,
+        job = Client(url, verbose=False).submit(handle_file(str(photo)), "photos", "auto", GAUSSIAN, 0.1, seed,
                                                 True, False, api_name="/denoise")
         jobs.append((start, job))
     time.sleep(5 if large else 0)  # the uploads are in and the first photo is being denoised

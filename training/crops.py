@@ -21,6 +21,7 @@ from denoiser.config import SHARP_CROPS, figure_path, settings
 from denoiser.datasets import DATASETS, load_dataset
 from denoiser.metrics import psnr
 from denoiser.models import MODELS, SHARP
+from denoiser.noise import GAUSSIAN
 
 from .evaluate import noisy_copies
 from .realism import laplacian_energy
@@ -39,10 +40,10 @@ def draw(dataset: str, sigma: float, count: int, pool: int, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     clean = load_dataset(dataset).test_images(pool)
-    noisy = noisy_copies(clean, "gaussian", sigma, per_image=False)
+    noisy = noisy_copies(clean, GAUSSIAN, sigma, per_image=False)
     picked = most_textured(clean, count)
     columns = [("clean", clean[picked]), (f"noisy, σ {sigma:g}", noisy[picked])]
-    for model in (inference.best_model(dataset, "gaussian"), SHARP):
+    for model in (inference.best_model(dataset, GAUSSIAN), SHARP):
         columns.append((MODELS[model].title, inference.load(dataset, model).denoise(noisy[picked])))
     fig, axes = plt.subplots(count, len(columns), figsize=(2.2 * len(columns), 2.4 * count), squeeze=False)
     for column, (title, images) in enumerate(columns):

@@ -19,11 +19,11 @@ import keras
 import numpy as np
 
 from denoiser.datasets import DATASETS, to_float
-from denoiser.noise import NOISES, draw_noise
+from denoiser.noise import GAUSSIAN, NOISES, draw_noise
 
 CLEAN = "none"  # plain reconstruction: the input is the clean image itself
 MIX = "mix"  # every batch takes one noise kind at random, over that kind's full range
-MIX_WEIGHTS = {"gaussian": 3.0}  # Gaussian, the benchmark's noise, gets half the batches; others 1
+MIX_WEIGHTS = {GAUSSIAN: 3.0}  # Gaussian, the benchmark's noise, gets half the batches; others 1
 NOISE_THREADS = 8  # at most; a batch's numbers are the same for any count
 
 

@@ -34,7 +34,7 @@ from denoiser import models
 from denoiser.config import CAPACITY_LADDER, DIAGNOSIS, figure_path, settings
 from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.files import locked, write_whole
-from denoiser.noise import add_noise
+from denoiser.noise import GAUSSIAN, add_noise
 from denoiser.weights import WeightsEntry, WeightsError, find_entry, write_entry
 
 from .data import CLEAN, trainable_dataset
@@ -96,7 +96,7 @@ def train_half(data: Dataset, config: TrainConfig, sigmas: tuple[float, ...], im
     if config.noise == CLEAN:
         half["clean_input"] = scored(predict, clean, clean)
     else:
-        noisy = {sigma: add_noise(clean, "gaussian", sigma, seed=0) for sigma in sigmas}
+        noisy = {sigma: add_noise(clean, GAUSSIAN, sigma, seed=0) for sigma in sigmas}
         half["denoised"] = {str(sigma): scored(predict, clean, noisy[sigma]) for sigma in sigmas}
         half["noisy"] = {str(sigma): scored(lambda x: x, clean, noisy[sigma]) for sigma in sigmas}
     return half
@@ -109,8 +109,8 @@ def settings_of(config: TrainConfig) -> dict:
 
 def pair(clean: Half, noisy: Half) -> dict:
     """The two halves of one architecture side by side: epochs per noise, both halves' scores."""
-    return {"params": noisy["params"], "epochs": {CLEAN: clean["epochs"], "gaussian": noisy["epochs"]},
-            "best_epoch": {CLEAN: clean["best_epoch"], "gaussian": noisy["best_epoch"]},
+    return {"params": noisy["params"], "epochs": {CLEAN: clean["epochs"], GAUSSIAN: noisy["epochs"]},
+            "best_epoch": {CLEAN: clean["best_epoch"], GAUSSIAN: noisy["best_epoch"]},
             "clean_input": clean["clean_input"], "denoised": noisy["denoised"], "noisy": noisy["noisy"]}
 
 
@@ -118,7 +118,7 @@ def train_pair(data: Dataset, model: str, options: dict, level_range: tuple[floa
                images: int, runs_dir: Path, **budget) -> dict:
     """Train and score one architecture on clean inputs and on noisy ones (train_half, twice)."""
     configs = (half_config(data.spec.name, model, options, noise, level_range, runs_dir, **budget)
-               for noise in (CLEAN, "gaussian"))
+               for noise in (CLEAN, GAUSSIAN))
     return pair(*(train_half(data, config, sigmas, images) for config in configs))
 
 
@@ -180,7 +180,7 @@ def promote(dataset: str, rung: Rung, runs_dir: Path, command: str, **budget) ->
     again; an entry already made from the same settings (folders aside) is left as it is, and the
     dataset is loaded only to score a new one.
     """
-    half = half_config(dataset, LADDER_MODEL, rung.options, "gaussian", STUDY_NOISE, runs_dir / rung.name,
+    half = half_config(dataset, LADDER_MODEL, rung.options, GAUSSIAN, STUDY_NOISE, runs_dir / rung.name,
                        **budget)
     target = TrainConfig(dataset, LARGE)
     stored = {**settings_of(half), "eval_images": target.eval_images}
@@ -227,7 +227,7 @@ def ladder(dataset: str, images: int, runs_dir: Path, rungs: tuple[Rung, ...] = 
     sigmas = tuple(sorted({*COVERS, *data.spec.gaussian_levels}))
     halves = read_halves(record)
     rows = []
-    for index, (rung, noise) in enumerate((rung, noise) for rung in rungs for noise in (CLEAN, "gaussian")):
+    for index, (rung, noise) in enumerate((rung, noise) for rung in rungs for noise in (CLEAN, GAUSSIAN)):
         key = f"{rung.name}/{noise}"
         config = half_config(dataset, LADDER_MODEL, rung.options, noise, STUDY_NOISE, runs_dir / rung.name, **budget)
         kept = halves.get(key)
@@ -260,7 +260,7 @@ def ladder_markdown(rows: list[dict], rungs: tuple[Rung, ...] = LADDER) -> str:
     lines = [f"| filters | latent | params | epochs clean / noisy (best) | clean in → PSNR | {head} | covers |",
              "|---|---|---|---|---|" + "---|" * len(sigmas) + "---|"]
     for row in rows:
-        epochs = " / ".join(f"{row['epochs'][n]} ({row['best_epoch'][n]})" for n in (CLEAN, "gaussian"))
+        epochs = " / ".join(f"{row['epochs'][n]} ({row['best_epoch'][n]})" for n in (CLEAN, GAUSSIAN))
         cells = " | ".join(f"{row['noisy'][str(s)]['psnr']:.2f} → {row['denoised'][str(s)]['psnr']:.2f} "
                            f"({gain:+.2f})" for s, gain in gains(row).items())
         lines.append(f"| {row['filters'][0]}, {row['filters'][1]} | {row['latent_dim']} | {row['params']:,} | "

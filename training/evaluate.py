@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from denoiser import inference
-from denoiser.baselines import BASELINES, run_baseline
+from denoiser.baselines import BASELINES, known_sigma, run_baseline
 from denoiser.config import RESULTS_PLOT, RESULTS_TABLE, settings
 from denoiser.datasets import DATASETS, load_dataset
 from denoiser.metrics import mean_scores
@@ -35,7 +35,7 @@ from .targets import protocol_noises
 
 
 def baseline_predict(name: str, noise: str, level: float) -> Predict:
-    sigma = level if noise == "gaussian" else None
+    sigma = known_sigma(noise, level)
     return lambda batch: np.stack([run_baseline(name, image, sigma) for image in batch])
 
 

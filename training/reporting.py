@@ -14,6 +14,7 @@ from denoiser import inference
 from denoiser.config import DIAGNOSIS
 from denoiser.datasets import DATASETS
 from denoiser.models import ALL_ROUNDER, SHARP, SPECIALISTS
+from denoiser.noise import GAUSSIAN
 
 from .results import REFERENCE, Row, model_method
 from .targets import SHARP_GOALS, threshold
@@ -30,7 +31,7 @@ def results_markdown(rows: list[Row]) -> str:
         noises = list(dict.fromkeys((r.noise, r.level) for r in subset))
         methods = list(dict.fromkeys(r.method for r in subset))
         cell = {(r.method, r.noise, r.level): r for r in subset}
-        ranked = [n for n in noises if n[0] == "gaussian"] or noises  # every method has the Gaussian columns
+        ranked = [n for n in noises if n[0] == GAUSSIAN] or noises  # every method has the Gaussian columns
         methods.sort(key=lambda m: -np.mean([cell[(m, *n)].psnr if (m, *n) in cell else 0.0 for n in ranked]))
         header = ["method", "params"] + [f"{kind} {level:g}" for kind, level in noises] + ["ms / image"]
         counts = " or ".join(str(n) for n in sorted({r.images for r in subset}))
@@ -103,8 +104,8 @@ def realism_markdown(rows: list[Row]) -> str:
 def sharp_markdown(rows: list[Row]) -> str:
     """The sharp (GAN) model against the Gaussian specialist, wherever both were judged by a classifier."""
     judged = {r.key: r for r in rows if r.fd is not None}
-    pairs = [(r, judged[(r.dataset, SPECIALISTS["gaussian"], r.noise, r.level)]) for r in judged.values()
-             if r.method == SHARP and (r.dataset, SPECIALISTS["gaussian"], r.noise, r.level) in judged]
+    pairs = [(r, judged[(r.dataset, SPECIALISTS[GAUSSIAN], r.noise, r.level)]) for r in judged.values()
+             if r.method == SHARP and (r.dataset, SPECIALISTS[GAUSSIAN], r.noise, r.level) in judged]
     if not pairs:
         return ""
     wording = []
@@ -118,7 +119,7 @@ def sharp_markdown(rows: list[Row]) -> str:
              "| dataset | noise | PSNR (dB) | accuracy | Fréchet distance | met |",
              "|---|---|---|---|---|---|"]
     for sharp, specialist in pairs:
-        target = SHARP_GOALS.get(sharp.dataset, {}).get(sharp.level) if sharp.noise == "gaussian" else None
+        target = SHARP_GOALS.get(sharp.dataset, {}).get(sharp.level) if sharp.noise == GAUSSIAN else None
         met = "no target" if target is None else ("yes" if target.met(sharp, specialist) else "**no**")
         ratio = f" (×{sharp.fd / specialist.fd:.2f})" if specialist.fd else ""
         lines.append(f"| {DATASETS[sharp.dataset].title} | {sharp.noise} {sharp.level:g} | "
@@ -157,7 +158,7 @@ def plot(rows: list[Row], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    gaussian = [r for r in rows if r.noise == "gaussian" and r.method_type != REFERENCE]
+    gaussian = [r for r in rows if r.noise == GAUSSIAN and r.method_type != REFERENCE]
     datasets = list(dict.fromkeys(r.dataset for r in gaussian))
     if not datasets:
         return

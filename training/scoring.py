@@ -14,7 +14,7 @@ import numpy as np
 
 from denoiser.datasets import Dataset
 from denoiser.metrics import mean_scores
-from denoiser.noise import add_noise
+from denoiser.noise import GAUSSIAN, add_noise
 from denoiser.weights import metric_key
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -51,7 +51,7 @@ def gaussian_metrics(network: keras.Model, data: Dataset, count: int, multiple: 
         clean = clean[:, : clean.shape[1] // multiple * multiple, : clean.shape[2] // multiple * multiple]
     metrics = {}
     for sigma in data.spec.gaussian_levels:
-        noisy = add_noise(clean, "gaussian", sigma, seed=0)
+        noisy = add_noise(clean, GAUSSIAN, sigma, seed=0)
         scores, _ = score(network_predict(network, batch_size), clean, noisy)
         metrics[metric_key(sigma)] = {k: round(v, 3) for k, v in scores.items()}
     return metrics

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from denoiser.datasets import DATASETS
+from denoiser.noise import GAUSSIAN
 
 from .results import Row
 
@@ -41,7 +42,7 @@ MIDPOINT_MARGINS = {"mnist": 0.15, "fashion_mnist": 0.10}
 
 def protocol_noises(dataset: str) -> list[tuple[str, float]]:
     """The (kind, level) pairs a dataset is evaluated on: its Gaussian levels, then the other kinds."""
-    return [("gaussian", sigma) for sigma in DATASETS[dataset].gaussian_levels] + list(OTHER_NOISES)
+    return [(GAUSSIAN, sigma) for sigma in DATASETS[dataset].gaussian_levels] + list(OTHER_NOISES)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def threshold(dataset: str, noise: str, level: float, rows: list[Row]) -> Target
     classical = [r.psnr for r in rows
                  if (r.dataset, r.noise, r.level, r.method_type) == (dataset, noise, level, "baseline")]
     bm3d = [r.psnr for r in rows if (r.dataset, r.method, r.noise, r.level) == (dataset, "bm3d", noise, level)]
-    goal = GAUSSIAN_GOALS.get(dataset, {}).get(level) if noise == "gaussian" else None
+    goal = GAUSSIAN_GOALS.get(dataset, {}).get(level) if noise == GAUSSIAN else None
     if goal is None:
         return Target("> best classical", max(classical), strict=True) if classical else None
     if not goal.over_bm3d:

@@ -45,7 +45,7 @@ from denoiser.datasets import DATASETS, Dataset, load_dataset
 from denoiser.files import write_whole
 from denoiser.metrics import batch_psnr
 from denoiser.models.latent_vae import VAE
-from denoiser.noise import HAS_TENSORFLOW, NOISES
+from denoiser.noise import GAUSSIAN, HAS_TENSORFLOW, NOISES
 from denoiser.weights import WeightsEntry, WeightsError, find_entry, read_manifest, write_entry
 
 from . import gan, latent_gan
@@ -87,7 +87,7 @@ class TrainConfig:
     model: str
     epochs: int = 10
     batch_size: int = 64
-    noise: str = "gaussian"
+    noise: str = GAUSSIAN
     level_min: float | None = None
     level_max: float | None = None
     learning_rate: float = 1e-3

@@ -14,6 +14,7 @@ from typing import Callable
 
 import keras
 
+from ..noise import GAUSSIAN
 from ..registry import Registry
 from . import cnn_deep, cnn_dense, cnn_pool, cnn_unpadded, latent_cvae, latent_vae, res_unet
 
@@ -114,7 +115,7 @@ MODELS: Registry[ModelSpec] = Registry(
 
 # Trained on every noise kind: what best_model() picks where no specialist for the noise is trained.
 ALL_ROUNDER = "res_unet"
-SPECIALISTS = {"gaussian": "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
+SPECIALISTS = {GAUSSIAN: "res_unet_gaussian"}  # noise kind -> the model fine-tuned on it alone
 LATENT = "latent_ae"  # the plain autoencoder every dataset has: the interpolation's fallback
 SHARP = "res_unet_gan"  # the adversarial one: judged on realism against the Gaussian specialist
 VAE = "latent_vae"  # the variational one: the interpolation's default where it is trained and no VAE-GAN is
