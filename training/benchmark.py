@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from denoiser import LATENT, add_noise, load
+from denoiser import DATASETS, LATENT, add_noise, load
 from denoiser.baselines import run_baseline
 from denoiser.config import APP_MAX_PIXELS, APP_MEMORY_BUDGET_MIB, settings
 from denoiser.noise import GAUSSIAN
@@ -73,11 +73,11 @@ def seconds_per_call(run, repeats: int) -> float:
 
 
 def dataset_for(size: int) -> tuple[str, int]:
-    """Whose model the app runs on a square image of this side, and its channels."""
-    for largest, dataset, channels in ((28, "mnist", 1), (32, "cifar10", 3)):
-        if size <= largest:
-            return dataset, channels
-    return "photos", 3
+    """Whose model the benchmark times on a square image of this side, and its channels: MNIST's up to its side,
+    CIFAR-10's up to its, the photo model's beyond."""
+    fits = [name for name in ("mnist", "cifar10") if size <= DATASETS[name].shape[0]]
+    dataset = fits[0] if fits else "photos"
+    return dataset, DATASETS[dataset].shape[-1]
 
 
 @contextlib.contextmanager
