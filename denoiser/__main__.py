@@ -20,6 +20,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -30,6 +31,9 @@ from .files import write_whole
 from .imaging import ImageError, read_image, save_png
 from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise, parse_seed
+
+if TYPE_CHECKING:  # inference imports TensorFlow, which load() brings in when it runs
+    from .inference import Denoiser
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -107,7 +111,7 @@ def save(image, path: Path) -> None:
     write_whole(path, lambda partial: save_png(image, partial))
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m denoiser", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders of images")
@@ -121,56 +125,71 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=parse_seed, default=0, help="noise seed, for repeatable --add-noise")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace results already in --out (default: keep them and skip their inputs)")
+    return parser
+
+
+def unwritable(inputs: list[str], named: list[tuple[Path, Path]], out: Path, noisy: bool) -> str | None:
+    """Why results must not be written to `out`, if they must not: it would replace or become an input."""
+    if victim := overwritten_input(named, out, noisy):
+        return f"writing to {out} would replace the input {victim}; choose another --out folder."
+    if folder := input_folder_at(inputs, out):
+        return (f"--out is the input folder {folder}: a rerun would take its results for inputs; "
+                "choose another --out folder.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"cannot write to --out {out}: {error.strerror or error}"
+    return None
+
+
+def denoise_file(path: Path, name: Path, den: Denoiser, args: argparse.Namespace, missing: set[Path]) -> str | None:
+    """Write one input's `missing` results into --out; the line that says why not, if it could not."""
+    try:
+        image, note = read_image(path, settings().max_pixels)
+    except (ImageError, OSError) as error:
+        return f"skipped {path}: {error}"
+    if note:
+        tqdm.write(f"{path}: {note}")
+    out = Path(args.out)
+    try:
+        if args.add_noise:  # the same seed draws the same noise: a kept noisy copy of ours is this one
+            image = add_noise(image, *args.add_noise, seed=args.seed)
+            if noisy_file(name) in missing:
+                save(image, out / noisy_file(name))
+        if denoised_file(name) in missing:
+            save(den.denoise(image), out / denoised_file(name))
+    except OSError as error:
+        return f"could not write the result of {path}: {error}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not args.out.strip():
         parser.error("--out needs a folder name (an empty one would write into the current folder)")
-
     try:
         den = load(args.dataset, args.model, noise=args.add_noise[0] if args.add_noise else None)
     except (FileNotFoundError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
-    out = Path(args.out)
-    named = unique_names(find_images(args.inputs, out), bool(args.add_noise))
+    out, noisy = Path(args.out), bool(args.add_noise)
+    named = unique_names(find_images(args.inputs, out), noisy)
     if not named:
         print(f"No images found in {' '.join(args.inputs)}.", file=sys.stderr)
         return 1
-    if victim := overwritten_input(named, out, bool(args.add_noise)):
-        parser.exit(2, f"error: writing to {out} would replace the input {victim}; choose another --out folder.\n")
-    if folder := input_folder_at(args.inputs, out):
-        parser.exit(2, f"error: --out is the input folder {folder}: a rerun would take its results for inputs; "
-                       "choose another --out folder.\n")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        parser.exit(2, f"error: cannot write to --out {out}: {error.strerror or error}\n")
+    if reason := unwritable(args.inputs, named, out, noisy):
+        parser.exit(2, f"error: {reason}\n")
     failures = kept = 0
     for path, name in tqdm(named, unit="image"):
-        wanted = results(name, bool(args.add_noise))
+        wanted = results(name, noisy)
         there = set() if args.overwrite else {f for f in wanted if os.path.lexists(out / f)}
         if there:
             kept += 1
             tqdm.write(f"kept {', '.join(str(out / f) for f in sorted(there))}: already there (--overwrite "
                        "replaces it)", file=sys.stderr)
-        if there == wanted:
-            continue
-        try:
-            image, note = read_image(path, settings().max_pixels)
-        except (ImageError, OSError) as error:
+        if there != wanted and (failure := denoise_file(path, name, den, args, wanted - there)):
             failures += 1
-            tqdm.write(f"skipped {path}: {error}", file=sys.stderr)
-            continue
-        if note:
-            tqdm.write(f"{path}: {note}")
-        try:
-            if args.add_noise:  # the same seed draws the same noise: a kept noisy copy of ours is this one
-                image = add_noise(image, *args.add_noise, seed=args.seed)
-                if noisy_file(name) not in there:
-                    save(image, out / noisy_file(name))
-            if denoised_file(name) not in there:
-                save(den.denoise(image), out / denoised_file(name))
-        except OSError as error:
-            failures += 1
-            tqdm.write(f"could not write the result of {path}: {error}", file=sys.stderr)
+            tqdm.write(failure, file=sys.stderr)
     if kept:
         print(f"{kept} input(s) had results already in {out}: kept, and only the missing ones written.",
               file=sys.stderr)
