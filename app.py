@@ -2,24 +2,8 @@
 
     python app.py            # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT apply)
 
-The denoise, compare and interpolate events are an API too:
-
-    from gradio_client import Client, handle_file
-
-    client = Client("http://127.0.0.1:7860/")
-    original, noisy, denoised, report, png, baselines = client.predict(
-        handle_file("photo.jpg"), "photos", "auto", "gaussian", 0.2, 0, True, False, api_name="/denoise"
-    )
-    print(report)  # Markdown table of PSNR / SSIM; `png` is the denoised image at full resolution
-    frame, strip, gif = client.predict(
-        "mnist", handle_file("a.png"), handle_file("b.png"), 0.5, "latent_vae", "spherical", 0, api_name="/interpolate"
-    )
-
-Arguments of /denoise: image file, dataset (mnist, fashion_mnist, cifar10, photos), model ("auto" for the
-best for the noise kind, or a model name), noise kind, level, seed, add noise (False: the file is already
-noisy), classical baselines. Of /interpolate: dataset, image A, image B, t, a latent model (latent_vae_gan,
-latent_vae, latent_ae, cnn_dense: the study's winner, latent_cvae; where trained), the path (linear or
-spherical) and the passes back through the model (0 to 8; 0: the decoding as it is).
+The denoise, compare and interpolate events are an API too, called by the names of their
+functions' arguments (README, *Call the app from Python*; `client.view_api()` lists them).
 """
 
 from __future__ import annotations

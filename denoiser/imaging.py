@@ -16,6 +16,7 @@ from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 from .config import settings
 
 CHANNELS = (1, 3, 4)  # gray, RGB, RGBA: what every array and file becomes
+CHANNEL_LIKE = 8  # a 3-D array whose last axis is this short holds channels (refused unless CHANNELS), not widths
 FLOAT_SLACK = 4.0
 """How far beyond [0, 1] a float image may reach: unclipped noise on a [0, 1] image stays within it (σ = 1
 would need a 4σ draw), a 0-255 image cast to float does not."""
@@ -54,24 +55,29 @@ def as_batch(image: np.ndarray, max_pixels: int | None = None) -> tuple[np.ndarr
     """(H, W), (H, W, C), (N, H, W) or (N, H, W, C) as an (N, H, W, C) float32 batch (`as_float`'s scale).
 
     C is one of CHANNELS. A 3-D array whose last axis is 1, 3 or 4 long is one image with
-    channels, one whose last axis is 2 is refused (gray and alpha, or a batch of images two
-    pixels wide? not guessed), and any other is a batch of gray images. The original shape
-    comes back too. Images over `max_pixels` are refused before any copy is made.
+    channels, one whose last axis is otherwise up to CHANNEL_LIKE long is refused (an image of
+    2 or 5 channels, or a batch of gray images that narrow? not guessed), and any other is a
+    batch of gray images. The original shape comes back too. Images over `max_pixels` are
+    refused before any copy is made.
     """
-    image = np.asarray(image)
+    try:
+        image = np.asarray(image)
+    except ValueError:  # a list of images of different sizes
+        raise ImageError("The images of a batch must share one shape; denoise other sizes one by one.") from None
     if image.ndim not in (2, 3, 4):
         raise ImageError(f"Expected an image or a batch of images, got an array of shape {image.shape}.")
-    if (image.ndim, image.shape[-1]) == (3, 2) or (image.ndim == 4 and image.shape[-1] not in CHANNELS):
+    if image.size == 0:
+        raise ImageError(f"The image or batch is empty (shape {image.shape}).")
+    if image.shape[-1] not in CHANNELS and (image.ndim == 4 or image.ndim == 3 and image.shape[-1] <= CHANNEL_LIKE):
         raise ImageError(f"An image has 1 (gray), 3 (RGB) or 4 (RGBA) channels; the array of shape {image.shape} "
-                         f"has {image.shape[-1]}.")
+                         f"has {image.shape[-1]}" + (" (a batch of gray images is (N, H, W, 1))." if image.ndim == 3
+                                                     else "."))
     if image.ndim == 2:
         batch = image[None, ..., None]
     elif image.ndim == 3:
         batch = image[None] if image.shape[-1] in CHANNELS else image[..., None]
     else:
         batch = image
-    if batch.size == 0:
-        raise ImageError(f"The image or batch is empty (shape {image.shape}).")
     if max_pixels is not None and batch.shape[1] * batch.shape[2] > max_pixels:
         raise ImageError(f"The image has {batch.shape[1] * batch.shape[2]:,} pixels; the limit is {max_pixels:,}.")
     return as_float(batch), image.shape
@@ -130,17 +136,18 @@ def join_alpha(colour: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return np.concatenate([np.broadcast_to(colour, (*colour.shape[:-1], 3)), alpha], axis=-1)
 
 
-def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray, str]:
+def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tuple[np.ndarray, str]:
     """Read any common image file as float32 (H, W, 1), (H, W, 3) or (H, W, 4), plus a note for the user.
 
     EXIF rotation and an embedded colour profile are applied (colours come out in sRGB), 16-bit,
-    float, CMYK and palette images are converted, an
-    animated file gives its first frame, and transparency is kept as a fourth (alpha)
-    channel. An image over `max_pixels` or longer than settings().max_side is downscaled;
-    one whose header promises more than settings().decode_max_pixels is refused before it
-    is decoded, after JPEG's cheap reduced decoding (1/2 to 1/8 scale) has had its say.
+    float, CMYK and palette images are converted, an animated file gives its first frame (the
+    note says so), and transparency is kept as a fourth (alpha) channel. An image over
+    `max_pixels` (default: settings().max_pixels) or longer than settings().max_side is
+    downscaled; one whose header promises more than settings().decode_max_pixels is refused
+    before it is decoded, after JPEG's cheap reduced decoding (1/2 to 1/8 scale) has had its say.
     """
     limits = settings()
+    max_pixels = limits.max_pixels if max_pixels is None else max_pixels
     try:
         if isinstance(source, bytes):
             data = source
@@ -164,6 +171,7 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
             if width * height > limits.decode_max_pixels:
                 raise ImageError(f"The image is {width}×{height} = {width * height:,} pixels; images over "
                                  f"{limits.decode_max_pixels:,} pixels are not decoded.")
+            frames = getattr(opened, "n_frames", 1)
             frame = next(ImageSequence.Iterator(opened))
             image = ImageOps.exif_transpose(frame) or frame
             image.load()
@@ -177,14 +185,14 @@ def read_image(source: str | Path | bytes, max_pixels: int) -> tuple[np.ndarray,
         raise ImageError(f"The image is over {most:,} pixels; images that large are not decoded.") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"The image could not be read: {error}") from None
-    note = ""
+    notes = [f"The first of its {frames} frames."] if frames > 1 else []
     size = fitted_size(image.size, max_pixels, limits.max_side)
     if size != image.size:
         image.thumbnail(size, Image.LANCZOS)
     if image.size != original and image.size != original[::-1]:  # EXIF may have turned it
-        note = (f"Downscaled from {original[0]}×{original[1]} to {image.width}×{image.height} "
-                f"(limits {max_pixels:,} pixels, {limits.max_side:,} pixels a side).")
-    return _pil_to_float(in_srgb(image, profile)), note
+        notes.append(f"Downscaled from {original[0]}×{original[1]} to {image.width}×{image.height} "
+                     f"(limits {max_pixels:,} pixels, {limits.max_side:,} pixels a side).")
+    return _pil_to_float(in_srgb(image, profile)), " ".join(notes)
 
 
 def in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:

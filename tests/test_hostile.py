@@ -23,10 +23,12 @@ from PIL import Image
 import denoiser
 from denoiser import ALL_ROUNDER, NOISES
 from denoiser.config import APP_MEMORY_BUDGET_MIB, settings
+from denoiser.samples import load_samples
 from denoiser.scratch import LOCK
 from training.appserver import RunningApp, files_in, running_app
 
-from .conftest import encoded, png
+from .conftest import encoded, need_weights, png
+from .test_readme import block_after
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 NEEDED = [("mnist", ALL_ROUNDER), ("cifar10", ALL_ROUNDER), ("cifar10", "cnn_dense_large")]
@@ -206,6 +208,23 @@ def test_numbers_that_are_no_numbers_get_a_message_naming_the_widget(app: App, t
                            api_name="/interpolate")
     assert "PSNR" in denoise(app.client, path, seed=None)[3]  # an empty seed field is Gradio's own: it still runs
     still_serving(app, tmp_path)
+
+
+def test_the_readmes_api_example_runs_as_written(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for dataset, model in (("photos", "res_unet_gaussian"), ("mnist", "latent_vae")):
+        need_weights(dataset, model)
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (64, 48), (200, 120, 40)).save("photo.jpg")
+    for name, digit in zip(("a.png", "b.png"), load_samples("mnist").images):
+        Image.fromarray(digit).save(name)
+    names: dict = {}
+    code = block_after("### Call the app from Python").replace("http://127.0.0.1:7860/", app.server.url)
+    exec(compile(code, "README.md", "exec"), names)
+    assert Image.open(names["png"]).size == (64, 48) and Image.open(names["gif"]).n_frames > 1
+    assert "BM3D" in names["report"] and len(names["gallery"]) > 2
+    # "Every argument but the files has the page's default"
+    report = app.client.predict(path=handle_file("photo.jpg"), dataset="photos", api_name="/denoise")[3]
+    assert "PSNR" in report
 
 
 def test_every_trained_model_of_the_dataset_can_be_named(app: App, tmp_path: Path) -> None:
