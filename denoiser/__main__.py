@@ -46,22 +46,26 @@ def resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def find_images(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
-    """(file, output name without suffix) for files as given and image files under folders, in a stable order.
+def find_images(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """(file, output name without suffix) for files as given and image files under folders, in a stable order;
+    and the image files under `out` that a folder holds, left out: they may be earlier results.
 
-    Names keep the subfolders below an input folder; files under `out` (earlier results) are left out.
+    Names keep the subfolders below an input folder.
     """
     out = resolved(out)
-    found = []
+    found, left_out = [], []
     for item in map(Path, inputs):
         if item.is_dir():
-            inner_out = out if resolved(item) in out.parents else None
-            files = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
-                           and inner_out not in resolved(p).parents)  # a folder named x.jpg is searched, not read
-            found += [(p, p.relative_to(item).with_suffix("")) for p in files]
+            inner_out = resolved(item) in out.parents  # an --out that is the folder itself is refused later
+            files = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir())
+            for path in files:  # a folder named x.jpg is searched, not read
+                if inner_out and out in resolved(path).parents:
+                    left_out.append(path)
+                else:
+                    found.append((path, path.relative_to(item).with_suffix("")))
         else:
             found.append((item, Path(item.stem)))
-    return found
+    return found, left_out
 
 
 def denoised_file(name: Path) -> Path:
@@ -173,7 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
     out, noisy = Path(args.out), bool(args.add_noise)
-    named = unique_names(find_images(args.inputs, out), noisy)
+    found, left_out = find_images(args.inputs, out)
+    named = unique_names(found, noisy)
+    ours = {resolved(out / result) for _, name in named for result in results(name, noisy)}
+    if others := [path for path in left_out if resolved(path) not in ours]:
+        print(f"Left out {len(others)} image(s) inside --out {out}, such as {others[0]}: results go there, so "
+              "nothing in it is read as input. Choose an --out outside the input folders to denoise them.",
+              file=sys.stderr)
     if not named:
         print(f"No images found in {' '.join(args.inputs)}.", file=sys.stderr)
         return 1

@@ -118,11 +118,16 @@ def test_batch_cli_explains_an_unusable_out_and_skips_a_file_it_cannot_write(use
     assert "No images found" in capsys.readouterr().err
 
 
-def test_batch_cli_leaves_earlier_results_inside_an_input_folder_alone(use_weights, tmp_path):
+def test_batch_cli_leaves_earlier_results_inside_an_input_folder_alone(use_weights, tmp_path, capsys):
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
     for _ in range(2):  # the second run must not denoise the first run's result again
         assert main([str(tmp_path), "--out", str(tmp_path / "clean")]) == 0
+        assert "Left out" not in capsys.readouterr().err  # its own results go unmentioned
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.png")) == ["clean/x.png", "x.png"]
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "clean" / "mine.jpg")  # a picture of the user's
+    assert main([str(tmp_path), "--out", str(tmp_path / "clean")]) == 0
+    assert f"Left out 1 image(s) inside --out {tmp_path / 'clean'}, such as {tmp_path / 'clean' / 'mine.jpg'}" in (
+        capsys.readouterr().err)
 
 
 def test_batch_cli_keeps_files_already_in_out_unless_told_to_overwrite(use_weights, tmp_path, capsys):
