@@ -102,8 +102,21 @@ def find_entry(dataset: str, model: str, weights_dir: Path | None = None) -> Wei
     for entry in entries:
         if (entry.dataset, entry.model) == (dataset, model):
             return entry
-    have = ", ".join(f"{e.dataset}/{e.model}" for e in entries) or "none"
-    raise WeightsError(f"No weights for dataset {dataset!r} and model {model!r}. Trained models: {have}.")
+    if not entries:  # a package installed without a weights folder, or a mistyped DENOISER_WEIGHTS_DIR
+        raise WeightsError(
+            f"No weights for dataset {dataset!r} and model {model!r}: {manifest_path(weights_dir)} does not exist. "
+            "Point DENOISER_WEIGHTS_DIR at a weights folder (a checkout's weights/, or a download of the Hugging Face "
+            f"Hub repository {settings().hub_repo}). Trained models: none.")
+    have = ", ".join(e.model for e in entries if e.dataset == dataset) or (
+        f"none (datasets with trained models: {', '.join(dict.fromkeys(e.dataset for e in entries))})")
+    raise WeightsError(f"No weights for dataset {dataset!r} and model {model!r}. Trained {dataset} models: {have}.")
+
+
+def first_step(command: str) -> str:
+    """A recorded command, or its first step and a count of the rest: a model trained in stages has a long chain."""
+    steps = command.split(" && ")
+    return command if len(steps) == 1 else (f"{steps[0]} && ... ({len(steps) - 1} more steps: the manifest's "
+                                            "command, or training/train_all.sh)")
 
 
 def weights_file(entry: WeightsEntry, weights_dir: Path | None = None) -> Path:
@@ -121,5 +134,5 @@ def weights_file(entry: WeightsEntry, weights_dir: Path | None = None) -> Path:
         raise WeightsError(
             f"Weights file {entry.file} is not in {folder} and could not be downloaded "
             f"from the Hugging Face Hub repository {repo!r} ({type(error).__name__}: {error}). "
-            f"Train it instead with: {entry.command}"
+            f"Train it instead with: {first_step(entry.command)}"
         ) from error

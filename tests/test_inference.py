@@ -124,7 +124,8 @@ def test_photos_run_cifar10_models_until_their_own_are_trained(use_weights, tmp_
 
 
 def test_missing_weights_list_what_exists(use_weights):
-    with pytest.raises(denoiser.WeightsError, match="mnist/res_unet"):
+    with pytest.raises(denoiser.WeightsError, match=r"Trained fashion_mnist models: none \(datasets with trained "
+                                                    r"models: cifar10, mnist\)\.$"):
         denoiser.load("fashion_mnist")
     with pytest.raises(denoiser.UnknownName, match="Unknown dataset"):
         denoiser.load("svhn")

@@ -1,4 +1,5 @@
 import multiprocessing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,30 @@ def test_missing_file_offline_names_file_source_and_command(tmp_path, monkeypatc
     message = str(error.value)
     assert "mnist/res_unet.keras" in message and "someone/denoiser-weights" in message
     assert "python -m training.train --model res_unet" in message
+
+
+def test_a_model_trained_in_stages_names_its_first_step_not_the_whole_chain(tmp_path, monkeypatch):
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    staged = replace(_entry("res_unet"), command=" && ".join(f"python -m training.train --stage {i}" for i in range(9)))
+    with pytest.raises(WeightsError) as error:
+        weights.weights_file(staged)
+    assert str(error.value).endswith("python -m training.train --stage 0 && ... (8 more steps: the manifest's "
+                                     "command, or training/train_all.sh)")
+
+
+def test_a_missing_manifest_names_its_path_and_the_setting_and_a_wrong_name_lists_the_datasets_models(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(WeightsError, match=f"{tmp_path / 'nowhere' / 'manifest.json'} does not exist. Point "
+                                           "DENOISER_WEIGHTS_DIR at a weights folder"):
+        find_entry("mnist", "res_unet")
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    write_entry(_entry("res_unet"), tmp_path)
+    write_entry(replace(_entry("cnn_pool"), dataset="cifar10"), tmp_path)
+    with pytest.raises(WeightsError, match=r"and model 'cnn_deep'\. Trained mnist models: res_unet\.$"):
+        find_entry("mnist", "cnn_deep")
 
 
 def test_local_file_wins(tmp_path, monkeypatch):
