@@ -18,22 +18,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from . import add_noise, load
+from . import Denoiser, ResizedWarning, add_noise, load
 from .config import settings
 from .datasets import DATASETS
 from .files import write_whole
 from .imaging import ImageError, read_image, save_png
 from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise, parse_seed
-
-if TYPE_CHECKING:  # inference imports TensorFlow, which load() brings in when it runs
-    from .inference import Denoiser
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -152,8 +149,9 @@ def denoise_file(path: Path, name: Path, den: Denoiser, args: argparse.Namespace
         image, note = read_image(path, settings().max_pixels)
     except (ImageError, OSError) as error:
         return f"skipped {path}: {error}"
-    if note:
-        tqdm.write(f"{path}: {note}")
+    for line in (note, den.resize_note(image.shape[:2])):
+        if line:
+            tqdm.write(f"{path}: {line}", file=sys.stderr)
     out = Path(args.out)
     try:
         if args.add_noise:  # the same seed draws the same noise: a kept noisy copy of ours is this one
@@ -161,7 +159,9 @@ def denoise_file(path: Path, name: Path, den: Denoiser, args: argparse.Namespace
             if noisy_file(name) in missing:
                 save(image, out / noisy_file(name))
         if denoised_file(name) in missing:
-            save(den.denoise(image), out / denoised_file(name))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResizedWarning)  # its note is written above, with the file's name
+                save(den.denoise(image), out / denoised_file(name))
     except OSError as error:
         return f"could not write the result of {path}: {error}"
     return None
@@ -189,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if reason := unwritable(args.inputs, named, out, noisy):
         parser.exit(2, f"error: {reason}\n")
+    print(f"Denoising {len(named)} image(s) with {den.entry.dataset}/{den.name}"
+          f"{f' after adding {args.add_noise[0]} noise at {args.add_noise[1]:g}' if noisy else ''} into {out}.",
+          file=sys.stderr)
     failures = kept = 0
     for path, name in tqdm(named, unit="image"):
         wanted = results(name, noisy)

@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from PIL import Image
 
 import denoiser.__main__ as cli
-from denoiser import inference
+from denoiser import ResizedWarning, inference
 from denoiser.__main__ import main
 
 
@@ -47,6 +48,17 @@ def test_batch_cli_all_good_exits_zero_and_bad_flags_explain(use_weights, tmp_pa
     with pytest.raises(SystemExit):
         main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--dataset", "fashion_mnist"])
     assert "No weights" in capsys.readouterr().err
+
+
+def test_batch_cli_says_which_model_it_runs_and_which_file_it_resized(use_weights, tmp_path, capsys):
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResizedWarning)  # a bare warning, without the file's name, would fail here
+        assert main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o"), "--dataset", "mnist", "--model",
+                     "latent_ae", "--add-noise", "speckle:0.2"]) == 0
+    err = capsys.readouterr().err
+    assert f"Denoising 1 image(s) with mnist/latent_ae after adding speckle noise at 0.2 into {tmp_path / 'o'}." in err
+    assert f"{tmp_path / 'x.png'}: latent_ae takes 28×28 images; the 8×8 input was resized" in err
 
 
 def test_batch_cli_with_the_committed_model_removes_most_of_the_noise(tmp_path):
