@@ -8,6 +8,8 @@
 import importlib
 import os
 
+__version__ = "0.1.0"  # the package's (pyproject.toml reads it here)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the CLIs
 
 from .datasets import DATASETS, DatasetError, load_dataset

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import Denoiser, ResizedWarning, add_noise, load
+from . import Denoiser, ResizedWarning, __version__, add_noise, load
 from .config import settings
 from .datasets import DATASETS
 from .files import write_whole
@@ -115,6 +115,7 @@ def save(image, path: Path) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m denoiser", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"denoiser {__version__}")
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders of images")
     parser.add_argument("--out", required=True, help="folder for the denoised PNGs (created if missing)")
     parser.add_argument("--dataset", default="photos", type=DATASETS.arg,

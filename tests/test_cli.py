@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import denoiser.__main__ as cli
-from denoiser import ResizedWarning, inference
+from denoiser import ResizedWarning, __version__, inference
 from denoiser.__main__ import main
 
 
@@ -211,3 +211,5 @@ def test_the_library_installs_as_a_package_with_its_command(use_weights, tmp_pat
                             "print(len(denoiser.samples.load_samples('mnist').images))"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert Path(where[0]).is_relative_to(site) and int(where[1]) == 100
+    version = subprocess.run([str(site / "bin" / "denoiser"), "--version"], env=env, capture_output=True, text=True)
+    assert version.stdout == f"denoiser {__version__}\n"
