@@ -17,6 +17,7 @@ import random
 import reprlib
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -71,6 +72,11 @@ def glibc() -> ctypes.CDLL | None:
 # 64-megapixel uploads, run one at a time, peaked at 3,998 MiB by default; with the pools capped
 # when the server starts and a trim after each large image (in_lane), at 2,231 MiB.
 LIBC = glibc()
+
+try:  # every setting read once, before anything is built on them: a wrong one stops the start with one line
+    settings()
+except ValueError as error:
+    raise SystemExit(f"error: {error}") from None
 
 DISPLAY = 320  # on-screen side of the images; tiny ones are enlarged to about this
 PREVIEW = 1600  # on-screen images are shrunk to this side; the download keeps full resolution
@@ -769,12 +775,15 @@ def warm_up() -> None:
     """Run every event the app opens with once per dataset, so that no visitor waits for TensorFlow's first calls.
 
     The first call of a model loads it and traces its graph for the input's shape (about 0.8 s for MNIST);
-    afterwards a 28×28 image takes milliseconds.
+    afterwards a 28×28 image takes milliseconds. A dataset without weights is named on stderr and skipped.
     """
     for name in SAMPLED:
         path = sample(name)[0]
-        denoise(path, name, AUTO, NOISE, NOISES[NOISE].default, 0, True, False, progress=lambda *_, **__: None)
-        walk(name, path, path, 0.5)
+        try:
+            denoise(path, name, AUTO, NOISE, NOISES[NOISE].default, 0, True, False, progress=lambda *_, **__: None)
+            walk(name, path, path, 0.5)
+        except gr.Error as error:  # missing weights: the app starts anyway, and each event says what is missing
+            print(f"Not warmed up for {DATASETS[name].title}: {error.message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,12 @@ images come from the built-in samples, so no dataset is needed.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import gradio as gr
@@ -647,6 +650,21 @@ def test_warm_up_loads_every_model_the_app_opens_with(monkeypatch: pytest.Monkey
     for dataset in SAMPLED:
         assert "PSNR" in run(ring, dataset=dataset, model=app.AUTO, kind=app.NOISE)[3]
         app.walk(dataset, ring, ring, 0.5)
+
+
+def test_without_weights_the_app_still_starts_and_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "nowhere"))
+    app.warm_up()
+    err = capsys.readouterr().err
+    assert all(f"Not warmed up for {DATASETS[name].title}: No weights for dataset {name!r}" in err for name in SAMPLED)
+
+
+def test_a_wrong_setting_stops_the_app_with_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(Path(app.__file__))], env={**os.environ, "DENOISER_TILE": "250"},
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr.strip().splitlines() == [
+        "error: DENOISER_TILE='250': it must be a whole number ≥ 32 divisible by 4 (default 256)."]
 
 
 def test_the_gan_is_offered_and_compared_where_trained_but_never_auto(gan_weights: Path, tmp_path: Path) -> None:
