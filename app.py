@@ -84,6 +84,7 @@ STEPS = 9  # interpolation strip: t = 0, 1/8, ..., 1
 PHOTO = "photos"  # any picture, denoised at full resolution by the photo models
 PHOTOS = DATASETS["skimage_photos"].bundled[:5]  # the example photos: the first five of scikit-image's photo set
 PROMPT = "Upload an image or press **Sample**."
+NAME_CHARS = 100  # of an upload's name kept in its download's (holiday.jpg -> holiday-denoised.png)
 GONE = ("The image is no longer on the server (files unused for an hour, or the oldest when it is busy, are "
         "deleted): upload it again.")
 KEEP_SECONDS = 3600  # files unused this long are deleted, and beyond settings().app_disk_mb the least recently used
@@ -498,7 +499,7 @@ def denoise(
         view(noisy),
         view(result.image),
         report(results, notes + resized + skipped),
-        save(to_pil(result.image), f"denoised-{dataset}.png"),
+        save(to_pil(result.image), f"{Path(path).stem[:NAME_CHARS]}-denoised.png"),
         gallery(extra),
     )
 

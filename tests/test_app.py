@@ -230,6 +230,7 @@ def test_denoise_beats_the_noise_on_a_real_test_image() -> None:
     path, _ = app.sample("mnist")
     original, noisy, denoised, report, download, comparison = run(path, level=0.3, seed=3)
     assert gain(path, download, "gaussian", 0.3, 3) > 3.0
+    assert Path(download).name == f"{Path(path).stem}-denoised.png"  # the upload's name, not one for every download
     assert "PSNR" in report and MODELS[ALL_ROUNDER].title in report
     assert size(original) == size(noisy) == size(denoised) and min(size(original)) >= 252  # 28 px enlarged 9x
     assert comparison == []
