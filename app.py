@@ -46,7 +46,16 @@ from denoiser.config import (
     settings,
 )
 from denoiser.datasets import bundled_files
-from denoiser.imaging import convert_channels, enlarge, header_pixels, join_alpha, split_alpha, to_uint8
+from denoiser.imaging import (
+    convert_channels,
+    enlarge,
+    header_pixels,
+    is_high_depth,
+    join_alpha,
+    save_png,
+    split_alpha,
+    to_uint8,
+)
 from denoiser.interpolation import MAX_PASSES, PATHS, STUDY_PATH, whole_passes
 from denoiser.metrics import psnr, ssim
 from denoiser.noise import GAUSSIAN
@@ -267,6 +276,12 @@ def save(picture: Image.Image, name: str, **options: Any) -> str:
     which breaks a download when two requests return the same picture at once.
     """
     return str(SCRATCH.write(name, lambda path: picture.save(path, **options)))
+
+
+def download_file(image: np.ndarray, upload: str) -> str:
+    """The denoised image at full resolution, named after the upload, in 16 bits where the upload had them."""
+    name = f"{Path(upload).stem[:NAME_CHARS]}-denoised.png"
+    return str(SCRATCH.write(name, lambda path: save_png(image, path, is_high_depth(upload))))
 
 
 def screen(image: np.ndarray) -> Image.Image:
@@ -499,7 +514,7 @@ def denoise(
         view(noisy),
         view(result.image),
         report(results, notes + resized + skipped),
-        save(to_pil(result.image), f"{Path(path).stem[:NAME_CHARS]}-denoised.png"),
+        download_file(result.image, path),
         gallery(extra),
     )
 

@@ -28,7 +28,7 @@ from . import Denoiser, ResizedWarning, __version__, add_noise, load
 from .config import settings
 from .datasets import DATASETS
 from .files import write_whole
-from .imaging import ImageError, read_image, save_png
+from .imaging import ImageError, is_high_depth, read_image, save_png
 from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise, parse_seed
 
@@ -107,9 +107,9 @@ def input_folder_at(inputs: list[str], out: Path) -> str | None:
     return next((item for item in inputs if Path(item).is_dir() and resolved(Path(item)) == resolved(out)), None)
 
 
-def save(image, path: Path) -> None:
+def save(image, path: Path, high_depth: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_whole(path, lambda partial: save_png(image, partial))
+    write_whole(path, lambda partial: save_png(image, partial, high_depth))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,16 +153,16 @@ def denoise_file(path: Path, name: Path, den: Denoiser, args: argparse.Namespace
     for line in (note, den.resize_note(image.shape[:2])):
         if line:
             tqdm.write(f"{path}: {line}", file=sys.stderr)
-    out = Path(args.out)
+    out, high_depth = Path(args.out), is_high_depth(path)  # a 16-bit scan's result is written in 16 bits
     try:
         if args.add_noise:  # the same seed draws the same noise: a kept noisy copy of ours is this one
             image = add_noise(image, *args.add_noise, seed=args.seed)
             if noisy_file(name) in missing:
-                save(image, out / noisy_file(name))
+                save(image, out / noisy_file(name), high_depth)
         if denoised_file(name) in missing:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ResizedWarning)  # its note is written above, with the file's name
-                save(den.denoise(image), out / denoised_file(name))
+                save(den.denoise(image), out / denoised_file(name), high_depth)
     except OSError as error:
         return f"could not write the result of {path}: {error}"
     return None

@@ -254,7 +254,25 @@ def _pil_to_float(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
-def save_png(image: np.ndarray, path: str | Path) -> None:
-    """Write a float (H, W), (H, W, 1) or (H, W, 3|4) image in [0, 1] as an 8-bit PNG."""
-    array = to_uint8(image)
-    Image.fromarray(array[..., 0] if array.ndim == 3 and array.shape[-1] == 1 else array).save(path, format="PNG")
+def is_high_depth(source: str | Path) -> bool:
+    """Whether an image file holds more than 8 bits a sample as Pillow reads it (16-bit or float gray; Pillow
+    reads 16-bit colour as 8-bit), so that a result can keep its depth; False for what is no readable image."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as opened:
+                return opened.mode in FULL_SCALE
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def save_png(image: np.ndarray, path: str | Path, high_depth: bool = False) -> None:
+    """Write a float (H, W), (H, W, 1) or (H, W, 3|4) image in [0, 1] as a PNG: 8 bits a sample, or 16 for a gray
+    image with `high_depth` (Pillow writes no 16-bit colour)."""
+    gray = image.ndim == 2 or image.shape[-1] == 1
+    if high_depth and gray:
+        array = (np.clip(image, 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16).reshape(image.shape[:2])
+    else:
+        array = to_uint8(image)
+        array = array.reshape(image.shape[:2]) if gray else array
+    Image.fromarray(array).save(path, format="PNG")

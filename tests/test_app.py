@@ -255,6 +255,14 @@ def test_without_added_noise_the_upload_is_denoised_as_is(ring: str) -> None:
     assert "| Noisy input | — | — |" in report and "Add noise is off" in report
 
 
+def test_a_16_bit_upload_downloads_in_16_bits(tmp_path: Path) -> None:
+    need_weights("mnist", ALL_ROUNDER)
+    path = tmp_path / "scan.png"
+    Image.fromarray((np.linspace(0, 1, 28 * 28).reshape(28, 28) * 65535).astype(np.uint16)).save(path)
+    *_, download, _ = run(str(path), level=0.1)
+    assert Image.open(download).mode == "I;16" and Path(download).name == "scan-denoised.png"
+
+
 def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: Path) -> None:
     need_weights("mnist", ALL_ROUNDER)
     path = tmp_path / "colour.png"

@@ -61,6 +61,15 @@ def test_batch_cli_says_which_model_it_runs_and_which_file_it_resized(use_weight
     assert f"{tmp_path / 'x.png'}: latent_ae takes 28×28 images; the 8×8 input was resized" in err
 
 
+def test_batch_cli_keeps_a_16_bit_scans_depth(use_weights, tmp_path):
+    Image.fromarray((np.linspace(0, 1, 64).reshape(8, 8) * 65535).astype(np.uint16)).save(tmp_path / "scan.png")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "plain.png")
+    assert main([str(tmp_path / "scan.png"), str(tmp_path / "plain.png"), "--out", str(tmp_path / "o"), "--dataset",
+                 "mnist", "--add-noise", "gaussian:0.1"]) == 0
+    modes = {p.name: Image.open(p).mode for p in (tmp_path / "o").iterdir()}
+    assert modes == {"scan.png": "I;16", "scan_noisy.png": "I;16", "plain.png": "L", "plain_noisy.png": "L"}
+
+
 def test_batch_cli_with_the_committed_model_removes_most_of_the_noise(tmp_path):
     y, x = np.mgrid[:64, :64]
     original = np.stack([x * 4, y * 4, np.full_like(x, 128)], axis=-1).astype(np.uint8)  # smooth colour ramps

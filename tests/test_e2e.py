@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from denoiser import ALL_ROUNDER, LATENT, SPECIALISTS
-from training.appserver import running_app
+from training.appserver import CHROMIUM, CHROMIUM_ARGS, FRESH_MACHINE, running_app
 
 from .conftest import need_weights
 
@@ -26,12 +26,8 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STARTUP_SECONDS = 180
 WAIT_MS = 120_000  # CI machines are slow
-FRESH_MACHINE = {"DENOISER_DATA_DIR": None, "HF_HUB_OFFLINE": "1"}  # no dataset, no download
 NEEDED = [(dataset, model) for dataset in ("mnist", "cifar10")
           for model in (ALL_ROUNDER, SPECIALISTS["gaussian"], LATENT)]
 

@@ -11,9 +11,11 @@ from denoiser.imaging import (
     convert_channels,
     enlarge,
     header_pixels,
+    is_high_depth,
     join_alpha,
     read_image,
     resize,
+    save_png,
     split_alpha,
 )
 
@@ -261,3 +263,16 @@ def test_files_over_the_size_limit_are_not_read(tmp_path, monkeypatch):
         read_image(tmp_path / "x.png", 10**6)
     monkeypatch.setenv("DENOISER_MAX_FILE_MB", "2")
     assert read_image(tmp_path / "x.png", 10**6)[0].shape == (800, 800, 3)
+
+
+def test_a_gray_image_keeps_16_bits_when_asked_and_colour_stays_8(tmp_path):
+    ramp = np.linspace(0, 1, 4096, dtype=np.float32).reshape(64, 64, 1)
+    save_png(ramp, tmp_path / "deep.png", high_depth=True)
+    save_png(ramp, tmp_path / "plain.png")
+    assert is_high_depth(tmp_path / "deep.png") and not is_high_depth(tmp_path / "plain.png")
+    assert np.abs(read_image(tmp_path / "deep.png")[0] - ramp).max() < 1e-5  # 8 bits would be 2e-3 off
+    assert np.abs(read_image(tmp_path / "plain.png")[0] - ramp).max() > 1e-3
+    save_png(np.zeros((4, 4, 3)), tmp_path / "colour.png", high_depth=True)
+    assert Image.open(tmp_path / "colour.png").mode == "RGB"
+    (tmp_path / "text.png").write_text("no image")
+    assert not is_high_depth(tmp_path / "text.png") and not is_high_depth(tmp_path / "missing.png")

@@ -15,6 +15,11 @@ from pathlib import Path
 
 from denoiser.config import PROJECT_ROOT
 
+CHROMIUM = Path("/usr/bin/chromium")  # the browser that drives the page (apt's; Playwright downloads none)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FRESH_MACHINE = {"DENOISER_DATA_DIR": None, "HF_HUB_OFFLINE": "1"}  # no dataset, no download: a visitor's Space
+
 
 @dataclass
 class RunningApp:
