@@ -107,7 +107,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def enlarge(image: np.ndarray, min_side: int = 256, max_side: int | None = None) -> np.ndarray:
+def enlarge(image: np.ndarray, min_side: int, max_side: int | None = None) -> np.ndarray:
     """Nearest-neighbour enlargement of small images, so pixels stay crisp on screen.
 
     The whole factor brings the shorter side up to about `min_side` but never takes the

@@ -18,8 +18,8 @@ def test_spherical_keeps_the_length_where_the_line_cuts_the_corner():
     (arc,) = interpolation.points("spherical", a, b, 0.5)
     np.testing.assert_allclose(line, [1.5, 1.5])
     np.testing.assert_allclose(arc, [3 / np.sqrt(2), 3 / np.sqrt(2)], rtol=1e-6)
-    quarter = interpolation.points("spherical", a, b, 1 / 3)[0]
-    assert np.linalg.norm(quarter) == pytest.approx(3.0) and np.arctan2(quarter[1], quarter[0]) == pytest.approx(
+    third = interpolation.points("spherical", a, b, 1 / 3)[0]
+    assert np.linalg.norm(third) == pytest.approx(3.0) and np.arctan2(third[1], third[0]) == pytest.approx(
         np.pi / 6)
 
 

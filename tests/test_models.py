@@ -31,7 +31,7 @@ def test_study_winner_matches_its_description():
         "cnn_dense", (32, 32, 3)).count_params()
 
 
-def test_residual_unet_learns_the_noise():
+def test_residual_unet_subtracts_the_noise_it_predicts():
     """The network predicts the noise and subtracts it: with nothing learned, the input comes back unchanged."""
     model = models.build("res_unet", (32, 32, 1))
     for weight in model.weights:
