@@ -136,3 +136,16 @@ def test_arrival_sample_denoise_interpolate_and_a_broken_upload(page, tmp_path: 
     page.screenshot(path=ARTIFACTS / "e2e-broken-upload.png", animations="disabled")
     page.get_by_role("button", name="Sample", exact=True).click()
     expect(page.locator("#report")).to_contain_text("PSNR", timeout=WAIT_MS)
+
+
+def test_the_readmes_screenshot_shows_a_photo_denoised(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from training import screenshot
+
+    check_prerequisites()
+    need_weights("photos", SPECIALISTS["gaussian"])
+    screenshot.main(["--out", str(tmp_path / "app.png")])
+    picture = Image.open(tmp_path / "app.png")
+    assert picture.size == (screenshot.VIEWPORT["width"], screenshot.VIEWPORT["height"])
+    assert not (tmp_path / "app.log").exists()  # the app's log goes once the picture is taken
