@@ -32,6 +32,7 @@ from .imaging import ImageError, is_high_depth, read_image, save_png
 from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise, parse_seed
 
+OWN_MODELS = [name for name, spec in DATASETS.items() if not spec.evaluation_only]  # the datasets --help names
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -119,12 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders of images")
     parser.add_argument("--out", required=True, help="folder for the denoised PNGs (created if missing)")
     parser.add_argument("--dataset", default="photos", type=DATASETS.arg,
-                        help="whose model to use: photos is the colour denoiser for pictures of any size")
+                        help=f"whose model to use, one of {', '.join(OWN_MODELS)} (default: photos, the colour "
+                        "denoiser for pictures of any size)")
     parser.add_argument("--model", type=MODELS.arg, help="model name (default: the best for --add-noise's kind, "
                         f"else the all-rounder {ALL_ROUNDER})")
     parser.add_argument("--add-noise", type=parse_noise, metavar="KIND:LEVEL",
                         help="add this noise first, e.g. gaussian:0.1 (default: the inputs are already noisy)")
-    parser.add_argument("--seed", type=parse_seed, default=0, help="noise seed, for repeatable --add-noise")
+    parser.add_argument("--seed", type=parse_seed, default=0, help="noise seed, for repeatable --add-noise "
+                        "(default: 0)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace results already in --out (default: keep them and skip their inputs)")
     return parser
