@@ -295,17 +295,19 @@ def view(image: np.ndarray) -> str:
     return save(screen(image), "view.png", compress_level=1)  # 3x faster to write than the default 6
 
 
-def read_upload(path: str | None) -> tuple[np.ndarray, str]:
-    """The upload as an image; Gradio's copy is kept as used now, or deleted at once when it is refused."""
+def read_upload(path: str | None, which: str = "") -> tuple[np.ndarray, str]:
+    """The upload as an image; Gradio's copy is kept as used now, or deleted at once when it is refused.
+
+    `which` names the upload in a message where an event takes two (the walk's Image A and Image B)."""
     if not path:
         raise fail(PROMPT)
     try:
         image, note = denoiser.read_image(path, min(APP_MAX_PIXELS, settings().max_pixels))
     except denoiser.ImageError as error:
         if not Path(path).is_file():  # pruned since the page sent it
-            raise fail(GONE) from None
+            raise fail(f"{which}: {GONE}" if which else GONE) from None
         SCRATCH.discard(path)  # nothing will read a refused upload again
-        raise fail(str(error)) from None
+        raise fail(f"{which}: {error}" if which else str(error)) from None
     SCRATCH.use(path)  # the next event of the page reads it again: it outlives files unused for longer
     return image, note
 
@@ -557,7 +559,7 @@ def walk(dataset: str, path_a: str | None, path_b: str | None, t: float, model: 
         raise fail(str(error)) from None
     model = default_walker(dataset) if model in (None, "") else model
     walker = walker_of(dataset, model)
-    image_a, image_b = read_upload(path_a)[0], read_upload(path_b)[0]
+    image_a, image_b = read_upload(path_a, "Image A")[0], read_upload(path_b, "Image B")[0]
     latents = np.concatenate([walker.encode(image_a), walker.encode(image_b)])
     frames = walker.decode_line(latents[0], latents[1], STEPS, path, passes)
     pictures = [screen(frame) for frame in frames]

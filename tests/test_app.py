@@ -512,6 +512,17 @@ def test_interpolation_walks_from_a_to_b(tmp_path: Path) -> None:
     assert Image.open(gif).n_frames > 1
 
 
+def test_a_broken_walk_image_is_named_a_or_b(tmp_path: Path) -> None:
+    need_weights("mnist", LATENT)
+    good, broken = digit(tmp_path / "a.png"), tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    with pytest.raises(gr.Error, match="Image B: This file is not an image"):
+        app.walk("mnist", good, str(broken), 0.5, LATENT)
+    broken.write_bytes(b"not an image")  # the refused upload was deleted
+    with pytest.raises(gr.Error, match="Image A: This file is not an image"):
+        app.walk("mnist", str(broken), good, 0.5, LATENT)
+
+
 @pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist"])
 def test_latent_menu_offers_the_studys_winner_and_the_autoencoders(dataset: str) -> None:
     for name in (STUDY_WINNER, LATENT):
