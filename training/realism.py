@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from . import classifier
+from .scoring import SMALL_BATCH
 
 
 def laplacian_energy(images: Iterable[np.ndarray]) -> float:
@@ -67,7 +68,7 @@ class Judge:
     clean_features: np.ndarray | None = None
 
     def judge(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.network.predict(images, batch_size=256, verbose=0)  # pooled: already one row per image
+        return self.network.predict(images, batch_size=SMALL_BATCH, verbose=0)  # pooled: one row per image
 
     def measure(self, outputs: np.ndarray) -> dict[str, float]:
         """hf_ratio always; accuracy and fd where the dataset has a classifier."""

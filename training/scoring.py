@@ -35,7 +35,11 @@ def score(predict: Predict, clean: np.ndarray, noisy: np.ndarray) -> tuple[dict[
     return mean_scores(clean, restored), seconds
 
 
-def network_predict(network: keras.Model, batch_size: int = 256) -> Predict:
+SMALL_BATCH = 256  # small images (MNIST, CIFAR-10) a bare network predicts at once, here and in training.realism
+PHOTO_BATCH = 2  # whole photos at once: their activations are large
+
+
+def network_predict(network: keras.Model, batch_size: int = SMALL_BATCH) -> Predict:
     """A bare Keras network as a Predict (one pass, no tiling or self-ensemble)."""
     return lambda x: network.predict(x, batch_size=batch_size, verbose=0)
 
@@ -46,7 +50,7 @@ def gaussian_metrics(network: keras.Model, data: Dataset, count: int, multiple: 
     Photos are cut to the network's size `multiple` and run two at a time.
     """
     clean = data.test_images(count)
-    batch_size = 256 if data.spec.fixed_size else 2
+    batch_size = SMALL_BATCH if data.spec.fixed_size else PHOTO_BATCH
     if not data.spec.fixed_size:
         clean = clean[:, : clean.shape[1] // multiple * multiple, : clean.shape[2] // multiple * multiple]
     metrics = {}
