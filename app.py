@@ -59,7 +59,7 @@ from denoiser.imaging import (
 from denoiser.interpolation import MAX_PASSES, PATHS, STUDY_PATH, whole_passes
 from denoiser.metrics import psnr, ssim
 from denoiser.noise import GAUSSIAN
-from denoiser.numbers import is_number
+from denoiser.numbers import is_finite
 from denoiser.registry import Registry
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch
@@ -279,8 +279,9 @@ def save(picture: Image.Image, name: str, **options: Any) -> str:
 
 
 def download_file(image: np.ndarray, upload: str) -> str:
-    """The denoised image at full resolution, named after the upload, in 16 bits where the upload had them."""
-    name = f"{Path(upload).stem[:NAME_CHARS]}-denoised.png"
+    """The denoised image at full resolution, named after the upload (never hidden: Gradio refuses to serve a
+    dotfile from some temporary folders), in 16 bits where a gray model denoised a 16-bit gray upload."""
+    name = f"{Path(upload).stem.lstrip('.')[:NAME_CHARS] or 'image'}-denoised.png"
     return str(SCRATCH.write(name, lambda path: save_png(image, path, is_high_depth(upload))))
 
 
@@ -328,9 +329,10 @@ def switches(**values: Any) -> None:
 
 
 def a_number(payload: Any, widget: gr.Slider | gr.Number) -> Any:
-    """Refuse an API call's value that is no number, naming the widget: Gradio's own range check would compare it
-    first and fail with a bare "Error". A Number's empty field (None) passes; Gradio sends it on as it is."""
-    if not (is_number(payload) or payload is None and isinstance(widget, gr.Number)):
+    """Refuse an API call's value that is no finite number, naming the widget: Gradio's own range check and rounding
+    would fail first with a bare "Error" (JSON's Infinity and NaN pass its parser). A Number's empty field (None)
+    passes; Gradio sends it on as it is."""
+    if not (is_finite(payload) or payload is None and isinstance(widget, gr.Number)):
         bounds = f" from {widget.minimum:g} to {widget.maximum:g}" if widget.maximum is not None else ""
         raise fail(f"{widget.label}: a number{bounds}, got {reprlib.repr(payload)}.")
     return payload

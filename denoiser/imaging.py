@@ -171,7 +171,7 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
             if width * height > limits.decode_max_pixels:
                 raise ImageError(f"The image is {width}×{height} = {width * height:,} pixels; images over "
                                  f"{limits.decode_max_pixels:,} pixels are not decoded.")
-            frames = getattr(opened, "n_frames", 1)
+            several = _several_frames(opened)
             frame = next(ImageSequence.Iterator(opened))
             image = ImageOps.exif_transpose(frame) or frame
             image.load()
@@ -183,9 +183,9 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
     except Image.DecompressionBombError:  # Pillow's own limit (twice MAX_IMAGE_PIXELS), met in Image.open before ours
         most = min(limits.decode_max_pixels, 2 * Image.MAX_IMAGE_PIXELS)
         raise ImageError(f"The image is over {most:,} pixels; images that large are not decoded.") from None
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, TypeError) as error:  # TypeError: a damaged TIFF's, for one
         raise ImageError(f"The image could not be read: {error}") from None
-    notes = [f"The first of its {frames} frames."] if frames > 1 else []
+    notes = ["The first of its frames."] if several else []
     size = fitted_size(image.size, max_pixels, limits.max_side)
     if size != image.size:
         image.thumbnail(size, Image.LANCZOS)
@@ -193,6 +193,15 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
         notes.append(f"Downscaled from {original[0]}×{original[1]} to {image.width}×{image.height} "
                      f"(limits {max_pixels:,} pixels, {limits.max_side:,} pixels a side).")
     return _pil_to_float(in_srgb(image, profile)), " ".join(notes)
+
+
+def _several_frames(opened: Image.Image) -> bool:
+    """Whether a file holds more pictures than the first, which is read: an animation or a multi-page file, not a
+    camera JPEG's preview (MPO). Asked without counting them: Pillow counts a TIFF's pages by reading them all."""
+    try:
+        return bool(getattr(opened, "is_animated", False)) and opened.format != "MPO"
+    except Exception:  # a later frame that cannot be read: the first is all that is wanted
+        return False
 
 
 def in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:

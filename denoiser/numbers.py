@@ -6,12 +6,19 @@ belongs; each of these gets a message, never a silent meaning.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
 def is_number(value: object) -> bool:
     """A real number, Python's or NumPy's, int or float (NaN too: ranges refuse it), never a bool."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_finite(value: object) -> bool:
+    """A number that is neither infinite nor NaN (an int always is, however large: no float holds 10**400)."""
+    return is_number(value) and (isinstance(value, (int, np.integer)) or math.isfinite(value))
 
 
 def is_whole(value: object, low: float, high: float) -> bool:

@@ -103,8 +103,10 @@ def find_entry(dataset: str, model: str, weights_dir: Path | None = None) -> Wei
         if (entry.dataset, entry.model) == (dataset, model):
             return entry
     if not entries:  # a package installed without a weights folder, or a mistyped DENOISER_WEIGHTS_DIR
+        path = manifest_path(weights_dir)
         raise WeightsError(
-            f"No weights for dataset {dataset!r} and model {model!r}: {manifest_path(weights_dir)} does not exist. "
+            f"No weights for dataset {dataset!r} and model {model!r}: {path} "
+            f"{'lists no models' if path.is_file() else 'does not exist'}. "
             "Point DENOISER_WEIGHTS_DIR at a weights folder (a checkout's weights/, or a download of the Hugging Face "
             f"Hub repository {settings().hub_repo}). Trained models: none.")
     have = ", ".join(e.model for e in entries if e.dataset == dataset) or (

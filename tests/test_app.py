@@ -261,6 +261,8 @@ def test_a_16_bit_upload_downloads_in_16_bits(tmp_path: Path) -> None:
     Image.fromarray((np.linspace(0, 1, 28 * 28).reshape(28, 28) * 65535).astype(np.uint16)).save(path)
     *_, download, _ = run(str(path), level=0.1)
     assert Image.open(download).mode == "I;16" and Path(download).name == "scan-denoised.png"
+    shutil.copy(path, tmp_path / ".hidden.png")  # a dotfile download would be hidden, and some folders refuse it
+    assert Path(run(str(tmp_path / ".hidden.png"), level=0.1)[4]).name == "hidden-denoised.png"
 
 
 def test_a_colour_upload_to_a_gray_model_is_shown_and_scored_in_gray(tmp_path: Path) -> None:
@@ -468,6 +470,15 @@ def test_a_40_megapixel_image_is_downscaled_with_a_note(tmp_path: Path, monkeypa
 def test_an_api_call_with_a_bad_level_or_seed_gets_a_clear_message(ring: str, level, seed, message) -> None:
     with pytest.raises(gr.Error, match=f"Cannot add the noise: .*{message}"):
         run(ring, level=level, seed=seed)
+
+
+def test_widgets_refuse_what_json_lets_through_but_no_finite_number_is() -> None:
+    """JSON's Infinity and NaN reach Gradio's preprocessing, whose rounding failed on them with a bare "Error"."""
+    for widget, value in ((app.seed, float("inf")), (app.seed, float("nan")), (app.t, float("nan")),
+                          (app.level, float("-inf")), (app.walk_passes, float("nan"))):
+        with pytest.raises(gr.Error, match=re.escape(f"{widget.label}: a number")):
+            widget.preprocess(value)
+    assert app.seed.preprocess(10**30) == 10**30 and app.seed.preprocess(None) is None and app.t.preprocess(0.5) == 0.5
 
 
 def test_an_api_calls_checkbox_must_be_true_or_false(ring: str) -> None:

@@ -55,7 +55,7 @@ def test_bad_kind_and_level():
     np.testing.assert_array_equal(add_noise(IMAGE, "gaussian", np.array(0.1)), add_noise(IMAGE, "gaussian", 0.1))
     with pytest.raises(ValueError, match=r"got array\(\[0.1\]\)"):
         add_noise(IMAGE, "gaussian", np.array([0.1]))
-    for seed in (2**63, 1.5, True, "7"):  # past int64, not whole, not a number
+    for seed in (2**63, 1.5, 3.0, np.float64(3), True, "7"):  # past int64, not whole, no int, not a number
         with pytest.raises(ValueError, match="The seed must be a whole number"):
             add_noise(IMAGE, "gaussian", 0.1, seed)
     np.testing.assert_array_equal(add_noise(IMAGE, seed=np.int64(-3)), add_noise(IMAGE, seed=-3))

@@ -65,7 +65,10 @@ def test_a_missing_manifest_names_its_path_and_the_setting_and_a_wrong_name_list
     with pytest.raises(WeightsError, match=f"{tmp_path / 'nowhere' / 'manifest.json'} does not exist. Point "
                                            "DENOISER_WEIGHTS_DIR at a weights folder"):
         find_entry("mnist", "res_unet")
+    (tmp_path / "manifest.json").write_text("[]")
     monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path))
+    with pytest.raises(WeightsError, match=f"{tmp_path / 'manifest.json'} lists no models. Point"):
+        find_entry("mnist", "res_unet")
     write_entry(_entry("res_unet"), tmp_path)
     write_entry(replace(_entry("cnn_pool"), dataset="cifar10"), tmp_path)
     with pytest.raises(WeightsError, match=r"and model 'cnn_deep'\. Trained mnist models: res_unet\.$"):
