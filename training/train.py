@@ -353,7 +353,7 @@ def builder_options(text: str) -> dict:
     return options
 
 
-def parse_args(argv: list[str] | None = None) -> TrainConfig:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                      allow_abbrev=False)  # a flag is spelled out: --once is looked for in the command
     parser.add_argument("--dataset", required=True, type=trainable_dataset)
@@ -410,6 +410,56 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
                         help="train to convergence: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in
                                                                    CONVERGE.items()) + " unless given")
     parser.set_defaults(**asdict(TrainConfig(dataset="", model="")))  # the defaults are TrainConfig's, written once
+    return parser
+
+
+def problem(config: TrainConfig, train_only: bool) -> str | None:
+    """What makes a command's settings unusable here, if anything: said before any work starts."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow" and models.MODELS[config.model].tensorflow_step:
+        return (f"KERAS_BACKEND={backend}: {config.model} trains with a step written for TensorFlow; "
+                "train it with KERAS_BACKEND=tensorflow.")
+    if backend != "tensorflow" and config.strategy != "none":
+        return f"KERAS_BACKEND={backend}: --strategy {config.strategy} is TensorFlow's."
+    if not HAS_TENSORFLOW and not train_only:
+        return (f"TensorFlow is not installed here, and scoring the trained weights needs it: add {TRAIN_ONLY}, "
+                "then run the same command without it where TensorFlow is installed.")
+    if config.options:
+        try:
+            models.build(config.model, DATASETS[config.dataset].shape, **config.options)
+        except (TypeError, ValueError) as error:
+            return f"--options: {error}"
+    multiple, spec = config.size_multiple, DATASETS[config.dataset]
+    if spec.fixed_size and any(side % multiple for side in spec.shape[:2]):
+        return (f"--options: this network takes sides that are multiples of {multiple}; "
+                f"{config.dataset}'s images are {spec.shape[0]}x{spec.shape[1]}.")
+    if not spec.fixed_size and config.patch_size % multiple:
+        return f"--patch-size {config.patch_size} is not a multiple of {multiple}, this network's size multiple."
+    if not 0 <= config.val_fraction < 1:
+        return f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1."
+    if config.val_fraction and not DATASETS[config.dataset].fixed_size:
+        return f"--val-fraction: {config.dataset} streams random patches; validation needs fixed-size images."
+    if config.patience is not None and (config.patience < 1 or not config.val_fraction):
+        return "--patience needs a whole number of epochs ≥ 1 and a --val-fraction to validate on."
+    if config.patience is not None and models.MODELS[config.model].adversarial:
+        return ("--patience: halving the rate on plateaus would change the generator's alone, not the two rates' "
+                "ratio (training.gan); train an adversarial model for a fixed number of epochs.")
+    if config.level_min is not None or config.level_max is not None:
+        if config.noise not in NOISES:
+            return f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none."
+        low, high = config.level_range
+        try:
+            for level in (low, high):
+                NOISES[config.noise].check(level)
+        except ValueError as error:
+            return f"--level-min/--level-max: {error}"
+        if low > high:
+            return f"--level-min {low:g} is above --level-max {high:g}."
+    return None
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.converge:  # parse again with the convergence defaults under what the command line gives
         parser.set_defaults(**CONVERGE)
@@ -417,46 +467,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     train_only = args.train_only
     del args.converge, args.once, args.train_only
     config = TrainConfig(**vars(args))
-    backend = keras.backend.backend()
-    if backend != "tensorflow" and models.MODELS[config.model].tensorflow_step:
-        parser.error(f"KERAS_BACKEND={backend}: {config.model} trains with a step written for TensorFlow; "
-                     "train it with KERAS_BACKEND=tensorflow.")
-    if backend != "tensorflow" and config.strategy != "none":
-        parser.error(f"KERAS_BACKEND={backend}: --strategy {config.strategy} is TensorFlow's.")
-    if not HAS_TENSORFLOW and not train_only:
-        parser.error(f"TensorFlow is not installed here, and scoring the trained weights needs it: add {TRAIN_ONLY}, "
-                     "then run the same command without it where TensorFlow is installed.")
-    if config.options:
-        try:
-            models.build(config.model, DATASETS[config.dataset].shape, **config.options)
-        except (TypeError, ValueError) as error:
-            parser.error(f"--options: {error}")
-    multiple, spec = config.size_multiple, DATASETS[config.dataset]
-    if spec.fixed_size and any(side % multiple for side in spec.shape[:2]):
-        parser.error(f"--options: this network takes sides that are multiples of {multiple}; "
-                     f"{config.dataset}'s images are {spec.shape[0]}x{spec.shape[1]}.")
-    if not spec.fixed_size and config.patch_size % multiple:
-        parser.error(f"--patch-size {config.patch_size} is not a multiple of {multiple}, this network's size multiple.")
-    if not 0 <= config.val_fraction < 1:
-        parser.error(f"--val-fraction {config.val_fraction:g}: it must be at least 0 and below 1.")
-    if config.val_fraction and not DATASETS[config.dataset].fixed_size:
-        parser.error(f"--val-fraction: {config.dataset} streams random patches; validation needs fixed-size images.")
-    if config.patience is not None and (config.patience < 1 or not config.val_fraction):
-        parser.error("--patience needs a whole number of epochs ≥ 1 and a --val-fraction to validate on.")
-    if config.patience is not None and models.MODELS[config.model].adversarial:
-        parser.error("--patience: halving the rate on plateaus would change the generator's alone, not the two rates' "
-                     "ratio (training.gan); train an adversarial model for a fixed number of epochs.")
-    if config.level_min is not None or config.level_max is not None:
-        if config.noise not in NOISES:
-            parser.error(f"--level-min/--level-max narrow one noise kind's range; --noise {config.noise} has none.")
-        low, high = config.level_range
-        try:
-            for level in (low, high):
-                NOISES[config.noise].check(level)
-        except ValueError as error:
-            parser.error(f"--level-min/--level-max: {error}")
-        if low > high:
-            parser.error(f"--level-min {low:g} is above --level-max {high:g}.")
+    if reason := problem(config, train_only):
+        parser.error(reason)
     return config
 
 
