@@ -9,11 +9,14 @@ import io
 import stat
 import warnings
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
 from .config import settings
+
+T = TypeVar("T")
 
 CHANNELS = (1, 3, 4)  # gray, RGB, RGBA: what every array and file becomes
 CHANNEL_LIKE = 8  # a 3-D array whose last axis is this short holds channels (refused unless CHANNELS), not widths
@@ -222,15 +225,20 @@ def in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
         return image
 
 
-def header_pixels(path: str | Path) -> int:
-    """Width × height as a file's header states it, without decoding; 0 when there is no readable header."""
+def from_header(source: str | Path, read: Callable[[Image.Image], T]) -> T | None:
+    """What `read` takes from a file's header, opened without decoding; None when there is no readable header."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
-                return opened.width * opened.height
+            with Image.open(source) as opened:
+                return read(opened)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return 0
+        return None
+
+
+def header_pixels(path: str | Path) -> int:
+    """Width × height as a file's header states it, without decoding; 0 when there is no readable header."""
+    return from_header(path, lambda opened: opened.width * opened.height) or 0
 
 
 def fitted_size(size: tuple[int, int], max_pixels: int, max_side: int) -> tuple[int, int]:
@@ -266,13 +274,7 @@ def _pil_to_float(image: Image.Image) -> np.ndarray:
 def is_high_depth(source: str | Path) -> bool:
     """Whether an image file holds more than 8 bits a sample as Pillow reads it (16-bit or float gray; Pillow
     reads 16-bit colour as 8-bit), so that a result can keep its depth; False for what is no readable image."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as opened:
-                return opened.mode in FULL_SCALE
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return False
+    return bool(from_header(source, lambda opened: opened.mode in FULL_SCALE))
 
 
 def save_png(image: np.ndarray, path: str | Path, high_depth: bool = False) -> None:
