@@ -8,8 +8,6 @@ functions' arguments (README, *Call the app from Python*; `client.view_api()` li
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
 import inspect
 import os
@@ -19,10 +17,9 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,24 +60,7 @@ from denoiser.numbers import is_finite
 from denoiser.registry import Registry
 from denoiser.samples import SAMPLED, load_samples
 from denoiser.scratch import Scratch
-
-MALLOC_ARENAS = 2  # glibc's memory pools for the server's threads (M_ARENA_MAX)
-
-
-def glibc() -> ctypes.CDLL | None:
-    """The C library, where it is glibc (whose allocator the app tunes); None elsewhere, with nothing to tune."""
-    try:
-        library = ctypes.CDLL("libc.so.6")
-        return library if hasattr(library, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-# Each worker thread that allocates gets a memory pool of its own from glibc, which keeps what it
-# frees: large images handled in turn by different threads each left their memory behind. Four
-# 64-megapixel uploads, run one at a time, peaked at 3,998 MiB by default; with the pools capped
-# when the server starts and a trim after each large image (in_lane), at 2,231 MiB.
-LIBC = glibc()
+from denoiser.serving import Busy, Lanes, UploadsCapped, cap_memory_pools
 
 try:  # every setting read once, before anything is built on them: a wrong one stops the start with one line
     settings()
@@ -102,100 +82,11 @@ SWEEP_SECONDS = 10  # how often the folder is searched for uploads that no event
 SCRATCH = Scratch(Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()) / "denoiser-app",
                   KEEP_SECONDS, settings().app_disk_mb * 2**20)
 os.environ["GRADIO_TEMP_DIR"] = str(SCRATCH.folder)
-LARGE_PIXELS = 1_000_000  # uploads over this (by their header) take the large lane
-# ... and over a fiftieth of it (141×141) where an event runs the classical baselines or every model: BM3D
-# alone takes 36-44 times the model's time on a photo (README, Speed and load), and a comparison runs them all.
+# An event that runs the classical baselines or every model counts its pixels this many times over (a 141×141
+# upload takes the large lane): BM3D alone takes 36-44 times the model's time on a photo (README, Speed and load),
+# and a comparison runs them all.
 CLASSICAL_WORK = 50
-BUSY = "The app is busy with other large images; try again in a minute, or send a smaller image."
-
-
-MAX_FILE_BYTES = settings().max_file_bytes
-UPLOAD_BYTES = MAX_FILE_BYTES + 2**20  # one upload request: one file at Gradio's limit, and the form around it
-UPLOADS_AT_ONCE = 16  # upload requests being received at once; more are told to try again
-TOO_LARGE = f"An upload may hold at most {MAX_FILE_BYTES // 2**20} MB."
-
-
-class UploadsCapped:
-    """ASGI middleware: an upload request is refused (413) once its body passes `limit` bytes, and (503) while
-    `at_once` others are being received, so that uploads in flight hold at most `limit` × `at_once` of disk:
-    Gradio checks each file of a request, not the request, and keeps its files open (their disk in use,
-    whatever deletes them) until the request ends, however slowly its client sends it."""
-
-    def __init__(self, app: Callable, limit: int, at_once: int) -> None:
-        self.app, self.limit, self.at_once, self.receiving = app, limit, at_once, 0
-
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http" or not scope["path"].endswith("/upload"):
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.limit:
-            return await self.refuse(send, 413, TOO_LARGE)
-        if self.receiving >= self.at_once:  # one event loop: no other request changes it between these lines
-            return await self.refuse(send, 503, "The app is receiving many uploads; try again in a moment.")
-        self.receiving += 1
-        try:
-            await self.pass_on(scope, receive, send)
-        finally:
-            self.receiving -= 1
-
-    async def pass_on(self, scope: dict, receive: Callable, send: Callable) -> None:
-        """Pass the request on, refusing it once its body passes the limit."""
-        received = 0
-
-        async def counted() -> dict:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise TooLarge
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except TooLarge:
-            await self.refuse(send, 413, TOO_LARGE)
-
-    @staticmethod
-    async def refuse(send: Callable, status: int, message: str) -> None:
-        body = message.encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-
-class TooLarge(Exception):
-    """An upload request's body passed UploadsCapped's limit."""
-
-
-@dataclass
-class Lane:
-    """Image events of one size class: `slots` run at once; with `waiting` set, at most that many more
-    wait and the rest are told the app is busy, so large uploads cannot hold every queue slot."""
-
-    slots: int
-    waiting: int | None = None
-    _running: threading.Semaphore = field(init=False)
-    _admitted: threading.Semaphore | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._running = threading.Semaphore(self.slots)
-        self._admitted = None if self.waiting is None else threading.Semaphore(self.slots + self.waiting)
-
-    @contextlib.contextmanager
-    def enter(self) -> Iterator[None]:
-        if self._admitted is not None and not self._admitted.acquire(blocking=False):
-            raise gr.Error(BUSY, print_exception=False)
-        try:
-            with self._running:
-                yield
-        finally:
-            if self._admitted is not None:
-                self._admitted.release()
-
-
-LANES = {"small": Lane(slots=2), "large": Lane(slots=1, waiting=4)}
-# Queue slots of the image events: every large request that may run or wait, and the small lane's on top.
-IMAGE_SLOTS = LANES["small"].slots + LANES["large"].slots + LANES["large"].waiting
+LANES = Lanes()  # the image events' lanes: small uploads never queue behind large ones
 
 
 def in_lane(*uploads: str, work: Callable[[dict[str, Any]], float] = lambda arguments: 1
@@ -209,13 +100,11 @@ def in_lane(*uploads: str, work: Callable[[dict[str, Any]], float] = lambda argu
         def run(*args: Any, **kwargs: Any) -> Any:
             given = signature.bind_partial(*args, **kwargs).arguments
             pixels = max((header_pixels(given[name]) for name in uploads if given.get(name)), default=0)
-            large = pixels * work(given) > LARGE_PIXELS
             try:
-                with LANES["large" if large else "small"].enter():
+                with LANES.run(pixels * work(given)):
                     return event(*args, **kwargs)
-            finally:
-                if large and LIBC:
-                    LIBC.malloc_trim(0)  # give a large image's freed memory back before another thread's turn
+            except Busy as error:
+                raise gr.Error(str(error), print_exception=False) from None
         return run
     return decorate
 
@@ -758,7 +647,7 @@ with gr.Blocks(title="The denoiser") as demo:  # SCRATCH, not Gradio's hourly de
     noise_inputs = [upload, dataset, model, kind, level, seed, add, baselines]
     denoise_outputs = [*shown, summary, download, comparison]
     # The image events share one queue group; inside it, lanes keep small images clear of large ones.
-    images = {"concurrency_id": "images", "concurrency_limit": IMAGE_SLOTS}
+    images = {"concurrency_id": "images", "concurrency_limit": LANES.places}
     gr.on([upload.change, model.input, level.release, seed.change, add.change, baselines.change],
           denoise, noise_inputs, denoise_outputs, api_name="denoise", trigger_mode="always_last", **images)
     # A new dataset or noise kind first resets the model menu or the level range, then denoises again.
@@ -807,10 +696,9 @@ def warm_up() -> None:
 
 
 if __name__ == "__main__":
-    if LIBC:  # the server's own: a process that imports this module (the tests) keeps its allocator as it is
-        LIBC.mallopt(-8, MALLOC_ARENAS)  # -8: M_ARENA_MAX, for the worker threads that launch starts
+    cap_memory_pools()  # the server's own: a process that imports this module (the tests) keeps its allocator
     warm_up()
     SCRATCH.sweep_every(SWEEP_SECONDS, then=forget_deleted)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop request shuts down like Ctrl-C: files removed
-    demo.launch(max_file_size=MAX_FILE_BYTES,
-                app_kwargs={"middleware": [Middleware(UploadsCapped, limit=UPLOAD_BYTES, at_once=UPLOADS_AT_ONCE)]})
+    demo.launch(max_file_size=settings().max_file_bytes,
+                app_kwargs={"middleware": [Middleware(UploadsCapped, file_bytes=settings().max_file_bytes)]})

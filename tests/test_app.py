@@ -6,13 +6,13 @@ images come from the built-in samples, so no dataset is needed.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -27,6 +27,7 @@ from denoiser.baselines import BASELINES
 from denoiser.config import CAPACITY_LADDER, RESULTS_PLOT, RESULTS_TABLE, SHARP_CROPS, STUDY_CURVES
 from denoiser.metrics import psnr
 from denoiser.samples import SAMPLED, load_samples
+from denoiser.serving import Lane, Lanes
 
 from .conftest import need_weights
 
@@ -101,14 +102,14 @@ def test_the_page_narrows_the_level_slider_to_the_kind_on_load() -> None:
     assert any(fn.fn is app.level_slider for fn in loads)
 
 
-def test_a_full_large_lane_says_busy_while_the_small_lane_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    lane = app.Lane(slots=1, waiting=0)
-    monkeypatch.setitem(app.LANES, "large", lane)
-    with lane.enter(), pytest.raises(gr.Error, match="busy with other large images"):
-        with lane.enter():
-            pass
-    with lane.enter():  # free again
-        pass
+def test_a_full_large_lane_is_told_busy_in_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "LANES", Lanes(large=Lane(slots=1, waiting=0)))
+    big = tmp_path / "big.png"
+    Image.new("L", (1001, 1000)).save(big)  # just over LARGE_PIXELS
+    probe = app.in_lane("a")(lambda a: a)
+    with app.LANES.large.enter(), pytest.raises(gr.Error, match="busy with other large images"):
+        probe(str(big))
+    assert probe(str(big)) == str(big)  # free again
 
 
 @pytest.fixture
@@ -116,12 +117,15 @@ def lanes_entered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the lanes the app's events enter, in order."""
     entered = []
 
-    class Recording(app.Lane):
+    @dataclass
+    class Recording(Lane):
+        name: str = ""
+
         def enter(self):
-            entered.append(next(name for name, lane in app.LANES.items() if lane is self))
+            entered.append(self.name)
             return super().enter()
 
-    monkeypatch.setattr(app, "LANES", {name: Recording(slots=1) for name in app.LANES})
+    monkeypatch.setattr(app, "LANES", Lanes(Recording(slots=1, name="small"), Recording(slots=1, name="large")))
     return entered
 
 
@@ -706,45 +710,3 @@ def test_the_gan_is_offered_and_compared_where_trained_but_never_auto(gan_weight
     _, items = app.compare(str(photo), "cifar10", "gaussian", 0.3, 0, True)
     assert "Sharp (GAN)" in {caption.split(":")[0] for _, caption in items}
     assert denoiser.best_model("cifar10", "gaussian") != "res_unet_gan"
-
-
-def test_uploads_received_at_once_are_capped_and_each_upload_is_held_to_one_files_worth() -> None:
-    """UploadsCapped against a stand-in for Gradio that holds each upload open until told to finish."""
-    finish = asyncio.Event()
-
-    async def gradio(scope: dict, receive, send) -> None:
-        while (await receive()).get("more_body"):
-            pass
-        await finish.wait()
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    capped = app.UploadsCapped(gradio, limit=100, at_once=2)
-
-    async def upload(chunks: list[bytes], path: str = "/gradio_api/upload", length: str | None = None) -> int:
-        messages = [{"type": "http.request", "body": chunk, "more_body": i + 1 < len(chunks)}
-                    for i, chunk in enumerate(chunks)]
-        sent = []
-
-        async def receive() -> dict:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        headers = [(b"content-length", length.encode())] if length else []
-        await capped({"type": "http", "path": path, "headers": headers}, receive, send)
-        return sent[0]["status"]
-
-    async def scenario() -> list[int]:
-        held = [asyncio.create_task(upload([b"x" * 60])) for _ in range(2)]  # two slow uploads, in flight
-        await asyncio.sleep(0.01)
-        third = await asyncio.wait_for(upload([b"x" * 10]), 5)  # one too many while they last
-        other = asyncio.create_task(upload([b"x" * 10], path="/gradio_api/queue/join"))  # not an upload
-        finish.set()
-        statuses = [*await asyncio.gather(*held), third, await other]
-        after = [await upload([b"x" * 60, b"x" * 60]), await upload([b"x"], length="101"), await upload([b"x" * 99])]
-        return statuses + after
-
-    # 503 for the third at once; then 413 for a body past the limit, streamed or declared; 200 within it
-    assert asyncio.run(scenario()) == [200, 200, 503, 200, 413, 413, 200]
