@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
 
 from .config import settings
 
@@ -176,7 +176,7 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
                                  f"{limits.decode_max_pixels:,} pixels are not decoded.")
             several = _several_frames(opened)
             frame = next(ImageSequence.Iterator(opened))
-            image = ImageOps.exif_transpose(frame) or frame
+            image = upright(frame)
             image.load()
             profile = opened.info.get("icc_profile")
     except ImageError:
@@ -186,8 +186,8 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
     except Image.DecompressionBombError:  # Pillow's own limit (twice MAX_IMAGE_PIXELS), met in Image.open before ours
         most = min(limits.decode_max_pixels, 2 * Image.MAX_IMAGE_PIXELS)
         raise ImageError(f"The image is over {most:,} pixels; images that large are not decoded.") from None
-    except (OSError, SyntaxError, ValueError, TypeError) as error:  # TypeError: a damaged TIFF's, for one
-        raise ImageError(f"The image could not be read: {error}") from None
+    except Exception as error:  # a damaged file makes Pillow's decoders raise many kinds (OSError, struct.error...)
+        raise ImageError(f"The image could not be read: {error or type(error).__name__}") from None
     notes = ["The first of its frames."] if several else []
     size = fitted_size(image.size, max_pixels, limits.max_side)
     if size != image.size:
@@ -196,6 +196,23 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
         notes.append(f"Downscaled from {original[0]}×{original[1]} to {image.width}×{image.height} "
                      f"(limits {max_pixels:,} pixels, {limits.max_side:,} pixels a side).")
     return _pil_to_float(in_srgb(image, profile)), " ".join(notes)
+
+
+ORIENTATION = 0x0112  # EXIF's orientation tag
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+"""The turn that shows a picture upright, by its EXIF orientation (as ImageOps.exif_transpose turns it)."""
+
+
+def upright(frame: Image.Image) -> Image.Image:
+    """The frame turned as its EXIF (or XMP) orientation says. Not ImageOps.exif_transpose: it writes the EXIF anew
+    for the turned image, and one mistyped tag anywhere in it then fails a photo whose pixels read well."""
+    try:
+        turn = UPRIGHT.get(frame.getexif().get(ORIENTATION))
+    except Exception:  # an EXIF block that cannot be parsed: the picture as stored
+        return frame
+    return frame if turn is None else frame.transpose(turn)
 
 
 def _several_frames(opened: Image.Image) -> bool:
@@ -258,10 +275,10 @@ image stays dark. Pillow opens 16-bit data as "I" in some formats; float images 
 def _pil_to_float(image: Image.Image) -> np.ndarray:
     if image.mode in FULL_SCALE:
         array = np.asarray(image, dtype=np.float32)
-        if image.mode == "I" and array.max() > FULL_SCALE["I"]:
-            raise ImageError("This is a 32-bit integer image; its white is not known (8 and 16 bits are read).")
-        array = array / FULL_SCALE[image.mode]
-        return np.clip(np.nan_to_num(array), 0, 1)[..., None]
+        if image.mode == "I" and array.size and (array.min() < 0 or array.max() > FULL_SCALE["I"]):
+            raise ImageError("This is a signed or 32-bit integer image; its black and white are not known (8 and "
+                             "16 bits unsigned are read).")
+        return np.clip(as_float(array / FULL_SCALE[image.mode]), 0, 1)[..., None]  # as arrays: 0-255 floats refused
     if image.has_transparency_data:
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
         if rgba[..., 3].min() < 1.0:  # an alpha channel with nothing transparent is dropped

@@ -3,7 +3,7 @@ import struct
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from denoiser.imaging import (
     ImageError,
@@ -100,6 +100,30 @@ def test_exif_rotation_is_applied():
     assert image.shape == (40, 20, 3)
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_turned_as_pillow_turns_it(orientation):
+    stored = Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4) * 20)  # no two pixels alike
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encoded(stored, exif=exif.tobytes())
+    image, _ = read_image(data)
+    assert np.array_equal(np.round(image[..., 0] * 255), ImageOps.exif_transpose(Image.open(io.BytesIO(data))))
+
+
+def exif_with_a_mistyped_tag(orientation: int) -> bytes:
+    """An EXIF block as a phone app might write it: the orientation, and ImageWidth stored as text, not a number."""
+    entries = [struct.pack(">HHI4s", 0x0100, 2, 4, b"abc\0"), struct.pack(">HHIH2x", 0x0112, 3, 1, orientation)]
+    return b"Exif\0\0MM\0*" + struct.pack(">IH", 8, len(entries)) + b"".join(entries) + bytes(4)
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG", "WEBP"])
+def test_a_mistyped_exif_tag_elsewhere_does_not_stop_the_photo_from_reading_upright(format):
+    """ImageOps.exif_transpose writes the EXIF anew, and failed (struct.error) on such a file Pillow decodes well."""
+    data = encoded(Image.new("RGB", (40, 20), (0, 0, 255)), format=format, exif=exif_with_a_mistyped_tag(6))
+    image, _ = read_image(data)
+    assert image.shape == (40, 20, 3) and image[..., 2].mean() > 0.9
+
+
 def test_first_frame_of_animation_and_downscale_note():
     frames = [Image.new("L", (10, 10), v) for v in (0, 255)]
     image, note = read_image(encoded(frames[0], "GIF", save_all=True, append_images=frames[1:]), 10**6)
@@ -146,6 +170,15 @@ def test_high_depth_images_are_scaled_by_their_type_not_their_values():
     ramp = Image.fromarray(np.array([[0.0, 0.25, 1.0]], np.float32))  # float TIFF in [0, 1]
     image, _ = read_image(encoded(ramp, format="TIFF"), 10**6)
     assert np.allclose(image[0, :, 0], [0, 0.25, 1])
+
+
+@pytest.mark.parametrize("values, message", [
+    ([[0.0, 128.0, 255.0]], "0-255 image"),  # on the 0-255 scale: it would come out all white
+    ([[0.0, np.nan, 1.0]], "NaN"),
+], ids=["0-255", "NaN"])
+def test_float_image_files_are_held_to_what_float_arrays_are(values, message):
+    with pytest.raises(ImageError, match=message):
+        read_image(encoded(Image.fromarray(np.array(values, np.float32)), format="TIFF"))
 
 
 def test_transparency_is_kept_as_alpha():
@@ -267,10 +300,13 @@ def test_an_image_over_the_pixel_limit_is_refused_before_it_is_copied():
     assert as_batch(huge[:10, :10], 1_000_000)[0].shape == (1, 10, 10, 3)
 
 
-def test_a_32_bit_integer_image_file_is_refused_not_saturated():
+def test_a_signed_or_32_bit_integer_image_file_is_refused_not_guessed():
     wide = Image.fromarray(np.full((4, 6), 2**20, np.int32), mode="I")
     with pytest.raises(ImageError, match="32-bit"):
         read_image(encoded(wide, "TIFF"), 10**6)
+    signed = Image.fromarray(np.array([[-12000, 0, 13500]], np.int32), mode="I")  # black is not 0 here
+    with pytest.raises(ImageError, match="signed"):
+        read_image(encoded(signed, "TIFF"))
     sixteen, _ = read_image(encoded(Image.fromarray(np.full((4, 6), 32768, np.int32), mode="I"), "TIFF"), 10**6)
     assert np.allclose(sixteen, 32768 / 65535)
 
