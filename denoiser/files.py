@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import fcntl
 import os
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 
 def write_whole(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write` on a temporary name beside `path` (this process's own), then rename it over `path`."""
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    """Call `write` on a temporary name beside `path` (this call's own, and short: `path`'s name may be as long as
+    a name can be), then rename it over `path`."""
+    partial = path.with_name(f".{uuid.uuid4().hex}.partial")
     try:
         write(partial)
         os.replace(partial, path)
