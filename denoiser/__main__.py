@@ -3,7 +3,8 @@
     python -m denoiser photos/ scan.png --out clean/
     python -m denoiser digit.png --dataset mnist --add-noise gaussian:0.3 --out demo/
 
-Folders are searched recursively for images (not inside --out). Each result is written as
+Folders are searched recursively for images by their suffix (not inside --out); a file named
+here is read whatever its suffix. Each result is written as
 DIR/<name>.png, keeping the subfolders of a folder given as input; with --add-noise the noisy
 input is written beside it as <name>_noisy.png. No result overwrites another or an input:
 inputs that share a name keep their suffix in it (x.jpg.png and x.png.png), a name still taken
@@ -20,6 +21,7 @@ import os
 import sys
 import warnings
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -33,7 +35,10 @@ from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise, parse_seed
 
 OWN_MODELS = [name for name, spec in DATASETS.items() if not spec.evaluation_only]  # the datasets --help names
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+IMAGE_SUFFIXES = {  # what a folder is searched for: the picture formats Pillow reads, not its scientific ones
+    ".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".avif",
+    ".jp2", ".j2k", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".ico", ".qoi", ".psd", ".pcx",
+}
 
 
 def resolved(path: Path) -> Path:
@@ -44,26 +49,35 @@ def resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def find_images(inputs: list[str], out: Path) -> tuple[list[tuple[Path, Path]], list[Path]]:
-    """(file, output name without suffix) for files as given and image files under folders, in a stable order;
-    and the image files under `out` that a folder holds, left out: they may be earlier results.
+@dataclass
+class Found:
+    """What the inputs hold: (file, output name without suffix) for files as given and image files under folders,
+    in a stable order; the image files under --out that a folder holds, left out (they may be earlier results);
+    and the suffixes of the other files under folders, which are not searched for (hidden files aside)."""
 
-    Names keep the subfolders below an input folder.
-    """
+    named: list[tuple[Path, Path]] = field(default_factory=list)
+    inside_out: list[Path] = field(default_factory=list)
+    other_suffixes: Counter = field(default_factory=Counter)
+
+
+def find_images(inputs: list[str], out: Path) -> Found:
+    """The images of `inputs` (files, or folders searched recursively); names keep the subfolders below a folder."""
     out = resolved(out)
-    found, left_out = [], []
+    found = Found()
     for item in map(Path, inputs):
-        if item.is_dir():
-            inner_out = resolved(item) in out.parents  # an --out that is the folder itself is refused later
-            files = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir())
-            for path in files:  # a folder named x.jpg is searched, not read
-                if inner_out and out in resolved(path).parents:
-                    left_out.append(path)
-                else:
-                    found.append((path, path.relative_to(item).with_suffix("")))
-        else:
-            found.append((item, Path(item.stem)))
-    return found, left_out
+        if not item.is_dir():
+            found.named.append((item, Path(item.stem)))
+            continue
+        inner_out = resolved(item) in out.parents  # an --out that is the folder itself is refused later
+        for path in sorted(p for p in item.rglob("*") if not p.is_dir()):  # a folder named x.jpg is searched
+            if path.suffix.lower() not in IMAGE_SUFFIXES:
+                if not path.name.startswith("."):
+                    found.other_suffixes[path.suffix.lower() or "no suffix"] += 1
+            elif inner_out and out in resolved(path).parents:
+                found.inside_out.append(path)
+            else:
+                found.named.append((path, path.relative_to(item).with_suffix("")))
+    return found
 
 
 def denoised_file(name: Path) -> Path:
@@ -181,10 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
     out, noisy = Path(args.out), bool(args.add_noise)
-    found, left_out = find_images(args.inputs, out)
-    named = unique_names(found, noisy)
+    found = find_images(args.inputs, out)
+    named = unique_names(found.named, noisy)
     ours = {resolved(out / result) for _, name in named for result in results(name, noisy)}
-    if others := [path for path in left_out if resolved(path) not in ours]:
+    if found.other_suffixes:
+        print(f"Left out {found.other_suffixes.total()} file(s) that are not images by their suffix ("
+              f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(found.other_suffixes.items()))}); name a "
+              "file to read it whatever its suffix.", file=sys.stderr)
+    if others := [path for path in found.inside_out if resolved(path) not in ours]:
         print(f"Left out {len(others)} image(s) inside --out {out}, such as {others[0]}: results go there, so "
               "nothing in it is read as input. Choose an --out outside the input folders to denoise them.",
               file=sys.stderr)
@@ -197,16 +215,21 @@ def main(argv: list[str] | None = None) -> int:
           f"{f' after adding {args.add_noise[0]} noise at {args.add_noise[1]:g}' if noisy else ''} into {out}.",
           file=sys.stderr)
     failures = kept = 0
-    for path, name in tqdm(named, unit="image"):
-        wanted = results(name, noisy)
-        there = set() if args.overwrite else {f for f in wanted if os.path.lexists(out / f)}
-        if there:
-            kept += 1
-            tqdm.write(f"kept {', '.join(str(out / f) for f in sorted(there))}: already there (--overwrite "
-                       "replaces it)", file=sys.stderr)
-        if there != wanted and (failure := denoise_file(path, name, den, args, wanted - there)):
-            failures += 1
-            tqdm.write(failure, file=sys.stderr)
+    try:
+        for path, name in tqdm(named, unit="image"):
+            wanted = results(name, noisy)
+            there = set() if args.overwrite else {f for f in wanted if os.path.lexists(out / f)}
+            if there:
+                kept += 1
+                tqdm.write(f"kept {', '.join(str(out / f) for f in sorted(there))}: already there (--overwrite "
+                           "replaces it)", file=sys.stderr)
+            if there != wanted and (failure := denoise_file(path, name, den, args, wanted - there)):
+                failures += 1
+                tqdm.write(failure, file=sys.stderr)
+    except KeyboardInterrupt:  # no half-written file is left: run the same command to go on
+        print("Stopped. The results written so far are whole; run the same command again to go on where it "
+              "stopped.", file=sys.stderr)
+        return 130
     if kept:
         print(f"{kept} input(s) had results already in {out}: kept, and only the missing ones written.",
               file=sys.stderr)

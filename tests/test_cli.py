@@ -36,6 +36,34 @@ def test_batch_cli_denoises_files_and_folders_and_skips_broken_ones(use_weights,
     assert Image.open(tmp_path / "out" / "sub" / "b.png").mode == "L"
 
 
+def test_folders_are_searched_for_every_picture_format_and_the_other_files_are_named(use_weights, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    picture = Image.fromarray(np.full((8, 8, 3), 90, np.uint8))
+    picture.save(folder / "chrome.jfif", "JPEG")  # as browsers save a JPEG
+    picture.save(folder / "scan.ppm")
+    picture.save(folder / "web.avif")
+    (folder / "phone.heic").write_bytes(b"not decodable here")
+    (folder / "notes.txt").write_text("a sidecar")
+    (folder / ".DS_Store").write_bytes(b"")  # hidden: not worth a word
+
+    assert main([str(folder), "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["chrome.png", "scan.png", "web.png"]
+    assert "Left out 2 file(s) that are not images by their suffix (.heic: 1, .txt: 1)" in capsys.readouterr().err
+
+
+def test_a_batch_stopped_with_ctrl_c_says_how_to_go_on(use_weights, tmp_path, capsys, monkeypatch):
+    for name in "ab":
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / f"{name}.png")
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "denoise_file", interrupted)
+    assert main([str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--out", str(tmp_path / "out")]) == 130
+    assert "run the same command again to go on" in capsys.readouterr().err
+
+
 def test_batch_cli_all_good_exits_zero_and_bad_flags_explain(use_weights, tmp_path, capsys):
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
     assert main([str(tmp_path / "x.png"), "--out", str(tmp_path / "o")]) == 0
