@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,8 @@ PROMPT = "Upload an image or press **Sample**."
 NAME_CHARS = 100  # of an upload's name kept in its download's (holiday.jpg -> holiday-denoised.png)
 GONE = ("The image is no longer on the server (files unused for an hour, or the oldest when it is busy, are "
         "deleted): upload it again.")
+REFUSED: OrderedDict[str, str] = OrderedDict()  # why each of the latest refused uploads was refused, by path
+REFUSALS_KEPT = 1000
 KEEP_SECONDS = 3600  # files unused this long are deleted, and beyond settings().app_disk_mb the least recently used
 SWEEP_SECONDS = 10  # how often the folder is searched for uploads that no event has read
 # One folder per running app, for its files and Gradio's uploads and cache alike: no copies, removed at exit.
@@ -194,10 +197,13 @@ def read_upload(path: str | None, which: str = "") -> tuple[np.ndarray, str]:
     try:
         image, note = denoiser.read_image(path, min(APP_MAX_PIXELS, settings().max_pixels))
     except denoiser.ImageError as error:
-        if not Path(path).is_file():  # pruned since the page sent it
-            raise fail(f"{which}: {GONE}" if which else GONE) from None
-        SCRATCH.discard(path)  # nothing will read a refused upload again
-        raise fail(f"{which}: {error}" if which else str(error)) from None
+        if Path(path).is_file():
+            SCRATCH.discard(path)  # nothing will read a refused upload again
+            REFUSED[path] = str(error)  # ... but the page may send it again: it gets the same answer, not GONE
+            while len(REFUSED) > REFUSALS_KEPT:
+                REFUSED.popitem(last=False)
+        message = REFUSED.get(path, GONE)  # not a file: refused before, or pruned since the page sent it
+        raise fail(f"{which}: {message}" if which else message) from None
     SCRATCH.use(path)  # the next event of the page reads it again: it outlives files unused for longer
     return image, note
 
@@ -348,12 +354,15 @@ def model_menu(dataset: str) -> gr.Dropdown:
     return gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True)
 
 
-def latent_menu(dataset: str) -> gr.Dropdown:
-    """The Latent tab's model picker: the dataset's trained latent models, its default first and chosen."""
+def latent_menu(dataset: str, chosen: bool = True) -> gr.Dropdown:
+    """The Latent tab's model picker: the dataset's trained latent models, its default first and, if `chosen`,
+    chosen. The page is built with none chosen (and chooses on load), so that an API call's default is none,
+    which walk reads as the default of whatever dataset the call names, not MNIST's."""
     names = denoiser.latent_models(dataset)
     winner = " (the study's winner)"
     choices = [(MODELS[name].title + (winner if name == STUDY_WINNER else ""), name) for name in names]
-    return gr.Dropdown(choices, value=names[0] if names else None, label="Latent model", allow_custom_value=True)
+    return gr.Dropdown(choices, value=names[0] if names and chosen else None, label="Latent model",
+                       allow_custom_value=True)
 
 
 def level_slider(kind: str, every_kind: bool = False) -> Slider:
@@ -606,7 +615,7 @@ with gr.Blocks(title="The denoiser") as demo:  # SCRATCH, not Gradio's hourly de
     with gr.Tab("Latent interpolation"):
         with gr.Row():
             walk_dataset = gr.Radio(WALK_CHOICES, value="mnist", label="Dataset")
-            walk_model = latent_menu("mnist")
+            walk_model = latent_menu("mnist", chosen=False)
             walk_path = gr.Radio([(name.capitalize(), name) for name in PATHS], value=STUDY_PATH, label="Path",
                                  info="Linear: the study's straight line; spherical: the arc between the two")
             walk_passes = Slider(0, MAX_PASSES, value=0, step=1, label="Passes back through the model",
@@ -663,6 +672,7 @@ with gr.Blocks(title="The denoiser") as demo:  # SCRATCH, not Gradio's hourly de
     walk_outputs = [frame, strip, gif, encoded]
     gr.on([image_a.change, image_b.change, walk_model.input, walk_path.change, walk_passes.change], walk,
           walk_inputs, walk_outputs, api_name="interpolate", trigger_mode="always_last", **images)
+    demo.load(latent_menu, walk_dataset, walk_model, api_visibility="private")
     walk_dataset.change(latent_menu, walk_dataset, walk_model, api_visibility="private").then(
         walk, walk_inputs, walk_outputs, api_visibility="private", **images)
     t.change(between, [encoded, t], frame, show_progress="hidden", trigger_mode="always_last",

@@ -433,6 +433,19 @@ def test_an_upload_deleted_meanwhile_is_asked_for_again(ring: str) -> None:
         run(str(upload))
 
 
+def test_a_refused_upload_sent_again_gets_the_same_answer_not_a_request_to_upload_it_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "REFUSALS_KEPT", 2)
+    uploads = [app.SCRATCH.write(f"photo{i}.heic", lambda path: path.write_bytes(b"not decodable")) for i in range(3)]
+    for upload in uploads:
+        with pytest.raises(gr.Error, match="not an image that can be read"):
+            run(str(upload))
+    assert not uploads[2].exists()  # deleted at once: it can never be used
+    with pytest.raises(gr.Error, match="not an image that can be read"):  # a new level, say: the same file again
+        run(str(uploads[2]))
+    assert list(app.REFUSED) == [str(uploads[1]), str(uploads[2])]  # the latest few, not every one ever
+
+
 def test_gradio_forgets_the_files_the_app_deleted(ring: str) -> None:
     """Gradio records every upload's and output's path; the sweep's follow-up drops the deleted ones."""
     kept = app.SCRATCH.write("kept.png", lambda path: shutil.copy(ring, path))
@@ -586,6 +599,17 @@ def test_walking_a_model_without_a_latent_space_says_which_can(ring: str) -> Non
         app.walk("mnist", ring, ring, 0.5, 0)  # not the default
     with pytest.raises(gr.Error, match=r"Unknown dataset 'photos'; choose one of mnist, fashion_mnist, cifar10\."):
         app.walk("photos", ring, ring, 0.5)  # no latent models
+
+
+def test_the_walk_apis_default_model_is_the_default_of_the_dataset_it_names(ring: str) -> None:
+    """README: every argument but the files has the page's default; the page's own is the dataset's."""
+    parameters = app.demo.get_api_info()["named_endpoints"]["/interpolate"]["parameters"]
+    default = next(p["parameter_default"] for p in parameters if p["parameter_name"] == "model")
+    for dataset in ("mnist", "cifar10"):
+        need_weights(dataset, denoiser.latent_models(dataset)[0] if denoiser.latent_models(dataset) else LATENT)
+        assert app.walk(dataset, ring, ring, 0.5, default)[3].model == denoiser.latent_models(dataset)[0]
+    loads = [fn for fn in app.demo.fns.values() if any(t[1] == "load" for t in fn.targets)]
+    assert any(fn.fn is app.latent_menu for fn in loads)  # the page chooses its default when it opens
 
 
 def test_interpolation_waits_for_both_images(ring: str) -> None:
