@@ -24,21 +24,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
 from tqdm import tqdm
 
 from . import Denoiser, ResizedWarning, __version__, add_noise, load
 from .config import settings
 from .datasets import DATASETS
 from .files import write_whole
-from .imaging import ImageError, is_high_depth, read_image, save_png
+from .imaging import FORMATS, ImageError, is_high_depth, read_image, save_png
 from .models import ALL_ROUNDER, MODELS
 from .noise import parse_noise, parse_seed
 
 OWN_MODELS = [name for name, spec in DATASETS.items() if not spec.evaluation_only]  # the datasets --help names
-IMAGE_SUFFIXES = {  # what a folder is searched for: the picture formats Pillow reads, not its scientific ones
-    ".png", ".apng", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".avif",
-    ".jp2", ".j2k", ".ppm", ".pgm", ".pbm", ".pnm", ".tga", ".ico", ".qoi", ".psd", ".pcx",
-}
+IMAGE_SUFFIXES = {suffix for suffix, kind in Image.registered_extensions().items() if kind in FORMATS}  # searched for
 
 
 def resolved(path: Path) -> Path:

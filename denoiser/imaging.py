@@ -24,6 +24,10 @@ FLOAT_SLACK = 4.0
 """How far beyond [0, 1] a float image may reach: unclipped noise on a [0, 1] image stays within it (σ = 1
 would need a 4σ draw), a 0-255 image cast to float does not."""
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))  # what the models saw and browsers assume
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "JPEG2000", "PPM", "TGA", "ICO", "QOI", "PSD",
+           "PCX")
+"""The formats (Pillow's names) read: pictures people keep. Not the rest Pillow opens: EPS would run Ghostscript,
+where a server has it, on whatever a visitor uploads, and the scientific ones hold no picture."""
 
 
 class ImageError(ValueError):
@@ -164,7 +168,7 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
             data = path.read_bytes()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # decode_max_pixels is the limit here
-            opened = Image.open(io.BytesIO(data))
+            opened = Image.open(io.BytesIO(data), formats=FORMATS)
         with opened:
             original = opened.size
             target = fitted_size(original, max_pixels, limits.max_side)
@@ -182,7 +186,7 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError("This file is not an image that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP...).") from None
+        raise ImageError(f"This file is not an image that can be read ({', '.join(FORMATS)}).") from None
     except Image.DecompressionBombError:  # Pillow's own limit (twice MAX_IMAGE_PIXELS), met in Image.open before ours
         most = min(limits.decode_max_pixels, 2 * Image.MAX_IMAGE_PIXELS)
         raise ImageError(f"The image is over {most:,} pixels; images that large are not decoded.") from None
@@ -247,7 +251,7 @@ def from_header(source: str | Path, read: Callable[[Image.Image], T]) -> T | Non
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as opened:
+            with Image.open(source, formats=FORMATS) as opened:
                 return read(opened)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None

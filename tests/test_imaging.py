@@ -151,6 +151,19 @@ def test_frames_are_never_counted_and_a_damaged_later_page_or_a_cameras_preview_
     assert Image.open(io.BytesIO(camera)).format == "MPO" and read_image(camera)[1] == ""
 
 
+def test_formats_that_hold_no_picture_or_run_programs_are_not_opened(monkeypatch, tmp_path):
+    from PIL import EpsImagePlugin
+
+    runs = []
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *args, **kwargs: runs.append(args))
+    eps = encoded(Image.new("RGB", (8, 8)), "EPS")  # Pillow would hand it to Ghostscript, where a server has it
+    with pytest.raises(ImageError, match="not an image that can be read"):
+        read_image(eps)
+    (tmp_path / "x.eps").write_bytes(eps)
+    assert runs == [] and header_pixels(tmp_path / "x.eps") == 0
+    assert read_image(encoded(Image.new("RGB", (8, 8)), "QOI"))[0].shape == (8, 8, 3)  # a picture format is read
+
+
 @pytest.mark.parametrize("data", [b"hello, not an image", encoded(Image.new("RGB", (50, 50)))[:60]])
 def test_broken_files_raise_image_error(data):
     with pytest.raises(ImageError):
