@@ -181,6 +181,8 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
             several = _several_frames(opened)
             frame = next(ImageSequence.Iterator(opened))
             image = upright(frame)
+            if image.size != frame.size:  # turned a quarter: sizes are told as the picture is shown
+                original = original[::-1]
             image.load()
             profile = opened.info.get("icc_profile")
     except ImageError:
@@ -196,7 +198,7 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
     size = fitted_size(image.size, max_pixels, limits.max_side)
     if size != image.size:
         image.thumbnail(size, Image.LANCZOS)
-    if image.size != original and image.size != original[::-1]:  # EXIF may have turned it
+    if image.size != original:
         notes.append(f"Downscaled from {original[0]}×{original[1]} to {image.width}×{image.height} "
                      f"(limits {max_pixels:,} pixels, {limits.max_side:,} pixels a side).")
     return _pil_to_float(in_srgb(image, profile)), " ".join(notes)

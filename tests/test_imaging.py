@@ -124,6 +124,13 @@ def test_a_mistyped_exif_tag_elsewhere_does_not_stop_the_photo_from_reading_upri
     assert image.shape == (40, 20, 3) and image[..., 2].mean() > 0.9
 
 
+def test_a_turned_photos_downscale_note_gives_its_sizes_as_it_is_shown():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored lying down, shown standing
+    image, note = read_image(encoded(Image.new("RGB", (400, 100)), "JPEG", exif=exif.tobytes()), 10_000)
+    assert image.shape[:2] == (200, 50) and note.startswith("Downscaled from 100×400 to 50×200 ")
+
+
 def test_first_frame_of_animation_and_downscale_note():
     frames = [Image.new("L", (10, 10), v) for v in (0, 255)]
     image, note = read_image(encoded(frames[0], "GIF", save_all=True, append_images=frames[1:]), 10**6)
