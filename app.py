@@ -200,6 +200,7 @@ def read_upload(path: str | None, which: str = "") -> tuple[np.ndarray, str]:
         if Path(path).is_file():
             SCRATCH.discard(path)  # nothing will read a refused upload again
             REFUSED[path] = str(error)  # ... but the page may send it again: it gets the same answer, not GONE
+            REFUSED.move_to_end(path)
             while len(REFUSED) > REFUSALS_KEPT:
                 REFUSED.popitem(last=False)
         message = REFUSED.get(path, GONE)  # not a file: refused before, or pruned since the page sent it

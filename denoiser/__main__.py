@@ -51,7 +51,7 @@ def resolved(path: Path) -> Path:
 class Found:
     """What the inputs hold: (file, output name without suffix) for files as given and image files under folders,
     in a stable order; the image files under --out that a folder holds, left out (they may be earlier results);
-    and the suffixes of the other files under folders, which are not searched for (hidden files aside)."""
+    and the suffixes of the other files under folders. Hidden files and folders under folders are passed over."""
 
     named: list[tuple[Path, Path]] = field(default_factory=list)
     inside_out: list[Path] = field(default_factory=list)
@@ -68,13 +68,15 @@ def find_images(inputs: list[str], out: Path) -> Found:
             continue
         inner_out = resolved(item) in out.parents  # an --out that is the folder itself is refused later
         for path in sorted(p for p in item.rglob("*") if not p.is_dir()):  # a folder named x.jpg is searched
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                if not path.name.startswith("."):
-                    found.other_suffixes[path.suffix.lower() or "no suffix"] += 1
-            elif inner_out and out in resolved(path).parents:
-                found.inside_out.append(path)
+            relative, image = path.relative_to(item), path.suffix.lower() in IMAGE_SUFFIXES
+            if any(part.startswith(".") for part in relative.parts):  # hidden: a .git folder, a Mac's ._x.jpg
+                continue
+            if inner_out and out in resolved(path).parents:
+                found.inside_out += [path] if image else []
+            elif image:
+                found.named.append((path, relative.with_suffix("")))
             else:
-                found.named.append((path, path.relative_to(item).with_suffix("")))
+                found.other_suffixes[path.suffix.lower() or "no suffix"] += 1
     return found
 
 
@@ -186,6 +188,17 @@ def denoise_file(path: Path, name: Path, den: Denoiser, args: argparse.Namespace
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return denoise_all(args, parser)
+    except KeyboardInterrupt:  # no half-written file is left (write_whole)
+        again = "the same command without --overwrite" if args.overwrite else "the same command again"
+        print(f"Stopped: every result written so far is whole; run {again} to go on where it stopped.",
+              file=sys.stderr)
+        return 130
+
+
+def denoise_all(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The command's work; the exit status."""
     if not args.out.strip():
         parser.error("--out needs a folder name (an empty one would write into the current folder)")
     try:
@@ -198,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     ours = {resolved(out / result) for _, name in named for result in results(name, noisy)}
     if found.other_suffixes:
         print(f"Left out {found.other_suffixes.total()} file(s) that are not images by their suffix ("
-              f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(found.other_suffixes.items()))}); name a "
-              "file to read it whatever its suffix.", file=sys.stderr)
+              f"{', '.join(f'{suffix}: {n}' for suffix, n in sorted(found.other_suffixes.items()))}).",
+              file=sys.stderr)
     if others := [path for path in found.inside_out if resolved(path) not in ours]:
         print(f"Left out {len(others)} image(s) inside --out {out}, such as {others[0]}: results go there, so "
               "nothing in it is read as input. Choose an --out outside the input folders to denoise them.",
@@ -213,21 +226,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{f' after adding {args.add_noise[0]} noise at {args.add_noise[1]:g}' if noisy else ''} into {out}.",
           file=sys.stderr)
     failures = kept = 0
-    try:
-        for path, name in tqdm(named, unit="image"):
-            wanted = results(name, noisy)
-            there = set() if args.overwrite else {f for f in wanted if os.path.lexists(out / f)}
-            if there:
-                kept += 1
-                tqdm.write(f"kept {', '.join(str(out / f) for f in sorted(there))}: already there (--overwrite "
-                           "replaces it)", file=sys.stderr)
-            if there != wanted and (failure := denoise_file(path, name, den, args, wanted - there)):
-                failures += 1
-                tqdm.write(failure, file=sys.stderr)
-    except KeyboardInterrupt:  # no half-written file is left: run the same command to go on
-        print("Stopped. The results written so far are whole; run the same command again to go on where it "
-              "stopped.", file=sys.stderr)
-        return 130
+    for path, name in tqdm(named, unit="image"):
+        wanted = results(name, noisy)
+        there = set() if args.overwrite else {f for f in wanted if os.path.lexists(out / f)}
+        if there:
+            kept += 1
+            tqdm.write(f"kept {', '.join(str(out / f) for f in sorted(there))}: already there (--overwrite "
+                       "replaces it)", file=sys.stderr)
+        if there != wanted and (failure := denoise_file(path, name, den, args, wanted - there)):
+            failures += 1
+            tqdm.write(failure, file=sys.stderr)
     if kept:
         print(f"{kept} input(s) had results already in {out}: kept, and only the missing ones written.",
               file=sys.stderr)

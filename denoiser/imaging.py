@@ -26,8 +26,9 @@ would need a 4σ draw), a 0-255 image cast to float does not."""
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))  # what the models saw and browsers assume
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "AVIF", "JPEG2000", "PPM", "TGA", "ICO", "QOI", "PSD",
            "PCX")
-"""The formats (Pillow's names) read: pictures people keep. Not the rest Pillow opens: EPS would run Ghostscript,
-where a server has it, on whatever a visitor uploads, and the scientific ones hold no picture."""
+"""The formats (Pillow's names) read: pictures people keep (a camera's MPO opens as JPEG). Not the rest Pillow
+opens: EPS would run Ghostscript, where a server has it, on whatever a visitor uploads; the scientific ones hold
+no picture."""
 
 
 class ImageError(ValueError):
@@ -188,12 +189,15 @@ def read_image(source: str | Path | bytes, max_pixels: int | None = None) -> tup
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(f"This file is not an image that can be read ({', '.join(FORMATS)}).") from None
+        raise ImageError("This file is not an image that can be read (PNG, JPEG, GIF, BMP, TIFF, WebP, AVIF, JPEG 2000 "
+                         "and other picture formats).") from None
     except Image.DecompressionBombError:  # Pillow's own limit (twice MAX_IMAGE_PIXELS), met in Image.open before ours
         most = min(limits.decode_max_pixels, 2 * Image.MAX_IMAGE_PIXELS)
         raise ImageError(f"The image is over {most:,} pixels; images that large are not decoded.") from None
+    except MemoryError:  # not the file's fault: it may read when the server is less busy
+        raise
     except Exception as error:  # a damaged file makes Pillow's decoders raise many kinds (OSError, struct.error...)
-        raise ImageError(f"The image could not be read: {error or type(error).__name__}") from None
+        raise ImageError(f"The image could not be read: {str(error) or type(error).__name__}") from None
     notes = ["The first of its frames."] if several else []
     size = fitted_size(image.size, max_pixels, limits.max_side)
     if size != image.size:
@@ -215,6 +219,7 @@ def upright(frame: Image.Image) -> Image.Image:
     """The frame turned as its EXIF (or XMP) orientation says. Not ImageOps.exif_transpose: it writes the EXIF anew
     for the turned image, and one mistyped tag anywhere in it then fails a photo whose pixels read well."""
     try:
+        frame.load()  # first: a TIFF is turned as it is decoded, and its tag dropped
         turn = UPRIGHT.get(frame.getexif().get(ORIENTATION))
     except Exception:  # an EXIF block that cannot be parsed: the picture as stored
         return frame
@@ -255,7 +260,7 @@ def from_header(source: str | Path, read: Callable[[Image.Image], T]) -> T | Non
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source, formats=FORMATS) as opened:
                 return read(opened)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Exception:  # a damaged file makes Pillow raise many kinds (an AVIF's RuntimeError, for one)
         return None
 
 

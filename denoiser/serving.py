@@ -54,7 +54,7 @@ class UploadsCapped:
     def __init__(self, app: Callable, file_bytes: int, at_once: int = UPLOADS_AT_ONCE,
                  form_bytes: int = FORM_BYTES) -> None:
         self.app, self.limit, self.at_once, self.receiving = app, file_bytes + form_bytes, at_once, 0
-        self.too_large = f"An upload may hold at most {file_bytes / 2**20:.3g} MB."
+        self.too_large = f"An upload may hold at most {file_bytes / 2**20:g} MB."
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http" or not scope["path"].endswith("/upload"):

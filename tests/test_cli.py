@@ -45,7 +45,10 @@ def test_folders_are_searched_for_every_picture_format_and_the_other_files_are_n
     picture.save(folder / "web.avif")
     (folder / "phone.heic").write_bytes(b"not decodable here")
     (folder / "notes.txt").write_text("a sidecar")
-    (folder / ".DS_Store").write_bytes(b"")  # hidden: not worth a word
+    (folder / ".DS_Store").write_bytes(b"")  # hidden: passed over
+    (folder / "._chrome.jpg").write_bytes(b"Mac metadata")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main")
 
     assert main([str(folder), "--out", str(tmp_path / "out")]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["chrome.png", "scan.png", "web.png"]
@@ -56,12 +59,15 @@ def test_a_batch_stopped_with_ctrl_c_says_how_to_go_on(use_weights, tmp_path, ca
     for name in "ab":
         Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / f"{name}.png")
 
-    def interrupted(*args):
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "denoise_file", interrupted)
     assert main([str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--out", str(tmp_path / "out")]) == 130
     assert "run the same command again to go on" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "load", interrupted)  # still loading the model
+    assert main([str(tmp_path / "a.png"), "--out", str(tmp_path / "out"), "--overwrite"]) == 130
+    assert "run the same command without --overwrite to go on" in capsys.readouterr().err
 
 
 def test_batch_cli_all_good_exits_zero_and_bad_flags_explain(use_weights, tmp_path, capsys):

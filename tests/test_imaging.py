@@ -100,12 +100,13 @@ def test_exif_rotation_is_applied():
     assert image.shape == (40, 20, 3)
 
 
+@pytest.mark.parametrize("format", ["PNG", "TIFF"])  # Pillow turns a TIFF itself as it decodes it: not twice
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_every_exif_orientation_is_turned_as_pillow_turns_it(orientation):
+def test_every_exif_orientation_is_turned_as_pillow_turns_it(orientation, format):
     stored = Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4) * 20)  # no two pixels alike
     exif = Image.Exif()
     exif[0x0112] = orientation
-    data = encoded(stored, exif=exif.tobytes())
+    data = encoded(stored, format, exif=exif.tobytes())
     image, _ = read_image(data)
     assert np.array_equal(np.round(image[..., 0] * 255), ImageOps.exif_transpose(Image.open(io.BytesIO(data))))
 
@@ -240,6 +241,20 @@ def bmp_header(width: int, height: int) -> bytes:
 def test_headers_past_pillows_own_bomb_limit_get_the_same_message(bomb):
     with pytest.raises(ImageError, match="over 64,000,000 pixels; images that large are not decoded"):
         read_image(bomb, 10**6)
+
+
+def test_whatever_pillow_raises_on_a_damaged_header_it_has_no_pixels_and_a_failed_decode_is_an_image_error(
+        monkeypatch, tmp_path):
+    path = tmp_path / "damaged.avif"
+    path.write_bytes(encoded(Image.new("RGB", (8, 8))))
+    monkeypatch.setattr(Image, "open", lambda *args, **kwargs: (_ for _ in ()).throw(
+        RuntimeError("Failed to decode image: Missing or empty image item")))  # as a damaged AVIF makes it
+    assert header_pixels(path) == 0 and not is_high_depth(path)
+    with pytest.raises(ImageError, match="could not be read: Failed to decode image"):
+        read_image(path)
+    monkeypatch.setattr(Image, "open", lambda *args, **kwargs: (_ for _ in ()).throw(MemoryError()))
+    with pytest.raises(MemoryError):  # not the file's fault: no refusal for it
+        read_image(path)
 
 
 def test_header_pixels_reads_only_the_header(tmp_path):

@@ -7,7 +7,6 @@ import contextlib
 import threading
 from collections.abc import Callable
 
-
 from denoiser.serving import Busy, Lane, Lanes, UploadsCapped
 
 
@@ -91,4 +90,6 @@ def test_uploads_received_at_once_are_capped_and_each_upload_is_held_to_one_file
     # 503 for the third at once; then 413 for a body past the limit, streamed or declared; 200 within it
     assert asyncio.run(scenario()) == [200, 200, 503, 200, 413, 413, 200]
     assert refusals == [capped.too_large] * 2
-    assert UploadsCapped(gradio, file_bytes=50 * 2**20).too_large == "An upload may hold at most 50 MB."
+    for megabytes in (50, 1000, 0.5):
+        assert UploadsCapped(gradio, file_bytes=megabytes * 2**20).too_large == f"An upload may hold at most " \
+            f"{megabytes} MB."
