@@ -71,11 +71,12 @@ def find_images(inputs: list[str], out: Path) -> Found:
             relative, image = path.relative_to(item), path.suffix.lower() in IMAGE_SUFFIXES
             if any(part.startswith(".") for part in relative.parts):  # hidden: a .git folder, a Mac's ._x.jpg
                 continue
-            if inner_out and out in resolved(path).parents:
-                found.inside_out += [path] if image else []
+            inside_out = inner_out and out in resolved(path).parents
+            if image and inside_out:
+                found.inside_out.append(path)
             elif image:
                 found.named.append((path, relative.with_suffix("")))
-            else:
+            elif not inside_out:
                 found.other_suffixes[path.suffix.lower() or "no suffix"] += 1
     return found
 

@@ -218,8 +218,8 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
 def upright(frame: Image.Image) -> Image.Image:
     """The frame turned as its EXIF (or XMP) orientation says. Not ImageOps.exif_transpose: it writes the EXIF anew
     for the turned image, and one mistyped tag anywhere in it then fails a photo whose pixels read well."""
+    frame.load()  # first: a TIFF is turned as it is decoded, and its tag dropped
     try:
-        frame.load()  # first: a TIFF is turned as it is decoded, and its tag dropped
         turn = UPRIGHT.get(frame.getexif().get(ORIENTATION))
     except Exception:  # an EXIF block that cannot be parsed: the picture as stored
         return frame
