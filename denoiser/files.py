@@ -12,9 +12,9 @@ from typing import Callable, Iterator
 
 
 def write_whole(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write` on a temporary name beside `path` (this call's own, and short: `path`'s name may be as long as
-    a name can be), then rename it over `path`."""
-    partial = path.with_name(f".{uuid.uuid4().hex}.partial")
+    """Call `write` on a temporary name beside `path` (this call's own, short, as `path`'s name may be as long as a
+    name can be, and with its suffix, by which some writers choose the format), then rename it over `path`."""
+    partial = path.with_name(f".{uuid.uuid4().hex}.partial{path.suffix}")
     try:
         write(partial)
         os.replace(partial, path)

@@ -15,7 +15,7 @@ import denoiser
 from denoiser.config import DIAGNOSIS, RESULTS_PLOT, RESULTS_TABLE, settings
 from denoiser.datasets import load_dataset
 from denoiser.metrics import psnr
-from denoiser.weights import find_entry, read_manifest
+from denoiser.weights import WeightsError, find_entry, read_manifest
 from training import curves, data, diagnose, evaluate, reporting, targets, train
 from training.data import ImageBatches, PatchBatches, epoch_callback
 from training.results import Row, merge
@@ -262,9 +262,52 @@ def test_interrupted_run_resumes(tmp_path, monkeypatch):
     epochs_run = []
     monkeypatch.setattr(train.EpochClock, "on_epoch_begin",
                         lambda self, epoch, logs=None: (epochs_run.append(epoch), setattr(self, "start", 0.0)))
-    train.train(config, data, "cmd")
+    for changed in ({"noise": "salt_pepper"}, {"learning_rate": 0.01}, {"epochs": 5}):  # two runs in one network
+        with pytest.raises(WeightsError, match=f"unfinished run with other settings \\({next(iter(changed))} differ"):
+            train.train(dataclasses.replace(config, **changed), data, "cmd")
+    assert epochs_run == []
+    train.train(dataclasses.replace(config, eval_images=6), data, "cmd")  # scored on more images: the same run
     assert epochs_run == [2]
     assert (tmp_path / "w" / "mnist" / "cnn_pool.keras").is_file()
+
+
+def test_a_run_killed_after_its_last_epoch_keeps_every_epoch(tmp_path, monkeypatch):
+    """Keras's backup was deleted as fit ended, before the weights were kept: a kill there lost the whole run."""
+    config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=2, steps_per_epoch=2, batch_size=8,
+                               eval_images=4, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    data = synthetic_dataset("mnist", count=64)
+    original_save = keras.Model.save_weights
+
+    def power_cut(self, *args, **kwargs):  # as fit's last epoch is over and its weights are being kept
+        if str(args[0] if args else kwargs.get("filepath")).endswith(train.TRAINED):
+            raise RuntimeError("power cut")
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save_weights", power_cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        train.train(config, data, "cmd")
+    monkeypatch.setattr(keras.Model, "save_weights", original_save)
+    epochs_run = []
+    monkeypatch.setattr(train.EpochClock, "on_epoch_begin",
+                        lambda self, epoch, logs=None: (epochs_run.append(epoch), setattr(self, "start", 0.0)))
+    entry = train.train(config, data, "cmd")
+    assert epochs_run == [] and entry.epochs == 2
+    assert sorted(p.name for p in config.run_dir.iterdir()) == ["logs"]  # the run complete, its backup gone
+
+
+@pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "0"), ("--steps-per-epoch", "0"),
+                                         ("--train-images", "0"), ("--eval-images", "0"), ("--seed", "-1"),
+                                         ("--learning-rate", "0"), ("--patch-size", "-96"), ("--min-delta", "-1")])
+def test_settings_that_would_train_nothing_are_refused_before_any_work(flag, value, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", flag, value])
+    assert f"argument {flag}: must be" in capsys.readouterr().err
+
+
+def test_a_missing_init_from_file_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", "--init-from", "no/such.keras"])
+    assert "--init-from no/such.keras: no such file." in capsys.readouterr().err
 
 
 def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, tmp_path, capsys):

@@ -33,6 +33,7 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ import numpy as np
 
 from denoiser import models
 from denoiser.config import settings
-from denoiser.datasets import DATASETS, Dataset, load_dataset
+from denoiser.datasets import DATASETS, Dataset, DatasetError, load_dataset
 from denoiser.files import write_whole
 from denoiser.metrics import batch_psnr
 from denoiser.models.latent_vae import VAE
@@ -135,6 +136,8 @@ BACKUP = "backup"  # in a run's folder: BackupAndRestore's files, and early stop
 TRAINED = "trained.weights.h5"  # in a run's folder: the finished run's weights, until they are scored and saved
 TRAINED_RECORD = "trained.json"  # beside them: the settings they were trained with, and the epoch kept
 CLOCK = "clock.json"  # in a run's folder: training seconds and epochs, added up across resumed runs
+STARTED = "started.json"  # in a run's folder: the settings its first epoch began with, which a resumed run keeps
+AFTER_TRAINING = ("eval_images", "weights_dir", "runs_dir")  # settings that do not change the trained weights
 # Training to convergence (--converge): a cap on epochs, the held-out part of the training set, how
 # many epochs without a better validation loss end the run, and the batch. The study's runs all use these.
 # An epoch counts as better only if it lowers the best loss by 0.1%: with no threshold, gains in the fifth
@@ -254,8 +257,13 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
     """Run the epochs (resuming from the run's backup), then keep in the run's folder the network's weights
     (TRAINED) and what its manifest entry will need (TRAINED_RECORD): all of training that needs no TensorFlow."""
     earlier = warm_start_entry(config)  # read now: the --init-from file may be replaced before the entry is written
-    if not (config.run_dir / BACKUP).exists():  # a fresh run: a clock left by an earlier one does not count
+    started = config.run_dir / STARTED
+    if (config.run_dir / BACKUP).exists():  # resumed: only with the settings it began with (where they are known)
+        if started.is_file():
+            check_same_settings(json.loads(started.read_text()), config, "an unfinished run")
+    else:  # a fresh run: a clock left by an earlier one does not count
         (config.run_dir / CLOCK).unlink(missing_ok=True)
+        write_whole(started, lambda path: path.write_text(json.dumps(as_stored(asdict(config)))))
     keras.utils.set_random_seed(config.seed)
     images, held_out = split(data.x_train[: config.train_images], config.val_fraction)
     labels, held_out_labels = (split(data.y_train[: config.train_images], config.val_fraction)
@@ -274,7 +282,10 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
         validation_data=validation_data(held_out, config, held_out_labels) if len(held_out) else None,
         validation_batch_size=config.batch_size,
         callbacks=[
-            keras.callbacks.BackupAndRestore(str(config.run_dir / BACKUP)),
+            # kept until the entry is saved (train), so that a kill after the last epoch loses no epoch; two of
+            # them, so that a kill while one is written leaves the other
+            keras.callbacks.BackupAndRestore(str(config.run_dir / BACKUP), double_checkpoint=True,
+                                             delete_checkpoint=False),
             EpochClock(config.run_dir / CLOCK),
             epoch_callback(batches),
             *stopping,
@@ -297,13 +308,19 @@ def trained_record(config: TrainConfig) -> dict | None:
     path = config.run_dir / TRAINED_RECORD
     if not path.is_file():
         return None
-    record, stored = json.loads(path.read_text()), as_stored(asdict(config))
-    if record["config"] != stored:
-        changed = sorted(key for key, value in stored.items() if record["config"].get(key) != value)
-        raise WeightsError(f"{config.run_dir / TRAINED} was trained with other settings ({', '.join(changed)} differ): "
-                           f"run the command that trained it again to save it, or delete {config.run_dir} to train "
-                           "afresh.")
+    record = json.loads(path.read_text())
+    check_same_settings(record["config"], config, f"{config.run_dir / TRAINED}")
     return record
+
+
+def check_same_settings(stored: dict, config: TrainConfig, what: str) -> None:
+    """Refuse to go on with `what` (trained or begun with the settings `stored`) under other training settings: the
+    weights would mix two runs, and the manifest would give a command that does not rebuild them."""
+    given = as_stored(asdict(config))
+    changed = sorted(key for key, value in given.items() if key not in AFTER_TRAINING and stored.get(key) != value)
+    if changed:
+        raise WeightsError(f"{config.run_dir} holds {what} with other settings ({', '.join(changed)} differ): run the "
+                           f"command that began it again to go on, or delete {config.run_dir} to train afresh.")
 
 
 def train(config: TrainConfig, data: Dataset, command: str, train_only: bool = False) -> WeightsEntry | None:
@@ -333,13 +350,27 @@ def train(config: TrainConfig, data: Dataset, command: str, train_only: bool = F
     )
     path = entry.path(Path(config.weights_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
-    bare.save(path)
+    write_whole(path, bare.save)  # a kill mid-save leaves the old file, which the manifest still describes
     write_entry(entry, Path(config.weights_dir))
     # The run is complete: the same command now starts afresh (a backup left beside a copied-in run goes too).
     shutil.rmtree(config.run_dir / BACKUP, ignore_errors=True)
-    for name in (TRAINED_RECORD, TRAINED, CLOCK):
+    for name in (TRAINED_RECORD, TRAINED, CLOCK, STARTED):
         (config.run_dir / name).unlink(missing_ok=True)
     return entry
+
+
+def at_least(low: float, kind: type = int, above: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` no smaller than `low` (or, `above`, larger): 0 epochs or a batch of 0
+    would train nothing and still save the untrained network."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number, got {text!r}")
+        if not (value > low if above else value >= low):
+            raise argparse.ArgumentTypeError(f"must be {'above' if above else 'at least'} {low:g}, got {text}")
+        return value
+    return parse
 
 
 def builder_options(text: str) -> dict:
@@ -358,26 +389,30 @@ def build_parser() -> argparse.ArgumentParser:
                                      allow_abbrev=False)  # a flag is spelled out: --once is looked for in the command
     parser.add_argument("--dataset", required=True, type=trainable_dataset)
     parser.add_argument("--model", required=True, type=models.MODELS.arg)
-    parser.add_argument("--epochs", type=int, help="epochs to run, or the cap with --patience (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, help="(default: %(default)s)")
+    parser.add_argument("--epochs", type=at_least(1),
+                        help="epochs to run, or the cap with --patience (default: %(default)s)")
+    parser.add_argument("--batch-size", type=at_least(1), help="(default: %(default)s)")
     parser.add_argument("--noise", choices=noise_choices(), help="noise kind to train on; 'mix' draws a kind per "
                         "batch, 'none' trains plain reconstruction (default: %(default)s)")
     parser.add_argument("--level-min", type=float, help="lowest noise level (default: the kind's own range)")
     parser.add_argument("--level-max", type=float, help="highest noise level (default: the kind's own range)")
-    parser.add_argument("--learning-rate", type=float, help="peak Adam rate, cosine-decayed (default: %(default)s)")
+    parser.add_argument("--learning-rate", type=at_least(0, float, above=True),
+                        help="peak Adam rate, cosine-decayed (default: %(default)s)")
     parser.add_argument("--loss", choices=list(LOSSES),
                         help="training loss (default: the model's own; MSE, or cross-entropy for study #1, #3, #4);"
                         " 'psnr' weighs every image the same, as the evaluation does")
-    parser.add_argument("--seed", type=int, help="(default: %(default)s)")
-    parser.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: one pass over the data)")
-    parser.add_argument("--train-images", type=int, help="train on the first N training images only")
+    parser.add_argument("--seed", type=at_least(0), help="(default: %(default)s)")
+    parser.add_argument("--steps-per-epoch", type=at_least(1),
+                        help="batches per epoch (default: one pass over the data)")
+    parser.add_argument("--train-images", type=at_least(1), help="train on the first N training images only")
     parser.add_argument("--augment", action="store_true", help="random flips of the clean images")
-    parser.add_argument("--patch-size", type=int, help="side of the random training patches, for datasets of "
+    parser.add_argument("--patch-size", type=at_least(1), help="side of the random training patches, for datasets of "
                         "any image size (photos) (default: %(default)s)")
     parser.add_argument("--strategy", choices=list(STRATEGIES),
                         help="tf.distribute strategy: 'mirrored' uses every GPU of this machine (default: %(default)s)")
     parser.add_argument("--init-from", help="start from the weights in this .keras file (fine-tuning)")
-    parser.add_argument("--eval-images", type=int, help="test images for the manifest's metrics (default: %(default)s)")
+    parser.add_argument("--eval-images", type=at_least(1),
+                        help="test images for the manifest's metrics (default: %(default)s)")
     parser.add_argument("--runs-dir", help="TensorBoard logs and resumable backups (default: %(default)s)")
     parser.add_argument("--weights-dir", help="where the .keras file and manifest entry go (default: "
                         "$DENOISER_WEIGHTS_DIR, relative to this folder: %(default)s)")
@@ -386,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--patience", type=int,
                         help="stop when the validation loss has not improved for this many epochs and keep the best"
                         " epoch's weights (--epochs is then the cap); needs --val-fraction")
-    parser.add_argument("--min-delta", type=float,
+    parser.add_argument("--min-delta", type=at_least(0.0, float),
                         help="with --patience: an epoch is better only if it lowers the best validation loss by at "
                         "least this fraction of it (default: %(default)s)")
     parser.add_argument("--options", type=builder_options,
@@ -424,6 +459,8 @@ def problem(config: TrainConfig, train_only: bool) -> str | None:
     if not HAS_TENSORFLOW and not train_only:
         return (f"TensorFlow is not installed here, and scoring the trained weights needs it: add {TRAIN_ONLY}, "
                 "then run the same command without it where TensorFlow is installed.")
+    if config.init_from and not Path(config.init_from).is_file():
+        return f"--init-from {config.init_from}: no such file."
     if config.options:
         try:
             models.build(config.model, DATASETS[config.dataset].shape, **config.options)
@@ -504,8 +541,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         entry = train(config, load_dataset(config.dataset), command, train_only=TRAIN_ONLY in argv)
-    except WeightsError as error:
+    except (WeightsError, DatasetError) as error:
         sys.exit(str(error))
+    except KeyboardInterrupt:
+        sys.exit(f"Stopped: run the same command again to go on from the last finished epoch (kept in "
+                 f"{config.run_dir}).")
     if entry is None:
         print(f"{config.dataset}/{config.model}: trained, in {config.run_dir / TRAINED}; run the same command without "
               f"{TRAIN_ONLY} where TensorFlow is installed to score and save it.")
