@@ -23,9 +23,17 @@ def write_whole(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+class InUse(Exception):
+    """Another process holds the lock, and the caller would not wait."""
+
+
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the lock beside `path` (`<name>.lock`): processes' read-modify-writes of `path` take turns."""
+def locked(path: Path, wait: bool = True) -> Iterator[None]:
+    """Hold the lock beside `path` (`<name>.lock`): processes' read-modify-writes of `path` take turns; with
+    `wait` off, InUse is raised at once if another process holds it."""
     with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise InUse(f"{path} is in use by another process.") from None
         yield

@@ -14,6 +14,7 @@ import tensorflow as tf
 import denoiser
 from denoiser.config import DIAGNOSIS, RESULTS_PLOT, RESULTS_TABLE, settings
 from denoiser.datasets import load_dataset
+from denoiser.files import InUse, locked
 from denoiser.metrics import psnr
 from denoiser.weights import WeightsError, find_entry, read_manifest
 from training import curves, data, diagnose, evaluate, reporting, targets, train
@@ -293,6 +294,15 @@ def test_a_run_killed_after_its_last_epoch_keeps_every_epoch(tmp_path, monkeypat
     entry = train.train(config, data, "cmd")
     assert epochs_run == [] and entry.epochs == 2
     assert sorted(p.name for p in config.run_dir.iterdir()) == ["logs"]  # the run complete, its backup gone
+
+
+def test_a_second_process_on_the_same_run_is_turned_away(tmp_path):
+    config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=1, steps_per_epoch=1, batch_size=8,
+                               eval_images=4, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    config.run_dir.mkdir(parents=True)
+    with locked(config.run_dir), pytest.raises(InUse, match="in use by another process"):
+        train.train(config, synthetic_dataset("mnist", count=16), "cmd")
+    assert not config.run_dir.joinpath(train.BACKUP).exists()
 
 
 @pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "0"), ("--steps-per-epoch", "0"),

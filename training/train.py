@@ -43,7 +43,7 @@ import numpy as np
 from denoiser import models
 from denoiser.config import settings
 from denoiser.datasets import DATASETS, Dataset, DatasetError, load_dataset
-from denoiser.files import write_whole
+from denoiser.files import InUse, locked, write_whole
 from denoiser.metrics import batch_psnr
 from denoiser.models.latent_vae import VAE
 from denoiser.noise import GAUSSIAN, HAS_TENSORFLOW, NOISES
@@ -173,7 +173,8 @@ class EpochClock(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.seconds += time.monotonic() - self.start
         self.epochs_done = epoch + 1
-        self.path.write_text(json.dumps({"seconds": self.seconds, "epochs_done": self.epochs_done}))
+        write_whole(self.path, lambda path: path.write_text(json.dumps({"seconds": self.seconds,
+                                                                       "epochs_done": self.epochs_done})))
 
 
 def warm_start_entry(config: TrainConfig) -> WeightsEntry | None:
@@ -330,7 +331,12 @@ def train(config: TrainConfig, data: Dataset, command: str, train_only: bool = F
     returned): the same call later, where TensorFlow is installed, goes on from there.
     """
     config.run_dir.mkdir(parents=True, exist_ok=True)
-    record = trained_record(config) or fit(config, data)
+    with locked(config.run_dir, wait=False):  # one process a run: two would train into one backup
+        return save(config, data, command, trained_record(config) or fit(config, data), train_only)
+
+
+def save(config: TrainConfig, data: Dataset, command: str, record: dict, train_only: bool) -> WeightsEntry | None:
+    """Score the trained weights in the run's folder and save them with their manifest entry (train)."""
     if train_only:
         return None
     earlier = record["warm_start"]
@@ -541,7 +547,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         entry = train(config, load_dataset(config.dataset), command, train_only=TRAIN_ONLY in argv)
-    except (WeightsError, DatasetError) as error:
+    except (WeightsError, DatasetError, InUse) as error:
         sys.exit(str(error))
     except KeyboardInterrupt:
         sys.exit(f"Stopped: run the same command again to go on from the last finished epoch (kept in "
