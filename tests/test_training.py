@@ -357,6 +357,16 @@ def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, 
     assert "| `latent_ae` |" in readme.read_text()
 
 
+def test_evaluate_says_when_it_has_no_model_to_score(synthetic_data_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DENOISER_WEIGHTS_DIR", str(tmp_path / "none"))
+    with pytest.raises(SystemExit):
+        evaluate.main(["--out", str(tmp_path / "out")])
+    assert "no trained weights in" in capsys.readouterr().err and not (tmp_path / "out").exists()
+    evaluate.main(["--datasets", "mnist", "--images", "2", "--noises", "gaussian:0.1", "--baselines", "median",
+                   "--out", str(tmp_path / "out")])
+    assert "mnist: no trained model to score; only the noisy input and the baselines." in capsys.readouterr().err
+
+
 def test_photos_are_scored_whole_with_a_seed_per_image(use_weights, synthetic_data_dir, tmp_path):
     clean = load_dataset("photos").test_images()
     noisy = evaluate.noisy_copies(clean, "gaussian", 0.1, per_image=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--images {args.images}: at least 2 (the Fréchet distance fits a covariance to them).")
     trained = {(e.dataset, e.model) for e in read_manifest()}
     datasets = args.datasets or list(dict.fromkeys(dataset for dataset, _ in sorted(trained)))
+    if not datasets:
+        parser.error(f"no trained weights in {settings().weights_dir} (DENOISER_WEIGHTS_DIR): name --datasets to "
+                     "score the classical baselines alone.")
+    for dataset in datasets:
+        if not servable(dataset, args.models):
+            print(f"{dataset}: no trained model to score; only the noisy input and the baselines.", file=sys.stderr)
     missing = [f"{d}/{m}" for d in datasets for m in args.models or [] if m not in servable(d, [m])]
     if missing:
         parser.error(f"--models: no trained weights for {', '.join(missing)}.")
