@@ -19,6 +19,7 @@ from denoiser.metrics import psnr
 from denoiser.weights import WeightsError, find_entry, read_manifest
 from training import curves, data, diagnose, evaluate, reporting, targets, train
 from training.data import ImageBatches, PatchBatches, epoch_callback
+from training.events import LOGS, TRAIN
 from training.results import Row, merge
 
 from .conftest import synthetic_dataset
@@ -294,6 +295,15 @@ def test_a_run_killed_after_its_last_epoch_keeps_every_epoch(tmp_path, monkeypat
     entry = train.train(config, data, "cmd")
     assert epochs_run == [] and entry.epochs == 2
     assert sorted(p.name for p in config.run_dir.iterdir()) == ["logs"]  # the run complete, its backup gone
+
+
+def test_a_fresh_run_in_an_earlier_runs_folder_draws_its_own_curves_alone(tmp_path):
+    config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=3, steps_per_epoch=1, batch_size=8,
+                               eval_images=4, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    data = synthetic_dataset("mnist", count=16)
+    train.train(config, data, "cmd")
+    train.train(dataclasses.replace(config, epochs=2), data, "cmd")
+    assert list(curves.read_scalars(config.run_dir / LOGS / TRAIN, "epoch_loss")) == [1, 2]
 
 
 def test_a_second_process_on_the_same_run_is_turned_away(tmp_path):

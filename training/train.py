@@ -262,8 +262,9 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
     if (config.run_dir / BACKUP).exists():  # resumed: only with the settings it began with (where they are known)
         if started.is_file():
             check_same_settings(json.loads(started.read_text()), config, "an unfinished run")
-    else:  # a fresh run: a clock left by an earlier one does not count
+    else:  # a fresh run: the clock and curves an earlier one left do not count
         (config.run_dir / CLOCK).unlink(missing_ok=True)
+        shutil.rmtree(config.run_dir / LOGS, ignore_errors=True)
         write_whole(started, lambda path: path.write_text(json.dumps(as_stored(asdict(config)))))
     keras.utils.set_random_seed(config.seed)
     images, held_out = split(data.x_train[: config.train_images], config.val_fraction)
