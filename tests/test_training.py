@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import denoiser
 from denoiser.config import DIAGNOSIS, RESULTS_PLOT, RESULTS_TABLE, settings
-from denoiser.datasets import load_dataset
+from denoiser.datasets import DatasetError, load_dataset
 from denoiser.files import InUse, locked
 from denoiser.metrics import psnr
 from denoiser.weights import WeightsError, find_entry, read_manifest
@@ -324,10 +324,22 @@ def test_settings_that_would_train_nothing_are_refused_before_any_work(flag, val
     assert f"argument {flag}: must be" in capsys.readouterr().err
 
 
-def test_a_missing_init_from_file_is_refused_before_any_work(capsys):
+@pytest.mark.parametrize("flags, message", [
+    (["--init-from", "no/such.keras"], "--init-from no/such.keras: no such file."),
+    (["--adversarial-weight", "0.1"], "trains without a discriminator"),
+])
+def test_flags_that_cannot_apply_are_refused_before_any_work(flags, message, capsys):
     with pytest.raises(SystemExit):
-        train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", "--init-from", "no/such.keras"])
-    assert "--init-from no/such.keras: no such file." in capsys.readouterr().err
+        train.parse_args(["--dataset", "mnist", "--model", "cnn_pool", *flags])
+    assert message in capsys.readouterr().err
+
+
+def test_a_held_out_part_that_leaves_nothing_to_train_on_is_refused(tmp_path):
+    config = train.TrainConfig(dataset="mnist", model="cnn_pool", epochs=1, steps_per_epoch=1, train_images=3,
+                               val_fraction=0.9, runs_dir=str(tmp_path / "runs"), weights_dir=str(tmp_path / "w"))
+    with pytest.raises(DatasetError, match="No training images are left once --val-fraction 0.9 is held out of 3"):
+        train.train(config, synthetic_dataset("mnist", count=16), "cmd")
+    assert not (tmp_path / "w").exists()
 
 
 def test_evaluate_writes_table_plot_and_readme(use_weights, synthetic_data_dir, tmp_path, capsys):

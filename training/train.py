@@ -268,6 +268,9 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
         write_whole(started, lambda path: path.write_text(json.dumps(as_stored(asdict(config)))))
     keras.utils.set_random_seed(config.seed)
     images, held_out = split(data.x_train[: config.train_images], config.val_fraction)
+    if not len(images):
+        raise DatasetError(f"No training images are left once --val-fraction {config.val_fraction:g} is held out of "
+                           f"{len(held_out)}.")
     labels, held_out_labels = (split(data.y_train[: config.train_images], config.val_fraction)
                                if models.MODELS.lookup(config.model).labelled else (None, None))
     batches = training_batches(images, config, data.spec.fixed_size, labels)
@@ -466,6 +469,8 @@ def problem(config: TrainConfig, train_only: bool) -> str | None:
     if not HAS_TENSORFLOW and not train_only:
         return (f"TensorFlow is not installed here, and scoring the trained weights needs it: add {TRAIN_ONLY}, "
                 "then run the same command without it where TensorFlow is installed.")
+    if config.adversarial_weight is not None and not models.MODELS[config.model].adversarial:
+        return f"--adversarial-weight: {config.model} trains without a discriminator; the weight would do nothing."
     if config.init_from and not Path(config.init_from).is_file():
         return f"--init-from {config.init_from}: no such file."
     if config.options:
