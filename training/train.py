@@ -287,8 +287,8 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
         validation_data=validation_data(held_out, config, held_out_labels) if len(held_out) else None,
         validation_batch_size=config.batch_size,
         callbacks=[
-            # kept until the entry is saved (train), so that a kill after the last epoch loses no epoch; two of
-            # them, so that a kill while one is written leaves the other
+            # kept until the trained weights are (below), so that a kill after the last epoch loses no epoch;
+            # two of them, so that a kill while one is written leaves the other
             keras.callbacks.BackupAndRestore(str(config.run_dir / BACKUP), double_checkpoint=True,
                                              delete_checkpoint=False),
             EpochClock(config.run_dir / CLOCK),
@@ -305,6 +305,7 @@ def fit(config: TrainConfig, data: Dataset) -> dict:
               "warm_start": earlier and {"command": earlier.command, "epochs": earlier.epochs,
                                          "train_seconds": earlier.train_seconds}}
     write_whole(config.run_dir / TRAINED_RECORD, lambda path: path.write_text(json.dumps(record)))
+    shutil.rmtree(config.run_dir / BACKUP, ignore_errors=True)  # the trained weights and their record stand for it
     return record
 
 
