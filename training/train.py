@@ -315,7 +315,7 @@ def trained_record(config: TrainConfig) -> dict | None:
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
-    check_same_settings(record["config"], config, f"{config.run_dir / TRAINED}")
+    check_same_settings(record["config"], config, f"trained weights ({TRAINED}) not yet saved")
     return record
 
 
