@@ -327,6 +327,7 @@ def test_settings_that_would_train_nothing_are_refused_before_any_work(flag, val
 @pytest.mark.parametrize("flags, message", [
     (["--init-from", "no/such.keras"], "--init-from no/such.keras: no such file."),
     (["--adversarial-weight", "0.1"], "trains without a discriminator"),
+    (["--seed", str(2**32)], "Keras takes seeds up to 4294967295"),
 ])
 def test_flags_that_cannot_apply_are_refused_before_any_work(flags, message, capsys):
     with pytest.raises(SystemExit):

@@ -138,6 +138,7 @@ TRAINED_RECORD = "trained.json"  # beside them: the settings they were trained w
 CLOCK = "clock.json"  # in a run's folder: training seconds and epochs, added up across resumed runs
 STARTED = "started.json"  # in a run's folder: the settings its first epoch began with, which a resumed run keeps
 AFTER_TRAINING = ("eval_images", "weights_dir", "runs_dir")  # settings that do not change the trained weights
+MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed's largest
 # Training to convergence (--converge): a cap on epochs, the held-out part of the training set, how
 # many epochs without a better validation loss end the run, and the batch. The study's runs all use these.
 # An epoch counts as better only if it lowers the best loss by 0.1%: with no threshold, gains in the fifth
@@ -470,6 +471,8 @@ def problem(config: TrainConfig, train_only: bool) -> str | None:
     if not HAS_TENSORFLOW and not train_only:
         return (f"TensorFlow is not installed here, and scoring the trained weights needs it: add {TRAIN_ONLY}, "
                 "then run the same command without it where TensorFlow is installed.")
+    if config.seed > MAX_SEED:
+        return f"--seed {config.seed}: Keras takes seeds up to {MAX_SEED} (2**32 - 1)."
     if config.adversarial_weight is not None and not models.MODELS[config.model].adversarial:
         return f"--adversarial-weight: {config.model} trains without a discriminator; the weight would do nothing."
     if config.init_from and not Path(config.init_from).is_file():
