@@ -338,13 +338,12 @@ def train(config: TrainConfig, data: Dataset, command: str, train_only: bool = F
     """
     config.run_dir.mkdir(parents=True, exist_ok=True)
     with locked(config.run_dir, wait=False):  # one process a run: two would train into one backup
-        return save(config, data, command, trained_record(config) or fit(config, data), train_only)
+        record = trained_record(config) or fit(config, data)
+        return None if train_only else save(config, data, command, record)
 
 
-def save(config: TrainConfig, data: Dataset, command: str, record: dict, train_only: bool) -> WeightsEntry | None:
+def save(config: TrainConfig, data: Dataset, command: str, record: dict) -> WeightsEntry:
     """Score the trained weights in the run's folder and save them with their manifest entry (train)."""
-    if train_only:
-        return None
     earlier = record["warm_start"]
     bare = models.build(config.model, data.spec.shape, **config.options)
     bare.load_weights(config.run_dir / TRAINED)
